@@ -1,0 +1,305 @@
+"""Validated configuration (pydantic), read from TOML.
+
+The ``[model]`` schema is the public contract of the project (see ``docs/config.md``)::
+
+    [model]
+    d = 4
+    n = 12
+    noise_var = 0.1
+    [model.features]
+    covariance = "identity"      # "identity" | "diagonal" | "full"
+    scale = 1.0
+    [model.tasks]
+    family = "star"              # "iid" | "star" | "decay" | "custom"
+    block_sizes = [4, 4, 4]
+    rho = [0.2, 0.5, 0.9]
+
+Every violation raises :class:`~glaverify.numerics.errors.InputError` naming the field (``model.tasks.rho``)
+and the constraint. Nothing is silently repaired.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .linalg import as_finite_array, check_correlation, check_psd
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True)
+
+
+class FeaturesConfig(BaseModel):
+    """Feature covariance Σ (``[model.features]``)."""
+
+    model_config = _STRICT
+
+    covariance: Literal["identity", "diagonal", "full"] = "identity"
+    scale: float = Field(1.0, gt=0, description="identity: Σ = scale·I")
+    eigenvalues: list[float] | None = Field(None, description="diagonal: the diagonal of Σ")
+    matrix: list[list[float]] | None = Field(None, description="full: Σ itself, symmetric positive definite")
+
+    @model_validator(mode="after")
+    def _shape_fields(self) -> FeaturesConfig:
+        if self.covariance == "diagonal":
+            if self.eigenvalues is None:
+                raise ValueError("eigenvalues: required when covariance = 'diagonal'")
+            if any(not (v > 0) for v in self.eigenvalues):
+                raise ValueError("eigenvalues: every eigenvalue must be > 0 (Σ must be positive definite)")
+        elif self.eigenvalues is not None:
+            raise ValueError(f"eigenvalues: only allowed with covariance = 'diagonal', not {self.covariance!r}")
+        if self.covariance == "full":
+            if self.matrix is None:
+                raise ValueError("matrix: required when covariance = 'full'")
+            mat = as_finite_array(self.matrix, "matrix", ndim=2)
+            try:
+                check_psd(mat, "matrix", strict=True)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        elif self.matrix is not None:
+            raise ValueError(f"matrix: only allowed with covariance = 'full', not {self.covariance!r}")
+        return self
+
+    def dimension(self) -> int | None:
+        """The dimension fixed by this section, or None if it fits any d (identity)."""
+        if self.covariance == "diagonal":
+            return len(self.eigenvalues or [])
+        if self.covariance == "full":
+            return len(self.matrix or [])
+        return None
+
+    def sigma(self, d: int) -> np.ndarray:
+        if self.covariance == "identity":
+            return self.scale * np.eye(d)
+        if self.covariance == "diagonal":
+            return np.diag(np.asarray(self.eigenvalues, dtype=np.float64))
+        mat = np.asarray(self.matrix, dtype=np.float64)
+        return 0.5 * (mat + mat.T)
+
+
+class TasksConfig(BaseModel):
+    """Task-correlation structure of the multitask prompt (``[model.tasks]``)."""
+
+    model_config = _STRICT
+
+    family: Literal["iid", "star", "decay", "custom"] = "iid"
+    block_sizes: list[StrictInt] | None = None
+    rho: list[float] | float | None = None
+    correlation: list[list[float]] | None = None
+
+    @field_validator("block_sizes")
+    @classmethod
+    def _positive_blocks(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None:
+            if len(v) == 0:
+                raise ValueError("must list at least one block")
+            if any(b < 1 for b in v):
+                raise ValueError("every block size must be >= 1")
+        return v
+
+    @model_validator(mode="after")
+    def _family_fields(self) -> TasksConfig:
+        fam = self.family
+        if fam != "custom" and self.correlation is not None:
+            raise ValueError(f"correlation: only allowed with family = 'custom', not {fam!r}")
+        if fam == "iid":
+            if self.rho is not None:
+                raise ValueError("rho: not allowed with family = 'iid' (all examples share the query task)")
+            if self.block_sizes is not None and len(self.block_sizes) != 1:
+                raise ValueError("block_sizes: family = 'iid' has a single block; omit block_sizes")
+            return self
+        if self.block_sizes is None:
+            raise ValueError(f"block_sizes: required for family = {fam!r}")
+        k = len(self.block_sizes)
+        if fam == "star":
+            rho = self.rho
+            if not isinstance(rho, list):
+                raise ValueError(f"rho: family = 'star' needs a list of {k} numbers, one per block")
+            if len(rho) != k:
+                raise ValueError(f"rho: has {len(rho)} entries but block_sizes has {k} blocks")
+            if any(abs(x) > 1 for x in rho):
+                raise ValueError("rho: every entry must lie in [-1, 1]")
+        elif fam == "decay":
+            rho = self.rho
+            if rho is None or isinstance(rho, list):
+                raise ValueError("rho: family = 'decay' needs one number in [-1, 1]")
+            if abs(rho) > 1:
+                raise ValueError("rho: must lie in [-1, 1]")
+        else:  # custom
+            if self.rho is not None:
+                raise ValueError("rho: not allowed with family = 'custom' (give correlation)")
+            if self.correlation is None:
+                raise ValueError("correlation: required for family = 'custom'")
+            mat = as_finite_array(self.correlation, "correlation", ndim=2)
+            if mat.shape != (k + 1, k + 1):
+                raise ValueError(
+                    f"correlation: must be (K+1)x(K+1) = {k + 1}x{k + 1} for K = {k} blocks, got {mat.shape}"
+                )
+            try:
+                check_correlation(mat, "correlation")
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    def block_correlation(self, n: int) -> tuple[list[int], np.ndarray]:
+        """Block sizes and the (K+1)x(K+1) block-task correlation (last row/column = the query task)."""
+        if self.family == "iid":
+            return [n], np.ones((2, 2))
+        sizes = list(self.block_sizes or [])
+        k = len(sizes)
+        if self.family == "star":
+            rho = np.asarray(self.rho, dtype=np.float64)
+            c = np.outer(rho, rho)
+            np.fill_diagonal(c, 1.0)
+            full = np.ones((k + 1, k + 1))
+            full[:k, :k] = c
+            full[:k, k] = rho
+            full[k, :k] = rho
+            return sizes, full
+        if self.family == "decay":
+            rho = float(self.rho)  # type: ignore[arg-type]
+            idx = np.arange(k + 1)
+            dist = np.abs(idx[:, None] - idx[None, :])
+            return sizes, np.where(dist == 0, 1.0, rho ** dist.astype(np.float64))
+        return sizes, np.asarray(self.correlation, dtype=np.float64)
+
+
+class ModelConfig(BaseModel):
+    """The data model of THEORY §4 (``[model]``)."""
+
+    model_config = _STRICT
+
+    d: StrictInt = Field(4, ge=1, description="feature dimension")
+    n: StrictInt = Field(12, ge=1, description="number of in-context examples")
+    noise_var: float = Field(0.1, ge=0, description="label noise variance σ²")
+    features: FeaturesConfig = FeaturesConfig()
+    tasks: TasksConfig = TasksConfig()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ModelConfig:
+        fd = self.features.dimension()
+        if fd is not None and fd != self.d:
+            what = "eigenvalues" if self.features.covariance == "diagonal" else "matrix"
+            raise ValueError(f"features.{what}: has dimension {fd} but d = {self.d}")
+        if self.tasks.block_sizes is not None and sum(self.tasks.block_sizes) != self.n:
+            raise ValueError(
+                f"tasks.block_sizes: must sum to n = {self.n}, got sum {sum(self.tasks.block_sizes)}"
+            )
+        return self
+
+    def with_dims(self, d: int | None = None, n: int | None = None) -> ModelConfig:
+        """Override d and/or n. Refuses (never rescales) when the config pins the other fields to them."""
+        data = self.model_dump()
+        if d is not None:
+            data["d"] = d
+        if n is not None:
+            data["n"] = n
+        return build_model_config(data)
+
+
+class RunConfig(BaseModel):
+    """How checks run (``[run]``): seeds, Monte Carlo sizes, tolerances."""
+
+    model_config = _STRICT
+
+    seed: StrictInt = Field(0, ge=0)
+    mc_prompts: StrictInt = Field(200_000, ge=100, description="Monte Carlo prompts per estimate")
+    confidence: float = Field(0.999, gt=0, lt=1, description="two-sided confidence level of Monte Carlo CIs")
+    tolerance: float = Field(1e-8, gt=0, description="relative tolerance of numeric certificates")
+
+
+class GlaverifyConfig(BaseModel):
+    """A glaverify config file. ``[model]`` is required; other sections are optional."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    model: ModelConfig
+    run: RunConfig = RunConfig()
+    # Sections of later features are declared by name so that unknown keys are still rejected.
+    train: dict[str, Any] | None = None
+    landscape: dict[str, Any] | None = None
+
+
+def _format_validation_error(exc: ValidationError, prefix: str = "") -> InputError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith("function-after")]
+    msg = err.get("msg", "invalid value")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    field = ".".join(([prefix] if prefix else []) + loc)
+    if err.get("type") == "extra_forbidden":
+        return InputError(field or "config", "unknown key (not part of the schema)")
+    # validators of a section report "sub.field: constraint"; lift the sub-field into the name
+    if ": " in msg and " " not in msg.split(": ", 1)[0]:
+        sub, msg = msg.split(": ", 1)
+        field = f"{field}.{sub}" if field else sub
+    return InputError(field or "config", msg)
+
+
+def build_model_config(data: dict[str, Any]) -> ModelConfig:
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation_error(exc, "model") from None
+
+
+def parse_config(data: dict[str, Any]) -> GlaverifyConfig:
+    _reject_nonfinite(data, "")
+    try:
+        return GlaverifyConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_validation_error(exc) from None
+
+
+def load_config(path: str | Path) -> GlaverifyConfig:
+    """Read and validate a TOML config file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("config", f"file not found: {p}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("config", f"not valid TOML: {exc}") from None
+    return parse_config(data)
+
+
+def _reject_nonfinite(obj: Any, where: str) -> None:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise InputError(where or "config", "must be finite (no NaN or inf)", obj)
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            _reject_nonfinite(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _reject_nonfinite(v, f"{where}[{i}]")
+
+
+def default_model_config(d: int = 4, n: int = 12) -> ModelConfig:
+    """The model used when no config file is given: a general (diagonal, non-isotropic) Σ and a
+    3-block star family with increasing correlation to the query. Documented in docs/config.md."""
+    for name, v in (("d", d), ("n", n)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise InputError(name, "must be an integer >= 1", v)
+    k = min(3, n)
+    sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    eig = [round(float(x), 6) for x in np.linspace(0.5, 2.0, d)] if d > 1 else [1.0]
+    rho = [round(float(x), 6) for x in np.linspace(0.2, 0.9, k)] if k > 1 else [0.9]
+    return build_model_config(
+        {
+            "d": d,
+            "n": n,
+            "noise_var": 0.1,
+            "features": {"covariance": "diagonal", "eigenvalues": eig},
+            "tasks": {"family": "star", "block_sizes": sizes, "rho": rho},
+        }
+    )

@@ -1,0 +1,215 @@
+"""The ``glaverify`` command line (typer + rich).
+
+Core commands live here (``list``, ``check``, ``verify``). Feature commands (``landscape``, ``search``,
+``train``, ``tables``, ``report``) live in modules of :mod:`glaverify.proofs_check.commands`, each with a
+``register(app)`` function, and are attached at start-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from glaverify.numerics.config import GlaverifyConfig, RunConfig, default_model_config, load_config
+from glaverify.numerics.errors import InputError
+
+from .context import CheckContext
+from .evidence import Verdict, jsonable
+from .registry import all_claims
+from .runner import last_verdicts, run_claim, run_suite, write_report
+
+app = typer.Typer(
+    name="glaverify",
+    help="Check the theory of 'Gating is Weighting' (GLA as weighted preconditioned GD) for concrete dims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+out_console = Console()
+
+VERDICT_STYLE = {
+    "proved": "bold green", "certified": "green", "supported": "cyan",
+    "refuted": "bold red", "inconclusive": "yellow",
+}
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")]
+DOpt = Annotated[Optional[int], typer.Option("--d", help="Feature dimension d (overrides the config).")]
+NOpt = Annotated[Optional[int], typer.Option("--n", help="Number of examples n (overrides the config).")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed (overrides [run].seed).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
+
+
+def styled(verdict: str) -> str:
+    return f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]"
+
+
+def resolve_config(config: Path | None, d: int | None, n: int | None, seed: int | None) -> tuple[GlaverifyConfig, bool]:
+    """Config file (or the documented default model) with command-line overrides applied."""
+    for name, v in (("--d", d), ("--n", n)):
+        if v is not None and v < 1:
+            raise InputError(name, "must be an integer >= 1", v)
+    if seed is not None and seed < 0:
+        raise InputError("--seed", "must be >= 0", seed)
+    if config is not None:
+        cfg = load_config(config)
+        model = cfg.model.with_dims(d, n) if (d is not None or n is not None) else cfg.model
+        explicit = True
+    else:
+        model = default_model_config(d if d is not None else 4, n if n is not None else 12)
+        cfg = GlaverifyConfig(model=model)
+        explicit = d is not None or n is not None
+    run = cfg.run if seed is None else RunConfig(**{**cfg.run.model_dump(), "seed": seed})
+    return GlaverifyConfig(**{**cfg.model_dump(), "model": model.model_dump(), "run": run.model_dump()}), explicit
+
+
+@contextlib.contextmanager
+def progress_factory(enabled: bool = True) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A rich progress display on stderr; yields ``make(description, total) -> advance(k)``."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda description, total: (lambda k: None)
+        return
+    prog = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    )
+    with prog:
+        def make(description: str, total: int) -> Callable[[int], None]:
+            task = prog.add_task(description, total=total)
+            return lambda k: prog.advance(task, k)
+
+        yield make
+
+
+def make_context(cfg: GlaverifyConfig, explicit: bool, progress, quick: bool = False, **options) -> CheckContext:
+    return CheckContext(model_config=cfg.model, run=cfg.run, dims_explicit=explicit, quick=quick,
+                        progress=progress, options=options)
+
+
+def fail(exc: Exception, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_claims(
+    report: Annotated[Path, typer.Option(help="verification.json whose verdicts to show.")] = Path(
+        "reports/verification.json"
+    ),
+) -> None:
+    """Show the claims, what each uses, their check methods and their last verdicts."""
+    last = last_verdicts(report)
+    table = Table(title="glaverify claims")
+    for col in ("id", "family", "title", "uses", "methods", "last verdict"):
+        table.add_column(col)
+    for c in all_claims():
+        v = last.get(c.id, "-")
+        table.add_row(c.id, c.family, c.title, ", ".join(c.uses) or "-", ", ".join(c.checks) or "(none)",
+                      styled(v) if v != "-" else v)
+    out_console.print(table)
+
+
+@app.command("check")
+def check_cmd(
+    claim: Annotated[str, typer.Argument(help="Claim id, e.g. R1.")],
+    d: DOpt = None,
+    n: NOpt = None,
+    config: ConfigOpt = None,
+    seed: SeedOpt = None,
+    method: Annotated[Optional[str], typer.Option("--method", "-m", help="Run only this method.")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller sample sizes (CI-sized).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a claim's checks and print the verdict with its evidence."""
+    try:
+        cfg, explicit = resolve_config(config, d, n, seed)
+        with progress_factory(True) as prog:
+            res = run_claim(claim, make_context(cfg, explicit, prog, quick=quick), method=method)
+    except InputError as exc:
+        fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(jsonable(res.to_dict())) + "\n")
+        return
+    out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}")
+    for r in res.records:
+        out_console.print(f"  - {r.method}: {styled(r.verdict.value)} ({r.elapsed_s:.2f} s) {r.summary}",
+                          highlight=False)
+        if r.residuals:
+            out_console.print("      residuals: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else
+                                                            f"{k}={v}" for k, v in r.residuals.items()))
+        if r.tolerance is not None:
+            out_console.print(f"      tolerance: {r.tolerance:.3g}; seed: {r.seed}")
+        if r.ci:
+            out_console.print(f"      CI: {r.ci}; sample size: {r.sample_size}")
+        if r.error:
+            out_console.print(f"      [red]error:[/] {r.error}")
+
+
+@app.command("verify")
+def verify_cmd(
+    config: ConfigOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for verification.json / .md.")] = Path("reports"),
+    seed: SeedOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Also exit non-zero if any claim is refuted.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller sample sizes (CI-sized).")] = False,
+) -> None:
+    """Run the default verification suite and write DIR/verification.json and DIR/verification.md."""
+    try:
+        cfg, explicit = resolve_config(config, None, None, seed)
+        with progress_factory(True) as prog:
+            ctx = make_context(cfg, explicit, prog, quick=quick)
+            results = run_suite(ctx)
+        jpath, mpath = write_report(results, out, ctx)
+    except InputError as exc:
+        fail(exc)
+    table = Table(title="verification")
+    for col in ("claim", "verdict", "records"):
+        table.add_column(col)
+    for res in results:
+        table.add_row(res.claim, styled(res.verdict.value),
+                      ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records))
+    out_console.print(table)
+    out_console.print(f"wrote {jpath} and {mpath}")
+    errors = [r for res in results for r in res.records if r.error]
+    if errors:
+        err_console.print(f"[red]{len(errors)} check(s) crashed:[/] " + ", ".join(f"{r.claim}/{r.method}" for r in errors))
+        raise typer.Exit(1)
+    if strict and any(res.verdict is Verdict.REFUTED for res in results):
+        err_console.print("[red]--strict: at least one claim is refuted[/]")
+        raise typer.Exit(3)
+
+
+def _register_feature_commands() -> None:
+    from . import commands
+
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{mod.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+
+
+_register_feature_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:  # raised by a feature command outside its own handler
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

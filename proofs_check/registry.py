@@ -1,0 +1,103 @@
+"""The claim registry: one :class:`Claim` per claim id of THEORY.md, with the claims it uses and its checks.
+
+Statements live in :mod:`glaverify.proofs_check.claims`. Check functions live in the modules of
+:mod:`glaverify.proofs_check.checks` and register themselves with the :func:`check` decorator::
+
+    @check("R1", "monte-carlo", default=True)
+    def r1_monte_carlo(ctx: CheckContext) -> Evidence:
+        ...
+
+Every module in ``proofs_check/checks/`` is imported on first use of the registry, so adding a check is
+adding a function to a module there (see docs/adding-a-claim.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from glaverify.numerics.errors import InputError
+
+if TYPE_CHECKING:
+    from .context import CheckContext
+    from .evidence import Evidence
+
+CheckFn = Callable[["CheckContext"], "Evidence"]
+
+
+@dataclass
+class CheckSpec:
+    """A check method of a claim. ``default`` checks run in ``glaverify verify``."""
+
+    claim: str
+    method: str
+    fn: CheckFn
+    default: bool = True
+    description: str = ""
+
+
+@dataclass
+class Claim:
+    id: str
+    family: str
+    title: str
+    statement: str
+    latex: str
+    uses: tuple[str, ...] = ()
+    checks: dict[str, CheckSpec] = field(default_factory=dict)
+
+
+_CLAIMS: dict[str, Claim] = {}
+_LOADED = False
+
+
+def add_claim(claim: Claim) -> Claim:
+    if claim.id in _CLAIMS:
+        raise ValueError(f"claim {claim.id} registered twice")
+    _CLAIMS[claim.id] = claim
+    return claim
+
+
+def check(claim_id: str, method: str, default: bool = True, description: str = "") -> Callable[[CheckFn], CheckFn]:
+    """Decorator registering ``fn`` as method ``method`` of claim ``claim_id``."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        from . import claims  # noqa: F401  (statements must exist before checks attach)
+
+        claim = _CLAIMS.get(claim_id)
+        if claim is None:
+            raise ValueError(f"check {fn.__name__}: unknown claim id {claim_id!r}")
+        if method in claim.checks:
+            raise ValueError(f"claim {claim_id}: method {method!r} registered twice")
+        doc = description or ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        claim.checks[method] = CheckSpec(claim_id, method, fn, default, doc)
+        return fn
+
+    return deco
+
+
+def load_all() -> dict[str, Claim]:
+    """Import the claim statements and every check module (once)."""
+    global _LOADED
+    if not _LOADED:
+        from . import checks, claims  # noqa: F401
+
+        for mod in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
+            importlib.import_module(f"{checks.__name__}.{mod.name}")
+        _LOADED = True
+    return _CLAIMS
+
+
+def get_claim(claim_id: str) -> Claim:
+    claims = load_all()
+    key = claim_id.strip().upper()
+    if key not in claims:
+        raise InputError("CLAIM", f"unknown claim id {claim_id!r}; known: {', '.join(claims)}")
+    return claims[key]
+
+
+def all_claims() -> list[Claim]:
+    return list(load_all().values())

@@ -1,0 +1,106 @@
+"""Run checks and claims; collect evidence; write the verification report."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from glaverify.numerics.errors import InputError
+
+from .context import CheckContext
+from .evidence import Evidence, Verdict, combine_verdicts, jsonable, package_versions
+from .registry import CheckSpec, Claim, all_claims, get_claim
+
+
+@dataclass
+class ClaimResult:
+    claim: str
+    verdict: Verdict
+    records: list[Evidence]
+
+    def to_dict(self) -> dict:
+        return {"claim": self.claim, "verdict": self.verdict.value, "records": [r.to_dict() for r in self.records]}
+
+
+def not_implemented(claim: Claim, ctx: CheckContext) -> Evidence:
+    return ctx.record(claim.id, "none", Verdict.INCONCLUSIVE, "not implemented")
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
+    """Run one check. A crash becomes an ``inconclusive`` record with ``error`` set (never a verdict)."""
+    t0 = time.perf_counter()
+    try:
+        rec = spec.fn(ctx)
+    except InputError:
+        raise
+    except Exception as exc:  # a bug or a solver failure: keep going, but say so
+        rec = ctx.record(
+            spec.claim, spec.method, Verdict.INCONCLUSIVE, f"check crashed: {type(exc).__name__}: {exc}",
+            error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
+            details={"traceback": traceback.format_exc(limit=8)},
+        )
+    rec.elapsed_s = time.perf_counter() - t0
+    return rec
+
+
+def run_claim(claim_id: str, ctx: CheckContext, method: str | None = None, suite: bool = False) -> ClaimResult:
+    """Run the checks of one claim: all of them, method ``method`` only, or (``suite``) the default ones."""
+    claim = get_claim(claim_id)
+    if method is not None:
+        if method not in claim.checks:
+            known = ", ".join(claim.checks) or "none implemented"
+            raise InputError("--method", f"claim {claim.id} has no method {method!r} (methods: {known})")
+        specs = [claim.checks[method]]
+    else:
+        specs = [s for s in claim.checks.values() if s.default or not suite]
+    records = [run_check(s, ctx) for s in specs] if specs else [not_implemented(claim, ctx)]
+    return ClaimResult(claim.id, combine_verdicts([r.verdict for r in records]), records)
+
+
+def run_suite(ctx: CheckContext, claims: list[str] | None = None) -> list[ClaimResult]:
+    ids = claims or [c.id for c in all_claims()]
+    return [run_claim(cid, ctx, suite=True) for cid in ids]
+
+
+def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -> tuple[Path, Path]:
+    """Write ``verification.json`` (a list of records) and ``verification.md``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = [r.to_dict() for res in results for r in res.records]
+    jpath = out_dir / "verification.json"
+    jpath.write_text(json.dumps(jsonable(records), indent=1))
+    lines = [
+        "# glaverify verification report",
+        "",
+        f"Seed {ctx.run.seed}; model config: `{json.dumps(ctx.model_config.model_dump())}`",
+        "",
+        f"Versions: {', '.join(f'{k} {v}' for k, v in package_versions().items())}",
+        "",
+        "| claim | verdict | method | summary | elapsed (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for res in results:
+        for r in res.records:
+            summ = r.summary.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.claim} | **{r.verdict.value}** | {r.method} | {summ} | {r.elapsed_s:.2f} |")
+    lines += ["", "## Claim verdicts", "", "| claim | verdict |", "|---|---|"]
+    lines += [f"| {res.claim} | {res.verdict.value} |" for res in results]
+    mpath = out_dir / "verification.md"
+    mpath.write_text("\n".join(lines) + "\n")
+    return jpath, mpath
+
+
+def last_verdicts(path: Path) -> dict[str, str]:
+    """Claim verdicts from a previous ``verification.json`` (for ``glaverify list``)."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    by_claim: dict[str, list[Verdict]] = {}
+    for rec in data:
+        by_claim.setdefault(rec["claim"], []).append(Verdict(rec["verdict"]))
+    return {k: combine_verdicts(v).value for k, v in by_claim.items()}
