@@ -1,0 +1,1 @@
+"""Appendix tables, figures and sweeps."""
