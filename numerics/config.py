@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InputError
 from .linalg import as_finite_array, check_correlation, check_psd
@@ -57,7 +65,9 @@ class FeaturesConfig(BaseModel):
             if any(not (v > 0) for v in self.eigenvalues):
                 raise ValueError("eigenvalues: every eigenvalue must be > 0 (Σ must be positive definite)")
         elif self.eigenvalues is not None:
-            raise ValueError(f"eigenvalues: only allowed with covariance = 'diagonal', not {self.covariance!r}")
+            raise ValueError(
+                f"eigenvalues: only allowed with covariance = 'diagonal', not {self.covariance!r}"
+            )
         if self.covariance == "full":
             if self.matrix is None:
                 raise ValueError("matrix: required when covariance = 'full'")
@@ -230,15 +240,45 @@ class GlaverifyConfig(BaseModel):
     landscape: dict[str, Any] | None = None
 
 
-def _format_validation_error(exc: ValidationError, prefix: str = "") -> InputError:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith("function-after")]
-    msg = err.get("msg", "invalid value")
+_UNION_TAGS = ("list[", "float", "int", "str", "dict[")
+
+
+def _field_name(loc: tuple, prefix: str) -> str:
+    """``("tasks", "rho", "list[float]", 1)`` -> ``model.tasks.rho[1]`` (union member tags dropped)."""
+    out = prefix
+    for part in loc:
+        text = str(part)
+        if text.startswith("function-after") or text.startswith(_UNION_TAGS):
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out = f"{out}.{text}" if out else text
+    return out
+
+
+def _constraint_text(msg: str) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    field = ".".join(([prefix] if prefix else []) + loc)
+    if msg == "Field required":
+        return "required field is missing"
+    if msg.startswith("Input should be "):
+        msg = "must be " + msg[len("Input should be ") :]
+    return msg
+
+
+def _format_validation_error(exc: ValidationError, prefix: str = "") -> InputError:
+    errors = exc.errors()
+    err = errors[0]
+    field = _field_name(tuple(err.get("loc", ())), prefix)
     if err.get("type") == "extra_forbidden":
         return InputError(field or "config", "unknown key (not part of the schema)")
+    msg = _constraint_text(err.get("msg", "invalid value"))
+    # a union field (e.g. rho: number or list) reports one error per member: name them all
+    same = [_constraint_text(e.get("msg", "")) for e in errors[1:]
+            if _field_name(tuple(e.get("loc", ())), prefix) == field and e.get("type") != "extra_forbidden"]
+    if same:
+        msg = " or ".join(dict.fromkeys([msg, *same]))
     # validators of a section report "sub.field: constraint"; lift the sub-field into the name
     if ": " in msg and " " not in msg.split(": ", 1)[0]:
         sub, msg = msg.split(": ", 1)

@@ -1,0 +1,318 @@
+"""Numeric checks of the WPGD risk landscape: R1 by Monte Carlo, R3 and R2 by numeric certificates.
+
+R1 (``monte-carlo``)
+    Draw ``(P, ω)`` from ``ctx.rng("r1-monte-carlo")``: ω with random entries around 1 (some of each
+    sign), ``P = P*(ω) + Δ`` with a random non-symmetric perturbation Δ of relative size 0.5, so that the
+    constant, the linear term and the quadratic term of R1 all matter. Estimate ``E(y − ŷ)²`` of the WPGD
+    predictor on fresh prompts from the sampler and compare with the closed form.
+
+    Decision rule, with ``z = (closed form − MC mean) / standard error`` and ``z_c`` the two-sided normal
+    quantile of ``ctx.run.confidence``:
+
+    * ``supported``    if ``|z| ≤ z_c`` (the closed form lies inside the CI);
+    * ``refuted``      if ``|z| > 6`` (a false refutation has probability ≈ 2e-9 under the normal
+      approximation); the record carries the counterexample (config, seed, P, ω, both values, z);
+    * ``inconclusive`` in between.
+
+    The closed form under test is injectable (``closed_form=`` of :func:`check_r1_monte_carlo`, or
+    ``ctx.options["r1_closed_form"]``) so that tests can plant errors.
+
+R3 (``numeric``)
+    At random ω: the gradient in P of the (injectable) R1 closed form at ``P*(ω)`` vanishes (central
+    differences, exact for a quadratic up to rounding), its Hessian in ``vec P`` is positive definite (by
+    finite differences of the closed form for d ≤ 6, otherwise the Kronecker form ``2 (M ⊗ Σ)`` checked
+    against finite-difference curvatures along random directions), and ``L(P*(ω), ω) = L*(ω)``.
+
+R2 (``numeric``)
+    ``L(P/c, c ω) = L(P, ω)`` for random ``(P, ω)`` and several ``c`` of both signs and widely different
+    magnitudes, to a relative tolerance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from glaverify.numerics import closed_forms
+from glaverify.numerics.model import DataModel
+from glaverify.numerics.montecarlo import MCEstimate, mc_risk
+from glaverify.numerics.predictors import WPGDPredictor
+from glaverify.proofs_check.context import CheckContext
+from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.registry import check
+from scipy import stats
+
+RiskFn = Callable[[DataModel, np.ndarray, np.ndarray], float]
+PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
+ProfileFn = Callable[[DataModel, np.ndarray], float]
+
+#: |z| above which the Monte Carlo check refutes R1 (two-sided normal tail ≈ 2e-9).
+REFUTE_Z = 6.0
+#: sample size used with ``--quick`` (capped by ``run.mc_prompts``)
+QUICK_MC_PROMPTS = 20_000
+#: relative size of the random perturbation of P*(ω) in the R1 Monte Carlo check
+PERTURBATION = 0.5
+
+
+# ---------------------------------------------------------------------------------------------- draws
+def draw_omega(model: DataModel, rng: np.random.Generator) -> np.ndarray:
+    """Random weights around 1 (entries in [-0.5, 1.5]): nonzero ``r^T ω`` for the named families."""
+    return rng.uniform(-0.5, 1.5, size=model.n)
+
+
+def draw_test_point(model: DataModel, rng: np.random.Generator,
+                    perturbation: float = PERTURBATION) -> tuple[np.ndarray, np.ndarray]:
+    """``(P, ω)``: ω from :func:`draw_omega`, ``P = P*(ω) + Δ`` with ``‖Δ‖_F = perturbation · ‖P*‖_F``
+    (a non-symmetric Gaussian direction; ``‖P*‖_F`` replaced by 1/λ_max(Σ)·√d/n if P* = 0)."""
+    omega = draw_omega(model, rng)
+    p_star = closed_forms.optimal_preconditioner(model, omega)
+    scale = float(np.linalg.norm(p_star))
+    if scale == 0.0:
+        scale = np.sqrt(model.d) / (model.n * float(model.eigenvalues[-1]))
+    delta = rng.standard_normal((model.d, model.d))
+    delta *= perturbation * scale / np.linalg.norm(delta)
+    return p_star + delta, omega
+
+
+# ---------------------------------------------------------------------------------------------- R1 MC
+@dataclass(frozen=True)
+class R1Decision:
+    verdict: Verdict
+    z: float
+    z_crit: float
+
+
+def decide_r1(estimate: MCEstimate, closed: float, refute_z: float = REFUTE_Z) -> R1Decision:
+    """The documented decision rule (see module docstring)."""
+    z_crit = float(stats.norm.ppf(0.5 + estimate.confidence / 2))
+    if estimate.std_err > 0:
+        z = (closed - estimate.mean) / estimate.std_err
+    else:
+        z = 0.0 if closed == estimate.mean else float(np.copysign(np.inf, closed - estimate.mean))
+    if abs(z) <= z_crit:
+        return R1Decision(Verdict.SUPPORTED, z, z_crit)
+    if abs(z) > refute_z:
+        return R1Decision(Verdict.REFUTED, z, z_crit)
+    return R1Decision(Verdict.INCONCLUSIVE, z, z_crit)
+
+
+def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
+                         num_prompts: int | None = None) -> Evidence:
+    """Monte Carlo estimate of the WPGD risk at a random (P, ω) against the closed form R1."""
+    closed_form = closed_form or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
+    model = ctx.model
+    rng = ctx.rng("r1-monte-carlo")
+    P, omega = draw_test_point(model, rng)
+    if num_prompts is None:
+        num_prompts = ctx.run.mc_prompts if not ctx.quick else min(ctx.run.mc_prompts, QUICK_MC_PROMPTS)
+    advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
+    est = mc_risk(model, WPGDPredictor(P=P, omega=omega), num_prompts, ctx.rng("r1-monte-carlo-prompts"),
+                  confidence=ctx.run.confidence, progress=advance)
+    closed = float(closed_form(model, P, omega))
+    dec = decide_r1(est, closed)
+    conf = ctx.run.confidence
+    fields = dict(
+        dims={"d": model.d, "n": model.n},
+        sample_size=est.samples,
+        ci={"low": est.ci_low, "high": est.ci_high, "confidence": conf},
+        residuals={"z": dec.z, "closed_minus_mc": closed - est.mean,
+                   "relative": (closed - est.mean) / max(abs(closed), 1e-300)},
+        details={"closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err, "z_crit": dec.z_crit,
+                 "refute_z": REFUTE_Z, "null_risk": model.s,
+                 "rule": f"supported if |z| <= {dec.z_crit:.3g}; refuted if |z| > {REFUTE_Z:g}; "
+                         "else inconclusive",
+                 "perturbation": PERTURBATION, "P": P.tolist(), "omega": omega.tolist()},
+    )
+    head = (f"closed form {closed:.6g} vs MC {est.mean:.6g} ± {est.std_err:.2g} (z = {dec.z:+.2f}, "
+            f"{est.samples} prompts)")
+    if dec.verdict is Verdict.SUPPORTED:
+        return ctx.record("R1", "monte-carlo", dec.verdict, f"{head}: closed form inside the {conf:g} CI",
+                          **fields)
+    if dec.verdict is Verdict.REFUTED:
+        cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "P": P.tolist(),
+               "omega": omega.tolist(), "closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
+               "z": dec.z, "sample_size": est.samples,
+               "rng_streams": ["r1-monte-carlo", "r1-monte-carlo-prompts"]}
+        return ctx.record("R1", "monte-carlo", dec.verdict,
+                          f"{head}: |z| > {REFUTE_Z:g}, the closed form disagrees with the model",
+                          counterexample=cex, **fields)
+    return ctx.record("R1", "monte-carlo", dec.verdict,
+                      f"{head}: outside the {conf:g} CI but |z| <= {REFUTE_Z:g}; rerun with more prompts",
+                      **fields)
+
+
+@check("R1", "monte-carlo", default=True)
+def r1_monte_carlo(ctx: CheckContext) -> Evidence:
+    """Monte Carlo risk of WPGD at a random (P, ω) vs the R1 closed form (z-test, refute at |z| > 6)."""
+    return check_r1_monte_carlo(ctx)
+
+
+# ---------------------------------------------------------------------------------------------- R3
+def _fd_gradient(f: Callable[[np.ndarray], float], P: np.ndarray, h: float) -> np.ndarray:
+    """Central differences; exact for a quadratic up to rounding (≈ eps·|f|/h per entry)."""
+    g = np.empty_like(P)
+    for idx in np.ndindex(P.shape):
+        e = np.zeros_like(P)
+        e[idx] = h
+        g[idx] = (f(P + e) - f(P - e)) / (2 * h)
+    return g
+
+
+def _fd_hessian(f: Callable[[np.ndarray], float], P: np.ndarray, h: float) -> np.ndarray:
+    """Hessian in vec(P) (row-major) by second differences, exact for a quadratic up to rounding."""
+    m = P.size
+    basis = np.eye(m).reshape(m, *P.shape) * h
+    f0 = f(P)
+    f1 = np.array([f(P + basis[i]) for i in range(m)])
+    H = np.empty((m, m))
+    for i in range(m):
+        for j in range(i, m):
+            H[i, j] = H[j, i] = (f(P + basis[i] + basis[j]) - f1[i] - f1[j] + f0) / h**2
+    return H
+
+
+def r3_certificate(model: DataModel, omega: np.ndarray, risk: RiskFn, precond: PrecondFn,
+                   profile: ProfileFn, rng: np.random.Generator, fd_hessian_max_d: int = 6) -> dict:
+    """Residuals of the three R3 conditions at one ω (see module docstring)."""
+    p_star = np.asarray(precond(model, omega), dtype=np.float64)
+    f = lambda p: float(risk(model, p, omega))  # noqa: E731
+    lam = model.eigenvalues
+    co = closed_forms.risk_coefficients(model, omega)
+    # step: the curvature scale of R1 is ~ a λ² + b λ, choose h so that h² · curvature ~ the risk scale
+    curv = float(co.a * lam[-1] ** 2 + co.b * lam[-1])
+    h = float(np.sqrt(model.s / curv)) if curv > 0 else 1.0
+    grad = _fd_gradient(f, p_star, h)
+    grad0 = _fd_gradient(f, np.zeros_like(p_star), h)  # = -2 (r^T ω) Σ² for the true R1
+    l_star = f(p_star)
+    rounding = 64 * np.finfo(float).eps * max(abs(l_star), model.s) / h  # FD rounding per entry
+    g_scale = max(float(np.linalg.norm(grad0)), rounding * model.d)
+    rel_grad = float(np.linalg.norm(grad)) / g_scale
+    grad_tol = max(1e-7, 10 * rounding * model.d / g_scale)
+    # Hessian in vec(P)
+    if model.d <= fd_hessian_max_d:
+        H = _fd_hessian(f, p_star, h)
+        H = 0.5 * (H + H.T)
+        hess_eigs = np.linalg.eigvalsh(H)
+        hess_method = "finite differences of the closed form"
+        curvature_mismatch = 0.0
+    else:
+        sig = model.sigma
+        M = co.a * sig @ sig + co.b * sig
+        H = 2.0 * np.kron(sig, M)  # row-major vec: tr(P^T Σ P M) = vec(P)^T (Σ ⊗ M) vec(P)
+        hess_eigs = np.linalg.eigvalsh(0.5 * (H + H.T))
+        hess_method = "Kronecker form 2 (Σ ⊗ M), checked along 8 random directions"
+        mism = []
+        for _ in range(8):
+            e = rng.standard_normal(p_star.shape)
+            e *= h / np.linalg.norm(e)
+            fd = (f(p_star + e) - 2 * f(p_star) + f(p_star - e))
+            an = float(e.ravel() @ H @ e.ravel())
+            mism.append(abs(fd - an) / max(abs(an), 1e-300))
+        curvature_mismatch = float(max(mism))
+    hmin, hmax = float(hess_eigs[0]), float(hess_eigs[-1])
+    prof = float(profile(model, omega))
+    prof_res = abs(l_star - prof) / max(model.s, abs(prof))
+    return {
+        "p_star": p_star, "rel_grad": rel_grad, "grad_tol": grad_tol, "hess_min": hmin, "hess_max": hmax,
+        "hess_rel_min": hmin / max(abs(hmax), 1e-300), "hess_method": hess_method,
+        "curvature_mismatch": curvature_mismatch, "risk_at_p_star": l_star, "profile_risk": prof,
+        "profile_residual": prof_res, "fd_step": h,
+    }
+
+
+def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: PrecondFn | None = None,
+                     profile: ProfileFn | None = None, draws: int | None = None) -> Evidence:
+    """R3 at random ω: zero gradient at P*(ω), positive definite Hessian, L(P*, ω) = L*(ω)."""
+    risk = risk or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
+    precond = precond or ctx.options.get("r3_preconditioner") or closed_forms.optimal_preconditioner
+    profile = profile or ctx.options.get("r3_profile_risk") or closed_forms.profile_risk
+    model = ctx.model
+    rng = ctx.rng("r3-numeric")
+    draws = draws or (2 if ctx.quick else 4)
+    tol = ctx.run.tolerance
+    curv_tol = 1e-6
+    worst: dict = {}
+    failures: list[tuple[str, np.ndarray, dict]] = []
+    advance = ctx.progress("R3 numeric certificate", draws)
+    for _ in range(draws):
+        omega = draw_omega(model, rng)
+        cert = r3_certificate(model, omega, risk, precond, profile, rng)
+        advance(1)
+        for key in ("rel_grad", "profile_residual", "curvature_mismatch"):
+            worst[key] = max(worst.get(key, 0.0), cert[key])
+        worst["hess_rel_min"] = min(worst.get("hess_rel_min", np.inf), cert["hess_rel_min"])
+        worst["grad_tol"] = max(worst.get("grad_tol", 0.0), cert["grad_tol"])
+        if cert["rel_grad"] > cert["grad_tol"]:
+            failures.append(("gradient of R1 at P*(ω) is not zero", omega, cert))
+        if cert["hess_rel_min"] <= tol:
+            failures.append(("Hessian of R1 in P is not positive definite", omega, cert))
+        if cert["profile_residual"] > tol:
+            failures.append(("L(P*(ω), ω) differs from the profile risk L*(ω)", omega, cert))
+        if cert["curvature_mismatch"] > curv_tol:
+            failures.append(("closed-form curvature differs from 2 (Σ ⊗ M)", omega, cert))
+    residuals = {"max_rel_grad": worst["rel_grad"], "min_hess_eig_rel": worst["hess_rel_min"],
+                 "max_profile_residual": worst["profile_residual"],
+                 "max_curvature_mismatch": worst["curvature_mismatch"]}
+    details = {"draws": draws, "grad_tolerance": worst["grad_tol"], "curvature_tolerance": curv_tol,
+               "hessian_method": cert["hess_method"],
+               "rule": "certified iff at every ω: |∇L(P*)|/|∇L(0)| <= grad tol, λ_min(H)/λ_max(H) > tol, "
+                       "|L(P*,ω) - L*(ω)|/s <= tol"}
+    if failures:
+        what, omega, cert = failures[0]
+        cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "omega": omega.tolist(),
+               "p_star": cert["p_star"].tolist(), "failed": what,
+               **{k: v for k, v in cert.items() if k != "p_star"}}
+        return ctx.record("R3", "numeric", Verdict.REFUTED, f"{what} ({len(failures)} failing condition(s))",
+                          tolerance=tol, residuals=residuals, counterexample=cex, details=details)
+    return ctx.record(
+        "R3", "numeric", Verdict.CERTIFIED,
+        f"{draws} random ω: rel. gradient at P* <= {worst['rel_grad']:.2g}, Hessian λ_min/λ_max >= "
+        f"{worst['hess_rel_min']:.2g} > 0, |L(P*,ω) - L*(ω)|/s <= {worst['profile_residual']:.2g}",
+        tolerance=tol, residuals=residuals, details=details)
+
+
+@check("R3", "numeric", default=True)
+def r3_numeric(ctx: CheckContext) -> Evidence:
+    """Gradient ≈ 0 and Hessian ≻ 0 at P*(ω), and L(P*(ω), ω) = L*(ω), at random ω (certified)."""
+    return check_r3_numeric(ctx)
+
+
+# ---------------------------------------------------------------------------------------------- R2
+R2_SCALES = (-3.0, -1.0, 1e-3, 0.37, 2.0, 1e3)
+
+
+def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int = 3) -> Evidence:
+    """L(P/c, c ω) = L(P, ω) at random (P, ω) for c in :data:`R2_SCALES`."""
+    risk = risk or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
+    model = ctx.model
+    rng = ctx.rng("r2-numeric")
+    tol = max(ctx.run.tolerance, 1e-10)
+    worst = 0.0
+    worst_case: dict = {}
+    for _ in range(draws):
+        P, omega = draw_test_point(model, rng)
+        base = float(risk(model, P, omega))
+        for c in R2_SCALES:
+            val = float(risk(model, P / c, c * omega))
+            res = abs(val - base) / max(abs(base), model.s)
+            if res > worst:
+                worst = res
+                worst_case = {"P": P.tolist(), "omega": omega.tolist(), "c": c, "L(P, w)": base,
+                              "L(P/c, c w)": val}
+    residuals = {"max_relative_residual": worst}
+    if worst > tol:
+        cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, **worst_case}
+        return ctx.record("R2", "numeric", Verdict.REFUTED,
+                          f"L(P/c, c ω) != L(P, ω): relative residual {worst:.3g} > {tol:.1g} "
+                          f"at c = {worst_case['c']}",
+                          tolerance=tol, residuals=residuals, counterexample=cex)
+    return ctx.record("R2", "numeric", Verdict.CERTIFIED,
+                      f"{draws} random (P, ω) x c in {list(R2_SCALES)}: max relative residual {worst:.2g}",
+                      tolerance=tol, residuals=residuals, details={"scales": list(R2_SCALES), "draws": draws})
+
+
+@check("R2", "numeric", default=True)
+def r2_numeric(ctx: CheckContext) -> Evidence:
+    """L(P/c, cω) = L(P, ω) at random (P, ω) and c of both signs over six decades (certified)."""
+    return check_r2_numeric(ctx)
