@@ -44,7 +44,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True)
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True, strict=True)
 
 
 class FeaturesConfig(BaseModel):
@@ -231,7 +231,7 @@ class RunConfig(BaseModel):
 class GlaverifyConfig(BaseModel):
     """A glaverify config file. ``[model]`` is required; other sections are optional."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, strict=True)
 
     model: ModelConfig
     run: RunConfig = RunConfig()
