@@ -1,0 +1,80 @@
+"""Executors for sweep tasks: serial, a local process pool (``--jobs N``) or Dask (``--scheduler ADDRESS``).
+
+Each task is ``(producer, model_dict, run_dict, quick)``, JSON-able and handled by the module-level
+:func:`~glaverify.proofs_check.tables.producers.run_producer`, so the three executors compute exactly the
+same thing. Results come back as ``(task_index, result)`` in completion order; the sweep reorders them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from glaverify.numerics.errors import InputError
+
+from .producers import run_producer
+
+Task = tuple[str, dict, dict, bool]
+
+
+def run_serial(tasks: list[Task]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for i, t in enumerate(tasks):
+        yield i, run_producer(*t)
+
+
+def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    # forkserver: workers do not inherit the parent's threads (rich progress, Dask), which fork would copy
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(run_producer, *t): i for i, t in enumerate(tasks)}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``scheduler``: an address (``tcp://host:8786``) or an existing ``distributed.Client``."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
+    except ImportError:
+        raise InputError("--scheduler", "needs dask[distributed] (pip install 'glaverify[dask]')") from None
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout="10s") if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError("--scheduler", f"cannot connect to the Dask scheduler: {exc}", scheduler) from None
+    try:
+        futures = [client.submit(run_producer, *t, pure=False, key=f"glaverify-{t[0]}-{i}-{id(tasks)}")
+                   for i, t in enumerate(tasks)]
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in dask_as_completed(futures):
+            yield index[fut.key], fut.result()
+    finally:
+        if own:
+            client.close()
+
+
+def iter_results(tasks: list[Task], jobs: int = 1, scheduler: Any = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Run every task; yield ``(index, result)`` as each completes."""
+    if jobs < 1:
+        raise InputError("--jobs", "must be >= 1", jobs)
+    if not tasks:
+        return iter(())
+    if scheduler is not None:
+        return run_dask(tasks, scheduler)
+    if jobs > 1 and len(tasks) > 1:
+        return run_process_pool(tasks, min(jobs, len(tasks)))
+    return run_serial(tasks)
+
+
+def execute(tasks: list[Task], jobs: int = 1, scheduler: Any = None,
+            on_result: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every task; results in task order. ``on_result`` sees each result as it arrives."""
+    out: list[dict[str, Any] | None] = [None] * len(tasks)
+    for i, res in iter_results(tasks, jobs, scheduler):
+        out[i] = res
+        if on_result is not None:
+            on_result(i, res)
+    return out  # type: ignore[return-value]

@@ -1,0 +1,265 @@
+"""Producers: compute a group of quantities for one cell (a validated ModelConfig and a RunConfig).
+
+Producers are plain module-level functions of JSON-able input so that a process pool or a Dask worker can
+run them. They reuse the project's core: closed forms (R1/R3), the Monte Carlo estimator, the claim
+registry, and - where those modules have landed - numerics.landscape, numerics.gating and
+numerics.training. They never optimise on their own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import zlib
+from typing import Any
+
+import numpy as np
+
+from glaverify.numerics.config import ModelConfig, RunConfig
+from glaverify.numerics.model import DataModel
+
+from .quantities import QUANTITIES, not_available, qvalue
+
+
+def _rng(run: RunConfig, stream: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([run.seed, zlib.crc32(stream.encode())]))
+
+
+def _names(producer: str) -> list[str]:
+    return [q.name for q in QUANTITIES.values() if q.producer == producer]
+
+
+def _all_na(producer: str, reason: str) -> dict[str, dict]:
+    return {n: not_available(reason) for n in _names(producer)}
+
+
+def _optional(module: str, *attrs: str) -> tuple[Any, str | None]:
+    """Import ``glaverify.<module>`` and fetch the first present attribute; (obj, None) or (None, reason)."""
+    try:
+        mod = importlib.import_module(f"glaverify.{module}")
+    except ImportError:
+        return None, f"needs glaverify.{module}"
+    for a in attrs:
+        if hasattr(mod, a):
+            return getattr(mod, a), None
+    return None, f"needs glaverify.{module}.{attrs[0]}"
+
+
+# ----------------------------------------------------------------------------------------------- closed form
+def linatt_optimum(model: DataModel, tolerance: float) -> dict[str, Any]:
+    """A4/R3: LinAtt realises ω ∝ 1 only; with R2 the scale goes into P, so its optimum is P*(1) of R3.
+
+    Certificate (could fail): the gradient of the R1 risk in P, ``-2(r^T ω)Σ² + 2ΣPM``, vanishes at P*(1)
+    (relative residual), and the Hessian ``M ⊗ Σ`` is positive definite (min eigenvalue > 0), so the
+    stationary point is the global minimum over P; and R1 at P*(1) equals the R3 profile value.
+    """
+    from glaverify.numerics.closed_forms import (
+        optimal_preconditioner,
+        profile_risk,
+        risk_coefficients,
+        wpgd_risk,
+    )
+
+    omega = np.ones(model.n)
+    co = risk_coefficients(model, omega)
+    P = optimal_preconditioner(model, omega)
+    sig = model.sigma
+    sig2 = sig @ sig
+    M = co.a * sig2 + co.b * sig
+    grad = -2.0 * co.rw * sig2 + 2.0 * sig @ P @ M
+    scale = max(float(np.linalg.norm(2.0 * co.rw * sig2)), 1e-300)
+    stationarity = float(np.linalg.norm(grad)) / scale
+    hess_min = float(np.linalg.eigvalsh(0.5 * (M + M.T)).min() * model.eigenvalues.min())
+    risk_r1 = wpgd_risk(model, P, omega)
+    risk_r3 = profile_risk(model, omega)
+    agreement = abs(risk_r1 - risk_r3) / max(abs(risk_r3), 1e-300)
+    ok = stationarity <= tolerance and agreement <= tolerance and hess_min > 0
+    return {
+        "risk": risk_r3, "P": P, "omega": omega / co.rw if co.rw != 0 else omega, "ok": ok,
+        "residuals": {"stationarity": stationarity, "r1_vs_r3": agreement, "hessian_min_eig": hess_min},
+    }
+
+
+def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    model = DataModel.from_config(model_cfg)
+    tol = max(run.tolerance, 1e-10)
+    lin = linatt_optimum(model, tol)
+    verdict = "certified" if lin["ok"] else "inconclusive"
+    note = "" if lin["ok"] else f"certificate failed: {lin['residuals']}"
+    return {
+        "risk.null": qvalue(model.s, "proved", "exact: tr Σ + σ²"),
+        "risk.linatt": qvalue(lin["risk"], verdict, note, residuals=lin["residuals"], tolerance=tol),
+        "omega.linatt": qvalue(lin["omega"].tolist(), verdict, note),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- landscape
+def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig) -> tuple[dict | None, str | None]:
+    """The WPGD optimum from numerics.landscape: a dict with risk, omega, P, gamma, status/verdict."""
+    fn, reason = _optional("numerics.landscape", "wpgd_optimum", "optimal_wpgd", "solve_wpgd")
+    if fn is None:
+        return None, reason
+    model = DataModel.from_config(model_cfg)
+    res = fn(model)
+    return _as_dict(res), None
+
+
+def _as_dict(res: Any) -> dict:
+    if isinstance(res, dict):
+        return res
+    if hasattr(res, "to_dict"):
+        return res.to_dict()
+    if hasattr(res, "__dataclass_fields__"):
+        return {k: getattr(res, k) for k in res.__dataclass_fields__}
+    return dict(vars(res))
+
+
+def _verdict_of(res: dict) -> tuple[str, str]:
+    v = res.get("verdict") or res.get("status")
+    v = str(getattr(v, "value", v)) if v is not None else "inconclusive"
+    if v not in ("proved", "certified", "supported", "refuted", "inconclusive"):
+        return "inconclusive", f"producer status {v!r}"
+    return v, ""
+
+
+def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    res, reason = _wpgd_optimum(model_cfg, run)
+    if res is None:
+        return _all_na("wpgd", reason or "")
+    verdict, note = _verdict_of(res)
+    omega = np.asarray(res.get("omega"), dtype=np.float64)
+    gamma = res.get("gamma")
+    return {
+        "risk.wpgd": qvalue(float(res["risk"]), verdict, note),
+        "omega.wpgd": qvalue(omega.tolist(), verdict, note),
+        "gamma.wpgd": qvalue(None if gamma is None else float(gamma), verdict if gamma is not None else "n/a",
+                             note if gamma is not None else "not available (no γ reported)"),
+        "certificate.wpgd": qvalue(verdict, verdict, note),
+    }
+
+
+def produce_r6(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    fn, reason = _optional("numerics.landscape", "r6_search", "search_r6")
+    if fn is None:
+        return {"r6.search": not_available(reason or "")}
+    model = DataModel.from_config(model_cfg)
+    res = _as_dict(fn(model, rng=_rng(run, "tables/r6"), quick=quick))
+    verdict, note = _verdict_of(res)
+    return {"r6.search": qvalue(res, verdict, note)}
+
+
+# ----------------------------------------------------------------------------------------------- Monte Carlo
+def produce_monte_carlo(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    """Monte Carlo risk of the optimal predictors (R1 in sampled form), with the run's confidence."""
+    from glaverify.numerics.montecarlo import mc_risk
+    from glaverify.numerics.predictors import WPGDPredictor
+
+    model = DataModel.from_config(model_cfg)
+    num = min(run.mc_prompts, 20_000) if quick else run.mc_prompts
+    out: dict[str, dict] = {}
+
+    def estimate(name: str, P: np.ndarray, omega: np.ndarray, closed: float) -> dict:
+        est = mc_risk(model, WPGDPredictor(P=P, omega=omega, name=name), num, _rng(run, f"tables/{name}"),
+                      confidence=run.confidence)
+        inside = est.contains(closed)
+        return qvalue(est.mean, "supported" if inside else "inconclusive",
+                      f"{num} prompts, {run.confidence:g} CI" + ("" if inside else
+                      f"; closed form {closed:.6g} outside the CI"),
+                      ci=[est.ci_low, est.ci_high], sample_size=num, closed_form=closed)
+
+    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    out["mc.linatt"] = estimate("mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
+    res, reason = _wpgd_optimum(model_cfg, run)
+    if res is None:
+        out["mc.wpgd"] = not_available(reason or "")
+    else:
+        from glaverify.numerics.closed_forms import optimal_preconditioner
+
+        omega = np.asarray(res["omega"], dtype=np.float64)
+        P = np.asarray(res["P"], dtype=np.float64) if res.get("P") is not None else optimal_preconditioner(model, omega)
+        out["mc.wpgd"] = estimate("mc.wpgd", P, omega, float(res["risk"]))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- gating
+def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    fn, reason = _optional("numerics.gating", "gla_optimum", "optimal_gla", "solve_gla")
+    if fn is None:
+        return _all_na("gla", reason or "")
+    model = DataModel.from_config(model_cfg)
+    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    out: dict[str, dict] = {}
+    for cls in ("scalar", "delimiter", "vector"):
+        try:
+            res = _as_dict(fn(model, cls))
+        except (NotImplementedError, ValueError, KeyError) as exc:
+            for q in ("risk", "omega", "margin", "attains"):
+                name = f"{q}.gla.{cls}" if q != "margin" else f"margin.linatt_gla.{cls}"
+                out[name] = not_available(f"{type(exc).__name__}: {exc}")
+            continue
+        verdict, note = _verdict_of(res)
+        risk = float(res["risk"])
+        out[f"risk.gla.{cls}"] = qvalue(risk, verdict, note)
+        om = res.get("omega")
+        out[f"omega.gla.{cls}"] = (qvalue(np.asarray(om, dtype=np.float64).tolist(), verdict, note)
+                                   if om is not None else not_available("no ω reported"))
+        mv = "certified" if (verdict in ("certified", "proved") and lin["ok"]) else (
+            verdict if verdict != "proved" else "certified")
+        out[f"margin.linatt_gla.{cls}"] = qvalue(lin["risk"] - risk, mv, note)
+        att = res.get("attains_wpgd")
+        out[f"attains.gla.{cls}"] = (qvalue("yes" if att else "no", verdict, note) if att is not None
+                                     else not_available("no attains_wpgd reported"))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- training
+def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    fn, reason = _optional("numerics.training", "trained_risk", "train_and_evaluate")
+    if fn is None:
+        return _all_na("trained", reason or "")
+    model = DataModel.from_config(model_cfg)
+    res = _as_dict(fn(model, seed=run.seed, quick=quick))
+    ci = res.get("ci")
+    return {
+        "risk.trained": qvalue(float(res["risk"]), "supported", res.get("note", ""),
+                               ci=list(ci) if ci is not None else None, sample_size=res.get("sample_size")),
+        "risk.trained_theory": (qvalue(float(res["theory"]), *(_verdict_of(res)))
+                                if res.get("theory") is not None else not_available("no theoretical risk reported")),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- verdicts
+def produce_verdict(claim: str, model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    """Run the claim's default checks on this cell (dims explicit: size-limited checks may refuse)."""
+    from glaverify.proofs_check.context import CheckContext
+    from glaverify.proofs_check.runner import run_claim
+
+    ctx = CheckContext(model_config=model_cfg, run=run, dims_explicit=True, quick=quick)
+    res = run_claim(claim, ctx, suite=True)
+    methods = ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records)
+    summary = "; ".join(r.summary for r in res.records)[:300]
+    return {f"verdict.{claim}": qvalue(res.verdict.value, res.verdict.value, f"{methods} - {summary}")}
+
+
+def run_producer(producer: str, model: dict, run: dict, quick: bool) -> dict[str, Any]:
+    """Entry point for executors: JSON-able in, JSON-able out, with the wall time."""
+    from glaverify.proofs_check.evidence import jsonable
+
+    t0 = time.perf_counter()
+    model_cfg = ModelConfig.model_validate(model)
+    run_cfg = RunConfig.model_validate(run)
+    if producer.startswith("verdict."):
+        values = produce_verdict(producer.split(".", 1)[1], model_cfg, run_cfg, quick)
+    else:
+        values = PRODUCERS[producer](model_cfg, run_cfg, quick)
+    return {"values": jsonable(values), "elapsed_s": time.perf_counter() - t0}
+
+
+PRODUCERS = {
+    "closed_form": produce_closed_form,
+    "wpgd": produce_wpgd,
+    "r6": produce_r6,
+    "monte_carlo": produce_monte_carlo,
+    "gla": produce_gla,
+    "trained": produce_trained,
+}
