@@ -18,6 +18,9 @@ from .producers import run_producer
 
 Task = tuple[str, dict, dict, bool]
 
+#: how long to wait for a Dask scheduler before giving up
+CONNECT_TIMEOUT = "10s"
+
 
 def run_serial(tasks: list[Task]) -> Iterator[tuple[int, dict[str, Any]]]:
     for i, t in enumerate(tasks):
@@ -42,7 +45,7 @@ def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str,
         raise InputError("--scheduler", "needs dask[distributed] (pip install 'glaverify[dask]')") from None
     own = not isinstance(scheduler, Client)
     try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT) if own else scheduler
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError("--scheduler", f"cannot connect to the Dask scheduler: {exc}", scheduler) from None
     try:

@@ -11,15 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .quantities import OMEGA_DEFAULT, QUANTITIES  # noqa: E402
-from .spec import FigureSpec, _fmt_value  # noqa: E402
+from .spec import FigureSpec  # noqa: E402
 from .sweep import SweepResult  # noqa: E402
 
 CERTIFIED = ("proved", "certified")
 
 
 def _cells(result: SweepResult, spec: FigureSpec) -> list[int]:
-    return [c.index for c in result.cells
-            if all(c.labels.get(k) in (v, _fmt_value(v)) for k, v in spec.where.items())]
+    return [c.index for c in result.cells if c.matches(spec.where)]
 
 
 def _na_text(result: SweepResult, cells: list[int], qs: list[str]) -> list[str]:
@@ -77,18 +76,11 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
     return _save(fig, out, spec.name), _na_text(result, cells, qs)
 
 
-def _axis_x(label: str, pos: int) -> float:
-    try:
-        return float(label)
-    except ValueError:
-        return float(pos)
-
-
 def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
     cells = _cells(result, spec)
     fig, ax = plt.subplots(figsize=(6, 4))
     xlabels = list(dict.fromkeys(result.cells[i].labels[spec.x] for i in cells))  # type: ignore[index]
-    numeric = all(_is_float(s) for s in xlabels)
+    numeric = all(spec.x in result.cells[i].coords for i in cells)
     series = list(dict.fromkeys(result.cells[i].labels[spec.series] for i in cells)) if spec.series else [None]
     for q in spec.columns:
         for s in series:
@@ -97,9 +89,9 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
             pts = [(i, v) for i, v in pts if v["verdict"] != "n/a" and isinstance(v["value"], (int, float))]
             if not pts:
                 continue
-            xs = np.array([_axis_x(result.cells[i].labels[spec.x], xlabels.index(result.cells[i].labels[spec.x]))
-                           for i, _ in pts])
-            if not numeric:
+            if numeric:
+                xs = np.array([result.cells[i].coords[spec.x] for i, _ in pts], dtype=float)  # type: ignore[index]
+            else:
                 xs = np.array([xlabels.index(result.cells[i].labels[spec.x]) for i, _ in pts], dtype=float)
             ys = np.array([v["value"] for _, v in pts], dtype=float)
             order = np.argsort(xs)
@@ -122,14 +114,6 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
     notes = _na_text(result, cells, spec.columns)
     _footer(fig, notes)
     return _save(fig, out, spec.name), notes
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
 
 
 def figure_scatter(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:

@@ -43,7 +43,10 @@ def format_number(x: float, digits: int) -> str:
     """Plain, ``\\num``-parsable: ``0.8123``, ``-1.25e-05``."""
     if x != x or x in (float("inf"), float("-inf")):
         return str(x)
-    return f"{x:.{digits}g}"
+    text = f"{x:.{digits}g}"
+    if float(text) in (float("inf"), float("-inf")):  # rounding up near the float maximum overflows
+        text = f"{x:.17g}"
+    return text
 
 
 def _latex_escape(text: str) -> str:
@@ -63,7 +66,7 @@ class Row:
 def table_rows(result: SweepResult, spec: TableSpec) -> list[Row]:
     rows = []
     for cell, vals in zip(result.cells, result.values):
-        if any(cell.labels.get(k) != _fmt_value(v) and cell.labels.get(k) != v for k, v in spec.where.items()):
+        if not cell.matches(spec.where):
             continue
         rows.append(Row([cell.labels[a] for a in spec.index], [vals[q] for q in spec.columns]))
     return rows

@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +81,7 @@ class ZipGroup(BaseModel):
 
     name: str | None = None
     labels: list[str] | None = None
+    coords: list[float] | None = None  # numeric x-coordinate of each value in line figures (e.g. ρ)
 
     def axes(self) -> dict[str, list[Any]]:
         return _flatten_axes(dict(self.model_extra or {}))
@@ -98,6 +99,9 @@ class ZipGroup(BaseModel):
             raise ValueError(f"zipped fields must have equal lengths, got {lens}")
         if self.labels is not None and len(self.labels) != next(iter(lens.values())):
             raise ValueError(f"labels: has {len(self.labels)} entries but the zipped fields have "
+                             f"{next(iter(lens.values()))} values")
+        if self.coords is not None and len(self.coords) != next(iter(lens.values())):
+            raise ValueError(f"coords: has {len(self.coords)} entries but the zipped fields have "
                              f"{next(iter(lens.values()))} values")
         return self
 
@@ -197,6 +201,20 @@ class SweepConfig(BaseModel):
                 out.append("r6.search")
         return list(dict.fromkeys(out))
 
+    def needs(self, cell: Cell) -> list[str]:
+        """The quantities some table or figure needs on this cell (respecting their ``where``)."""
+        out: list[str] = []
+        for t in self.table:
+            if cell.matches(t.where):
+                out += t.columns
+        for f in self.figure:
+            if cell.matches(f.where):
+                out += (f.columns or (OMEGA_DEFAULT if f.kind == "omega" else [])) + (
+                    [f.x] if f.kind == "scatter" and f.x else [])
+                if f.kind == "r6":
+                    out.append("r6.search")
+        return list(dict.fromkeys(out))
+
     def content_hash(self) -> str:
         return content_hash(self.model_dump(mode="json"))
 
@@ -215,6 +233,7 @@ class Axis:
     fields: tuple[str, ...]
     values: tuple[dict[str, Any], ...]
     labels: tuple[str, ...]
+    coords: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +244,15 @@ class Cell:
     labels: dict[str, str]  # axis name -> label
     settings: dict[str, Any]  # field path -> value set by the sweep
     model: ModelConfig
+    coords: dict[str, float] = field(default_factory=dict)  # axis name -> numeric coordinate, if any
+
+    def matches(self, where: dict[str, Any]) -> bool:
+        """``where``: axis -> label (or value), or a list of them (any of)."""
+        for k, want in where.items():
+            options = want if isinstance(want, list) else [want]
+            if not any(self.labels.get(k) in (o, _fmt_value(o)) for o in options):
+                return False
+        return True
 
     def label(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.labels.items()) or "base"
@@ -243,14 +271,16 @@ def _fmt_value(v: Any) -> str:
 def axes_of(cfg: SweepConfig) -> list[Axis]:
     axes: list[Axis] = []
     for path, vals in _flatten_axes(cfg.sweep.axes).items():
-        axes.append(Axis(path, (path,), tuple({path: v} for v in vals), tuple(_fmt_value(v) for v in vals)))
+        coords = tuple(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in vals)
+        axes.append(Axis(path, (path,), tuple({path: v} for v in vals), tuple(_fmt_value(v) for v in vals), coords))
     for g in cfg.sweep.zip:
         fields = g.axes()
         n = len(next(iter(fields.values())))
         values = tuple({k: fields[k][i] for k in fields} for i in range(n))
         labels = tuple(g.labels) if g.labels else tuple(
             ", ".join(_fmt_value(v) for v in val.values()) for val in values)
-        axes.append(Axis(g.axis_name(), tuple(fields), values, labels))
+        coords = tuple(g.coords) if g.coords else (None,) * n
+        axes.append(Axis(g.axis_name(), tuple(fields), values, labels, coords))
     names = [a.name for a in axes]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -275,6 +305,31 @@ def _set_path(data: dict[str, Any], path: str, value: Any, axis: str) -> None:
     node[parts[-1]] = copy.deepcopy(value)
 
 
+def _valid(data: dict[str, Any]) -> bool:
+    try:
+        build_model_config(data)
+    except InputError:
+        return False
+    return True
+
+
+def _culprit_axis(base: dict, axes: list[Axis], combo: tuple[int, ...], field: str) -> str | None:
+    """The axis that makes a cell invalid: the one that sets the offending field, else the one whose value,
+    left at the base config, makes the cell valid."""
+    for a in axes:
+        if any(field == p or field.startswith((p + ".", p + "[")) or p.startswith(field + ".") for p in a.fields):
+            return a.name
+    for skip, a in enumerate(axes):
+        data = copy.deepcopy(base)
+        for j, (axis, i) in enumerate(zip(axes, combo)):
+            if j != skip:
+                for path, val in axis.values[i].items():
+                    _set_path(data, path, val, axis.name)
+        if _valid(data):
+            return a.name
+    return None
+
+
 def expand_cells(cfg: SweepConfig) -> list[Cell]:
     """The product of the axes, each a validated ModelConfig. Errors name the axis and the cell."""
     axes = axes_of(cfg)
@@ -284,23 +339,23 @@ def expand_cells(cfg: SweepConfig) -> list[Cell]:
         data = copy.deepcopy(base)
         settings: dict[str, Any] = {}
         labels: dict[str, str] = {}
+        coords: dict[str, float] = {}
         for axis, i in zip(axes, combo):
             labels[axis.name] = axis.labels[i]
+            if axis.coords and axis.coords[i] is not None:
+                coords[axis.name] = axis.coords[i]
             for path, val in axis.values[i].items():
                 _set_path(data, path, val, axis.name)
                 settings[path] = val
         try:
             model = build_model_config(data)
         except InputError as exc:
-            field = exc.field.removeprefix("model.")
-            culprit = next((a.name for a in axes for p in a.fields
-                            if field == p or field.startswith(p + ".") or field.startswith(p + "[")
-                            or p.startswith(field + ".")), None)
+            culprit = _culprit_axis(base, axes, combo, exc.field.removeprefix("model."))
             where = f"sweep.axes.{culprit}" if culprit else "sweep"
             cell = ", ".join(f"{k}={v}" for k, v in labels.items())
             raise InputError(where, f"cell {idx} ({cell}) is not a valid model: {exc.field}: {exc.constraint}"
                              + ("" if culprit else f" (axes: {', '.join(a.name for a in axes)})")) from None
-        cells.append(Cell(idx, labels, settings, model))
+        cells.append(Cell(idx, labels, settings, model, coords))
     return cells
 
 

@@ -56,8 +56,7 @@ def run_sweep(
     t0 = time.perf_counter()
     version = version or code_version()
     cells = expand_cells(cfg)
-    names = cfg.quantities()
-    producers = producers_for(names)
+    needs = {cell.index: cfg.needs(cell) for cell in cells}
     cache = ResultCache(cache_dir if cache_dir is not None else cfg.sweep.cache_dir, enabled=use_cache)
     run = cfg.run.model_dump(mode="json")
     slots: dict[tuple[int, str], dict] = {}
@@ -65,7 +64,7 @@ def run_sweep(
     cached: list[tuple[int, str]] = []
     for cell in cells:
         model = cell.model.model_dump(mode="json")
-        for prod in producers:
+        for prod in producers_for(needs[cell.index]):
             key = cache_key(model, run, prod, version, quick)
             hit = cache.get(key)
             if hit is not None:
@@ -87,11 +86,11 @@ def run_sweep(
     for cell in cells:
         vals: dict[str, dict] = {}
         t = 0.0
-        for prod in producers:
+        for prod in producers_for(needs[cell.index]):
             entry = slots[(cell.index, prod)]
             vals.update(entry["values"])
             t += float(entry.get("elapsed_s", 0.0))
-        values.append({q: vals[q] for q in names if q in vals} | {q: v for q, v in vals.items() if q in QUANTITIES})
+        values.append({q: v for q, v in vals.items() if q in QUANTITIES})
         times.append(t)
     return SweepResult(cfg, cells, values, times, computed=task_slots, cached=cached, code_version=version,
                        wall_time_s=time.perf_counter() - t0, quick=quick)

@@ -1,0 +1,457 @@
+"""Sweeps, appendix tables, figures, caching and executors (``glaverify tables``).
+
+The tables are checked against values recomputed here independently of the producers (the LinAtt optimum by
+solving the normal equations of the R1 risk in vec(P), the null risk by hand), every verifier in the
+pipeline is shown to fail on a planted error, and serial, process-pool and Dask runs must agree exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from glaverify.numerics.closed_forms import wpgd_risk
+from glaverify.numerics.errors import InputError
+from glaverify.numerics.model import DataModel
+from glaverify.proofs_check.cli import app
+from glaverify.proofs_check.tables import producers
+from glaverify.proofs_check.tables.cache import ResultCache, cache_key, code_version
+from glaverify.proofs_check.tables.output import write_outputs
+from glaverify.proofs_check.tables.render import (
+    MARKERS,
+    csv_columns,
+    format_number,
+    read_csv,
+    render_csv,
+    render_latex,
+    render_markdown,
+)
+from glaverify.proofs_check.tables.spec import expand_cells, load_sweep_config, parse_sweep_config
+from glaverify.proofs_check.tables.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+CI_CONFIG = ROOT / "examples" / "appendix_ci.toml"
+FULL_CONFIG = ROOT / "examples" / "appendix.toml"
+
+
+def small_config(noise=(0.1, 0.5), columns=("risk.null", "risk.linatt", "mc.linatt"), **extra) -> dict:
+    """A tiny sweep (d = 2, n = 4) for cache and executor tests."""
+    cfg = {
+        "model": {"d": 2, "n": 4, "noise_var": 0.1,
+                  "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
+                  "tasks": {"family": "star", "block_sizes": [2, 2], "rho": [0.3, 0.9]}},
+        "run": {"seed": 3, "mc_prompts": 500},
+        "sweep": {"axes": {"noise_var": list(noise)}},
+        "table": [{"name": "t", "caption": "small", "index": ["noise_var"], "columns": list(columns)}],
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def independent_linatt_risk(model: DataModel) -> float:
+    """min over P of the R1 risk at ω = 1, from the normal equations (M ⊗ Σ) vec P = (r^T 1) vec Σ²."""
+    n = model.n
+    omega = np.ones(n)
+    R = model.R
+    r = model.r
+    a = float(omega @ (R + np.eye(n)) @ omega)
+    b = model.s * n
+    sig = model.sigma
+    M = a * sig @ sig + b * sig
+    vecP = np.linalg.solve(np.kron(M, sig), float(r @ omega) * (sig @ sig).reshape(-1, order="F"))
+    P = vecP.reshape(sig.shape, order="F")
+    return wpgd_risk(model, P, omega)
+
+
+# ------------------------------------------------------------------------------------------ config
+def test_ci_and_full_examples_validate():
+    for path in (CI_CONFIG, FULL_CONFIG):
+        cfg = load_sweep_config(path)
+        cells = expand_cells(cfg)
+        assert cells and cfg.table and cfg.figure
+        assert len({c.index for c in cells}) == len(cells)
+
+
+def test_cells_are_the_product_of_axes_and_zipped_axes():
+    cfg = parse_sweep_config(small_config(noise=(0.1, 0.2, 0.3)) | {"sweep": {
+        "axes": {"noise_var": [0.1, 0.2, 0.3]},
+        "zip": [{"name": "dims", "d": [2, 3], "features": {"eigenvalues": [[1.0, 2.0], [1.0, 2.0, 3.0]]}}]}})
+    cells = expand_cells(cfg)
+    assert len(cells) == 6
+    assert {(c.model.d, len(c.model.features.eigenvalues)) for c in cells} == {(2, 2), (3, 3)}
+    assert sorted(c.model.noise_var for c in cells) == [0.1, 0.1, 0.2, 0.2, 0.3, 0.3]
+
+
+def test_invalid_cell_names_the_axis_and_the_cell():
+    bad = small_config() | {"sweep": {"axes": {"d": [2, 3]}}, "table": [{"name": "t", "columns": ["risk.null"]}]}
+    with pytest.raises(InputError) as exc:
+        parse_sweep_config(bad)
+    assert exc.value.field == "sweep.axes.d"
+    assert "cell 1 (d=3)" in str(exc.value) and "eigenvalues" in str(exc.value)
+
+
+@pytest.mark.parametrize("patch, field, text", [
+    ({"table": [{"name": "t", "columns": ["risk.bogus"]}]}, "table[0].columns", "unknown quantity"),
+    ({"table": [{"name": "t", "index": ["nope"], "columns": ["risk.null"]}]}, "table[0]", "not a sweep axis"),
+    ({"sweep": {"zip": [{"d": [2, 3], "noise_var": [0.1]}]}}, "sweep.zip[0]", "equal lengths"),
+    ({"sweep": {"axes": {"noise_var": []}}}, "sweep.axes.noise_var", "non-empty"),
+    ({"sweep": {"axes": {"noise_var": [-1.0]}}}, "sweep.axes.noise_var", "cell 0"),
+    ({"figure": [{"name": "f", "kind": "line", "columns": ["risk.null"]}]}, "figure[0].x", "needs x"),
+    ({"bogus": 1}, "bogus", "unknown key"),
+])
+def test_bad_sweep_configs_raise_input_errors_naming_the_field(patch, field, text):
+    with pytest.raises(InputError) as exc:
+        parse_sweep_config(small_config() | patch)
+    assert exc.value.field == field, str(exc.value)
+    assert text in str(exc.value)
+
+
+# ------------------------------------------------------------------------------------------ the CI appendix
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("appendix_ci")
+    cfg = load_sweep_config(CI_CONFIG)
+    result = run_sweep(cfg, cache_dir=out / "cache", quick=True, version="test")
+    prov = write_outputs(result, out / "out")
+    return cfg, result, prov, out / "out"
+
+
+def test_ci_tables_match_independent_closed_forms(ci_run):
+    cfg, result, _, _ = ci_run
+    for cell, vals in zip(result.cells, result.values):
+        model = DataModel.from_config(cell.model)
+        assert vals["risk.null"]["value"] == pytest.approx(np.trace(model.sigma) + model.noise_var, rel=1e-14)
+        assert vals["risk.null"]["verdict"] == "proved"
+        lin = vals["risk.linatt"]
+        assert lin["verdict"] == "certified"
+        assert lin["value"] == pytest.approx(independent_linatt_risk(model), rel=1e-10)
+        assert lin["value"] < vals["risk.null"]["value"]
+        mc = vals["mc.linatt"]
+        assert mc["verdict"] == "supported" and mc["sample_size"] > 0
+        assert mc["ci"][0] <= lin["value"] <= mc["ci"][1]
+        for q in ("verdict.R1", "verdict.R3"):
+            assert vals[q]["verdict"] in ("proved", "certified", "supported")
+
+
+def test_unavailable_producers_are_reported_not_faked(ci_run):
+    _, result, _, out = ci_run
+    for vals in result.values:
+        for q in ("risk.wpgd", "risk.gla.delimiter"):
+            if vals[q]["verdict"] == "n/a":
+                assert vals[q]["value"] is None and "needs" in vals[q]["note"]
+    md = (out / "risks.md").read_text()
+    if any(v["risk.wpgd"]["verdict"] == "n/a" for v in result.values):
+        assert "n/a[" in md and "not available (needs glaverify.numerics.landscape" in md
+
+
+def test_outputs_and_provenance(ci_run):
+    cfg, result, prov, out = ci_run
+    for t in cfg.table:
+        for ext in ("tex", "md", "csv"):
+            assert (out / f"{t.name}.{ext}").stat().st_size > 0
+    for f in cfg.figure:
+        for ext in ("pdf", "png"):
+            assert (out / f"{f.name}.{ext}").stat().st_size > 1000
+    data = json.loads((out / "provenance.json").read_text())
+    assert data["config_hash"] == cfg.content_hash()
+    assert data["config"]["run"]["seed"] == cfg.run.seed == data["seeds"]["run.seed"]
+    assert {"numpy", "python", "glaverify"} <= set(data["package_versions"])
+    assert data["glaverify_version"] and data["git_commit"]
+    assert len(data["cells"]) == len(result.cells)
+    assert all(c["wall_time_s"] >= 0 and c["model"]["d"] == 3 for c in data["cells"])
+
+
+def _latex_structure(tex: str, ncols: int) -> None:
+    assert tex.count("{") == tex.count("}")
+    depth = 0
+    for ch in tex:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert tex.count(rule) == 1
+    assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
+    assert re.search(r"\\caption\{.*E\}\[\\beta\\beta\^\\top\]=I_d.*not normalised", tex.replace("\\mathbb{E}", "E}"))
+    assert re.search(r"\\label\{tab:[\w\-]+\}", tex)
+    spec = re.search(r"\\begin\{tabular\}\{([lrc]+)\}", tex)
+    assert spec and len(spec.group(1)) == ncols
+    body = tex[tex.index(r"\toprule"):tex.index(r"\bottomrule")]
+    rows = [ln for ln in body.splitlines() if ln.rstrip().endswith(r"\\")]
+    assert rows
+    for ln in rows:
+        assert ln.count("&") - ln.count(r"\&") == ncols - 1, ln
+    for num in re.findall(r"\\num\{([^}]*)\}", tex):
+        float(num)  # siunitx-parsable plain numbers
+    assert "²" not in tex and "σ" not in tex.replace(r"$\sigma$", "")
+
+
+def test_latex_structure_and_compiles_if_tex_available(ci_run, tmp_path):
+    cfg, _, _, out = ci_run
+    for t in cfg.table:
+        tex = (out / f"{t.name}.tex").read_text()
+        _latex_structure(tex, len(t.index) + len(t.columns))
+    engine = shutil.which("pdflatex") or shutil.which("lualatex")
+    if engine is None:
+        pytest.skip("no TeX engine: structural checks only")
+    doc = tmp_path / "doc.tex"
+    doc.write_text("\\documentclass{article}\\usepackage{booktabs,siunitx,amsmath,amssymb}\\begin{document}\n"
+                   + "\n".join((out / f"{t.name}.tex").read_text() for t in cfg.table) + "\\end{document}\n")
+    proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_csv_round_trips_exactly(ci_run):
+    cfg, result, _, out = ci_run
+    for t in cfg.table:
+        rows = read_csv((out / f"{t.name}.csv").read_text())
+        assert list(rows[0]) == csv_columns(t)
+        assert len(rows) == len(result.cells)
+        for row, vals in zip(rows, result.values):
+            for q in t.columns:
+                v = vals[q]
+                assert row[f"{q}:verdict"] == v["verdict"]
+                if isinstance(v["value"], float):
+                    assert row[q] == v["value"]  # exact, not approximate
+                elif v["value"] is None:
+                    assert row[q] is None
+                else:
+                    assert row[q] == v["value"]
+                if v.get("ci"):
+                    assert [row[f"{q}:ci_low"], row[f"{q}:ci_high"]] == v["ci"]
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64), st.integers(1, 12))
+def test_number_format_is_num_parsable_and_accurate(x, digits):
+    text = format_number(x, digits)
+    assert re.fullmatch(r"-?\d+(\.\d+)?(e[+-]\d+)?", text), text
+    assert float(text) == pytest.approx(x, rel=10.0 ** (1 - digits), abs=1e-300)
+
+
+# ------------------------------------------------------------------------------------------ planted errors
+def test_linatt_certificate_catches_a_planted_wrong_preconditioner(monkeypatch, tmp_path):
+    """A 1 % error in P*(1) must fail the stationarity certificate and print a marker, not a clean number."""
+    import glaverify.numerics.closed_forms as cf
+
+    real = cf.optimal_preconditioner
+    monkeypatch.setattr(cf, "optimal_preconditioner", lambda model, omega: 1.01 * real(model, omega))
+    cfg = parse_sweep_config(small_config(noise=(0.1,), columns=("risk.linatt",)))
+    result = run_sweep(cfg, cache_dir=tmp_path, version="planted")
+    qv = result.values[0]["risk.linatt"]
+    assert qv["verdict"] == "inconclusive"
+    assert qv["residuals"]["stationarity"] > 1e-4
+    md = render_markdown(result, cfg.table[0])
+    assert MARKERS["inconclusive"] in md and "certificate did not pass" in md
+    assert r"\textsuperscript{\ddag}" in render_latex(result, cfg.table[0])
+
+
+def test_monte_carlo_cell_catches_a_planted_wrong_closed_form(monkeypatch):
+    """If the closed form the MC estimate is compared with were wrong by 20 %, the cell is not 'supported'."""
+    real = producers.linatt_optimum
+
+    def planted(model, tol):
+        out = real(model, tol)
+        return {**out, "risk": 1.2 * out["risk"]}
+
+    monkeypatch.setattr(producers, "linatt_optimum", planted)
+    cfg = parse_sweep_config(small_config(noise=(0.1,)) | {"run": {"seed": 1, "mc_prompts": 20000}})
+    vals = producers.run_producer("monte_carlo", cfg.model.model_dump(mode="json"),
+                                  cfg.run.model_dump(mode="json"), False)["values"]
+    assert vals["mc.linatt"]["verdict"] == "inconclusive"
+    assert "outside the CI" in vals["mc.linatt"]["note"]
+
+
+def test_every_uncertified_value_is_marked(tmp_path):
+    """Rewrite verdicts by hand: supported/inconclusive/refuted values get their marker and footnote."""
+    cfg = parse_sweep_config(small_config(noise=(0.1, 0.2, 0.3), columns=("risk.linatt",)))
+    result = run_sweep(cfg, cache_dir=tmp_path, version="m")
+    for vals, verdict in zip(result.values, ("supported", "inconclusive", "refuted")):
+        vals["risk.linatt"] = {**vals["risk.linatt"], "verdict": verdict}
+    md = render_markdown(result, cfg.table[0])
+    rows = [ln for ln in md.splitlines() if ln.startswith("| 0.")]
+    assert [r.rstrip(" |")[-1] for r in rows] == ["†", "‡", "!"]
+    for m in ("supported", "inconclusive", "refuted"):
+        assert f"{MARKERS[m]} " in md.split("Unmarked numbers")[1]
+    tex = render_latex(result, cfg.table[0])
+    assert tex.count(r"\textsuperscript{\dag}") == 2  # the cell and its footnote
+    # and the certified version prints none
+    result.values[0]["risk.linatt"]["verdict"] = "certified"
+    assert not render_markdown(result, cfg.table[0]).splitlines()[4].rstrip(" |").endswith("†")
+
+
+# ------------------------------------------------------------------------------------------ cache
+def test_cache_recomputes_only_new_cells_and_everything_on_code_change(tmp_path):
+    cache = tmp_path / "cache"
+    cfg1 = parse_sweep_config(small_config(noise=(0.1, 0.5)))
+    r1 = run_sweep(cfg1, cache_dir=cache, version="v1")
+    assert len(r1.computed) == 4 and not r1.cached  # 2 cells x 2 producers
+    r1b = run_sweep(cfg1, cache_dir=cache, version="v1")
+    assert not r1b.computed and len(r1b.cached) == 4
+    assert r1b.values == r1.values
+    cfg2 = parse_sweep_config(small_config(noise=(0.1, 0.5, 0.9)))
+    r2 = run_sweep(cfg2, cache_dir=cache, version="v1")
+    assert {r2.cells[i].model.noise_var for i, _ in r2.computed} == {0.9}
+    assert len(r2.cached) == 4
+    r3 = run_sweep(cfg2, cache_dir=cache, version="v2")  # a code change
+    assert len(r3.computed) == 6 and not r3.cached
+    r4 = run_sweep(cfg2, cache_dir=cache, version="v2", use_cache=False)  # --no-cache
+    assert len(r4.computed) == 6
+    assert r4.values == r3.values  # deterministic from the seed
+
+
+def test_cache_key_depends_on_config_run_producer_version():
+    m = {"d": 2}
+    base = cache_key(m, {"seed": 0}, "closed_form", "v", False)
+    assert base != cache_key({"d": 3}, {"seed": 0}, "closed_form", "v", False)
+    assert base != cache_key(m, {"seed": 1}, "closed_form", "v", False)
+    assert base != cache_key(m, {"seed": 0}, "monte_carlo", "v", False)
+    assert base != cache_key(m, {"seed": 0}, "closed_form", "w", False)
+    assert base != cache_key(m, {"seed": 0}, "closed_form", "v", True)
+    assert base == cache_key(dict(m), {"seed": 0}, "closed_form", "v", False)
+
+
+def test_code_version_hashes_the_sources(tmp_path):
+    for pkg in ("numerics", "proofs_check"):
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "a.py").write_text("x = 1\n")
+    v1 = code_version(tmp_path)
+    assert v1 == code_version(tmp_path)
+    (tmp_path / "numerics" / "a.py").write_text("x = 2\n")
+    assert code_version(tmp_path) != v1
+    assert len(code_version()) == 64
+
+
+def test_interrupted_write_leaves_the_cache_consistent(tmp_path, monkeypatch):
+    cache = ResultCache(tmp_path)
+    cache.put("ab" + "0" * 62, {"values": {"x": 1}})
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(json, "dump", boom)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("ab" + "1" * 62, {"values": {"x": 2}})
+    monkeypatch.undo()
+    assert [p.name for p in (tmp_path / "ab").iterdir()] == ["ab" + "0" * 62 + ".json"]  # no partial file
+    assert cache.get("ab" + "1" * 62) is None
+    assert cache.get("ab" + "0" * 62)["values"] == {"x": 1}
+    cache.path("ab" + "2" * 62).write_text('{"values": ')  # a truncated file from elsewhere is a miss
+    assert cache.get("ab" + "2" * 62) is None
+
+
+def test_cache_survives_an_interrupted_sweep(tmp_path, monkeypatch):
+    """Ctrl-C after the first task: the finished task is cached, the rest recompute on the next run."""
+    from glaverify.proofs_check.tables import sweep as sweep_mod
+
+    cfg = parse_sweep_config(small_config(noise=(0.1, 0.5), columns=("risk.linatt",)))
+    real = sweep_mod.execute
+
+    def interrupted(tasks, jobs=1, scheduler=None, on_result=None):
+        on_result(0, producers.run_producer(*tasks[0]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_mod, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(cfg, cache_dir=tmp_path, version="i")
+    monkeypatch.setattr(sweep_mod, "execute", real)
+    again = run_sweep(cfg, cache_dir=tmp_path, version="i")
+    assert len(again.cached) == 1 and len(again.computed) == 1
+
+
+# ------------------------------------------------------------------------------------------ executors
+def _tables(result) -> list[str]:
+    return [render_csv(result, t) for t in result.config.table]
+
+
+def test_serial_process_pool_and_dask_give_identical_tables(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    cfg = parse_sweep_config(small_config(noise=(0.1, 0.3, 0.5)) | {
+        "table": [{"name": "t", "index": ["noise_var"], "columns": ["risk.linatt", "mc.linatt", "verdict.R3"]}]})
+    serial = run_sweep(cfg, cache_dir=tmp_path / "a", version="e")
+    pool = run_sweep(cfg, cache_dir=tmp_path / "b", version="e", jobs=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        dask_addr = run_sweep(cfg, cache_dir=tmp_path / "c", version="e", scheduler=cluster.scheduler_address)
+        dask_client = run_sweep(cfg, cache_dir=tmp_path / "d", version="e", scheduler=client)
+    assert len(serial.computed) == len(pool.computed) == len(dask_addr.computed) == 9
+    assert _tables(serial) == _tables(pool) == _tables(dask_addr) == _tables(dask_client)
+
+
+def test_bad_jobs_and_unreachable_scheduler_are_input_errors(tmp_path, monkeypatch):
+    from glaverify.proofs_check.tables import executor
+
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT", "1s")
+    cfg = parse_sweep_config(small_config(noise=(0.1,)))
+    with pytest.raises(InputError, match="--jobs"):
+        run_sweep(cfg, cache_dir=tmp_path, version="x", jobs=0)
+    pytest.importorskip("distributed")
+    with pytest.raises(InputError, match="--scheduler"):
+        run_sweep(cfg, cache_dir=tmp_path, version="x", scheduler="tcp://127.0.0.1:1")
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def test_cli_tables_writes_outputs_and_reuses_the_cache(tmp_path):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text("""
+[model]
+d = 2
+n = 4
+[model.features]
+covariance = "identity"
+[model.tasks]
+family = "decay"
+block_sizes = [2, 2]
+rho = 0.5
+[run]
+mc_prompts = 500
+[sweep.axes]
+"features.scale" = [1.0, 2.0]
+[[table]]
+name = "r"
+index = ["features.scale"]
+columns = ["risk.null", "risk.linatt"]
+[[figure]]
+name = "line"
+kind = "line"
+x = "features.scale"
+columns = ["risk.null", "risk.linatt"]
+""")
+    runner = CliRunner()
+    args = ["tables", "--config", str(cfg), "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "2 task(s) computed, 0 cached" in res.output
+    assert (tmp_path / "o" / "r.tex").is_file() and (tmp_path / "o" / "line.png").is_file()
+    res = runner.invoke(app, args)
+    assert "0 task(s) computed, 2 cached" in res.output
+    res = runner.invoke(app, [*args, "--no-cache"])
+    assert "2 task(s) computed, 0 cached" in res.output
+    rows = read_csv((tmp_path / "o" / "r.csv").read_text())
+    assert [r["risk.null"] for r in rows] == [pytest.approx(2.1), pytest.approx(4.1)]
+
+
+def test_cli_tables_bad_config_is_one_line_exit_2(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[model]\nd = 2\nn = 4\n[sweep.axes]\nn = [4, 0]\n[[table]]\nname = "t"\ncolumns = ["risk.null"]\n')
+    res = CliRunner().invoke(app, ["tables", "--config", str(cfg), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "sweep.axes.n" in res.output and "cell 1" in res.output
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.slow
+def test_full_appendix_example_runs(tmp_path):
+    cfg = load_sweep_config(FULL_CONFIG)
+    result = run_sweep(cfg, cache_dir=tmp_path / "c", jobs=2)
+    write_outputs(result, tmp_path / "o", jobs=2)
+    for cell, vals in zip(result.cells, result.values):
+        model = DataModel.from_config(cell.model)
+        assert vals["risk.linatt"]["value"] == pytest.approx(independent_linatt_risk(model), rel=1e-9)
