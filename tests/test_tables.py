@@ -15,10 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from typer.testing import CliRunner
-
 from glaverify.numerics.closed_forms import wpgd_risk
 from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
@@ -37,6 +33,9 @@ from glaverify.proofs_check.tables.render import (
 )
 from glaverify.proofs_check.tables.spec import expand_cells, load_sweep_config, parse_sweep_config
 from glaverify.proofs_check.tables.sweep import run_sweep
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_CONFIG = ROOT / "examples" / "appendix_ci.toml"
@@ -127,7 +126,7 @@ def ci_run(tmp_path_factory):
 
 def test_ci_tables_match_independent_closed_forms(ci_run):
     cfg, result, _, _ = ci_run
-    for cell, vals in zip(result.cells, result.values):
+    for cell, vals in zip(result.cells, result.values, strict=False):
         model = DataModel.from_config(cell.model)
         assert vals["risk.null"]["value"] == pytest.approx(np.trace(model.sigma) + model.noise_var, rel=1e-14)
         assert vals["risk.null"]["verdict"] == "proved"
@@ -215,7 +214,7 @@ def test_csv_round_trips_exactly(ci_run):
         rows = read_csv((out / f"{t.name}.csv").read_text())
         assert list(rows[0]) == csv_columns(t)
         assert len(rows) == len(result.cells)
-        for row, vals in zip(rows, result.values):
+        for row, vals in zip(rows, result.values, strict=False):
             for q in t.columns:
                 v = vals[q]
                 assert row[f"{q}:verdict"] == v["verdict"]
@@ -273,7 +272,7 @@ def test_every_uncertified_value_is_marked(tmp_path):
     """Rewrite verdicts by hand: supported/inconclusive/refuted values get their marker and footnote."""
     cfg = parse_sweep_config(small_config(noise=(0.1, 0.2, 0.3), columns=("risk.linatt",)))
     result = run_sweep(cfg, cache_dir=tmp_path, version="m")
-    for vals, verdict in zip(result.values, ("supported", "inconclusive", "refuted")):
+    for vals, verdict in zip(result.values, ("supported", "inconclusive", "refuted"), strict=False):
         vals["risk.linatt"] = {**vals["risk.linatt"], "verdict": verdict}
     md = render_markdown(result, cfg.table[0])
     rows = [ln for ln in md.splitlines() if ln.startswith("| 0.")]
@@ -452,6 +451,6 @@ def test_full_appendix_example_runs(tmp_path):
     cfg = load_sweep_config(FULL_CONFIG)
     result = run_sweep(cfg, cache_dir=tmp_path / "c", jobs=2)
     write_outputs(result, tmp_path / "o", jobs=2)
-    for cell, vals in zip(result.cells, result.values):
+    for cell, vals in zip(result.cells, result.values, strict=False):
         model = DataModel.from_config(cell.model)
         assert vals["risk.linatt"]["value"] == pytest.approx(independent_linatt_risk(model), rel=1e-9)

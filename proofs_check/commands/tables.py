@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-
 from glaverify.numerics.errors import InputError
 
 
@@ -17,10 +16,10 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path, typer.Option("--config", "-c", help="Sweep config (TOML).")],
         out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("appendix"),
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Local worker processes.")] = 1,
-        scheduler: Annotated[Optional[str], typer.Option(
+        scheduler: Annotated[str | None, typer.Option(
             "--scheduler", help="Dask scheduler address (tcp://host:8786); overrides --jobs.")] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute every cell.")] = False,
-        cache_dir: Annotated[Optional[Path], typer.Option(
+        cache_dir: Annotated[Path | None, typer.Option(
             "--cache-dir", help="Cache directory (default: [sweep].cache_dir, .glaverify-cache/).")] = None,
         quick: Annotated[bool, typer.Option("--quick", help="CI-sized Monte Carlo and checks.")] = False,
     ) -> None:

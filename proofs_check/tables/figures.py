@@ -56,7 +56,7 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
     for ax in axes.flat[len(cells):]:
         ax.axis("off")
-    for ax, i in zip(axes.flat, cells):
+    for ax, i in zip(axes.flat, cells, strict=False):
         for q in qs:
             qv = result.values[i].get(q)
             if qv is None or qv["verdict"] == "n/a" or qv["value"] is None:
@@ -97,7 +97,7 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
             order = np.argsort(xs)
             label = QUANTITIES[q].label + (f" ({spec.series}={s})" if s is not None else "")
             line, = ax.plot(xs[order], ys[order], "-", label=label)
-            for (x, y, (_, v)) in zip(xs[order], ys[order], [pts[k] for k in order]):
+            for (x, y, (_, v)) in zip(xs[order], ys[order], [pts[k] for k in order], strict=False):
                 filled = v["verdict"] in CERTIFIED
                 ax.plot([x], [y], "o", color=line.get_color(), mfc=line.get_color() if filled else "none")
                 if v.get("ci"):

@@ -63,7 +63,7 @@ def provenance(result: SweepResult, outputs: dict[str, Any], jobs: int, schedule
              "wall_time_s": t,
              "computed": sorted(p for (i, p) in result.computed if i == c.index),
              "cached": sorted(p for (i, p) in result.cached if i == c.index)}
-            for c, t in zip(result.cells, result.cell_time_s)
+            for c, t in zip(result.cells, result.cell_time_s, strict=False)
         ],
         "outputs": outputs,
     })

@@ -14,7 +14,6 @@ import zlib
 from typing import Any
 
 import numpy as np
-
 from glaverify.numerics.config import ModelConfig, RunConfig
 from glaverify.numerics.model import DataModel
 

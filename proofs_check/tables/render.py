@@ -65,7 +65,7 @@ class Row:
 
 def table_rows(result: SweepResult, spec: TableSpec) -> list[Row]:
     rows = []
-    for cell, vals in zip(result.cells, result.values):
+    for cell, vals in zip(result.cells, result.values, strict=False):
         if not cell.matches(spec.where):
             continue
         rows.append(Row([cell.labels[a] for a in spec.index], [vals[q] for q in spec.columns]))
@@ -97,7 +97,7 @@ def _marker(q: str, qv: dict) -> str | None:
 
 
 def _footnotes(rows: list[Row], spec: TableSpec) -> tuple[list[str], list[str]]:
-    used = {m for r in rows for q, c in zip(spec.columns, r.cells) if (m := _marker(q, c))}
+    used = {m for r in rows for q, c in zip(spec.columns, r.cells, strict=False) if (m := _marker(q, c))}
     return [m for m in MARKERS if m in used], _na_notes(rows)
 
 
@@ -122,7 +122,7 @@ def render_markdown(result: SweepResult, spec: TableSpec) -> str:
     na = _na_notes(rows)
     for r in rows:
         cells = []
-        for q, qv in zip(spec.columns, r.cells):
+        for q, qv in zip(spec.columns, r.cells, strict=False):
             if qv["verdict"] == "n/a":
                 cells.append(f"n/a[{na.index(qv['note']) + 1}]")
                 continue
@@ -160,7 +160,7 @@ def render_latex(result: SweepResult, spec: TableSpec) -> str:
     ]
     for r in rows:
         cells = []
-        for q, qv in zip(spec.columns, r.cells):
+        for q, qv in zip(spec.columns, r.cells, strict=False):
             if qv["verdict"] == "n/a":
                 cells.append(rf"n/a\textsuperscript{{{na.index(qv['note']) + 1}}}")
                 continue
@@ -205,7 +205,7 @@ def render_csv(result: SweepResult, spec: TableSpec) -> str:
     w.writerow(csv_columns(spec))
     for r in table_rows(result, spec):
         row = list(r.index)
-        for q, qv in zip(spec.columns, r.cells):
+        for q, qv in zip(spec.columns, r.cells, strict=False):
             ci = qv.get("ci") or [None, None]
             row += [_csv_value(q, qv), qv["verdict"], "" if ci[0] is None else repr(float(ci[0])),
                     "" if ci[1] is None else repr(float(ci[1])), qv.get("note", "")]

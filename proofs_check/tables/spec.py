@@ -41,8 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from glaverify.numerics.config import (
     ModelConfig,
     RunConfig,
@@ -51,6 +49,7 @@ from glaverify.numerics.config import (
     build_model_config,
 )
 from glaverify.numerics.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .quantities import OMEGA_DEFAULT, QUANTITIES, quantity_names
 
@@ -321,7 +320,7 @@ def _culprit_axis(base: dict, axes: list[Axis], combo: tuple[int, ...], field: s
             return a.name
     for skip, a in enumerate(axes):
         data = copy.deepcopy(base)
-        for j, (axis, i) in enumerate(zip(axes, combo)):
+        for j, (axis, i) in enumerate(zip(axes, combo, strict=False)):
             if j != skip:
                 for path, val in axis.values[i].items():
                     _set_path(data, path, val, axis.name)
@@ -340,7 +339,7 @@ def expand_cells(cfg: SweepConfig) -> list[Cell]:
         settings: dict[str, Any] = {}
         labels: dict[str, str] = {}
         coords: dict[str, float] = {}
-        for axis, i in zip(axes, combo):
+        for axis, i in zip(axes, combo, strict=False):
             labels[axis.name] = axis.labels[i]
             if axis.coords and axis.coords[i] is not None:
                 coords[axis.name] = axis.coords[i]
