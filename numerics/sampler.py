@@ -7,6 +7,7 @@ A batch of prompts is sampled at once: features ``X`` (B, n, d), labels ``y`` (B
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,29 +31,60 @@ class Prompts:
         return self.X.shape[0]
 
 
-def _sampling_factors(model: DataModel) -> tuple[np.ndarray | None, np.ndarray]:
-    """(Σ^{1/2} or None when Σ is diagonal-handled, C_blk^{1/2})."""
-    return psd_sqrt(model.sigma), psd_sqrt(model.block_corr)
+_FACTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _factors(model: DataModel) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """(√diag Σ if Σ is diagonal else None, Σ^{1/2} if not diagonal else None, C_blk^{1/2}), cached per
+    model (models are immutable), so repeated batches do not redo the eigen-decompositions."""
+    f = _FACTORS.get(model)
+    if f is None:
+        sig = model.sigma
+        diagonal = not np.any(sig - np.diag(np.diag(sig)))
+        f = (
+            np.sqrt(np.diag(sig)) if diagonal else None,
+            None if diagonal else psd_sqrt(sig),
+            psd_sqrt(model.block_corr),
+        )
+        _FACTORS[model] = f
+    return f
+
+
+def _sampling_factors(model: DataModel) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ^{1/2}, C_blk^{1/2})."""
+    sd, sig_half, corr_half = _factors(model)
+    return (np.diag(sd) if sig_half is None else sig_half), corr_half
 
 
 def sample_prompts(model: DataModel, batch: int, rng: np.random.Generator) -> Prompts:
-    """Sample ``batch`` i.i.d. prompts from ``model``."""
+    """Sample ``batch`` i.i.d. prompts from ``model``.
+
+    Cost is dominated by the ``batch·(n+1)·d`` Gaussian draws of the features: a diagonal Σ is applied
+    as a scaling (no Σ^{1/2} product), labels are formed block by block (no (B, n, d) copy of the tasks).
+    """
     d, n, k = model.d, model.n, model.K
-    sig_half, corr_half = _sampling_factors(model)
-    sig = model.sigma
-    diag = np.allclose(sig, np.diag(np.diag(sig)))
-    feats = rng.standard_normal((batch, n + 1, d))
-    if diag:
-        feats *= np.sqrt(np.diag(sig))
+    sd, sig_half, corr_half = _factors(model)
+    X = rng.standard_normal((batch, n, d))
+    xq = rng.standard_normal((batch, d))
+    if sd is not None:
+        X *= sd
+        xq *= sd
     else:
-        feats = feats @ sig_half
+        X = X @ sig_half
+        xq = xq @ sig_half
     # tasks: (B, K+1, d) with E[β_k β_l^T] = C_kl I
-    tasks = np.einsum("kl,bld->bkd", corr_half, rng.standard_normal((batch, k + 1, d)))
-    X, xq = feats[:, :n], feats[:, n]
-    beta_ex = tasks[:, model.block_index]  # (B, n, d)
-    noise = rng.standard_normal((batch, n + 1)) * np.sqrt(model.noise_var)
-    y = np.einsum("bnd,bnd->bn", X, beta_ex) + noise[:, :n]
-    yq = np.einsum("bd,bd->b", xq, tasks[:, k]) + noise[:, n]
+    tasks = corr_half @ rng.standard_normal((batch, k + 1, d))
+    y = np.empty((batch, n))
+    start = 0
+    for blk, size in enumerate(model.block_sizes):
+        y[:, start : start + size] = (X[:, start : start + size] @ tasks[:, blk, :, None])[..., 0]
+        start += size
+    yq = np.einsum("bd,bd->b", xq, tasks[:, k])
+    if model.noise_var > 0:
+        noise = rng.standard_normal((batch, n + 1))
+        noise *= np.sqrt(model.noise_var)
+        y += noise[:, :n]
+        yq += noise[:, n]
     return Prompts(X=X, y=y, x_query=xq, y_query=yq, tasks=tasks)
 
 
