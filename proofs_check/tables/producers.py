@@ -93,14 +93,26 @@ def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fa
 
 
 # ----------------------------------------------------------------------------------------------- landscape
+GATING_TOL = 1e-7  # the tolerance numerics.gating certifies its cone-QP optima to
+
+
+def _class_optimum_dict(opt: Any, source: str) -> dict:
+    """A numerics.gating ClassOptimum as a plain dict with a verdict from its own certificate."""
+    cert = {k: float(v) for k, v in opt.certificate.items()}
+    ok = bool(opt.certified)
+    return {"risk": float(opt.risk), "omega": np.asarray(opt.omega, dtype=np.float64), "P": np.asarray(opt.P),
+            "gamma": float(opt.gamma), "verdict": "certified" if ok else "inconclusive",
+            "note": "" if ok else f"certificate failed: {cert}", "certificate": cert, "source": source,
+            "tolerance": GATING_TOL}
+
+
 def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig) -> tuple[dict | None, str | None]:
-    """The WPGD optimum from numerics.landscape: a dict with risk, omega, P, gamma, status/verdict."""
-    fn, reason = _optional("numerics.landscape", "wpgd_optimum", "optimal_wpgd", "solve_wpgd")
-    if fn is None:
-        return None, reason
+    """The WPGD optimum (R4/R6): numerics.landscape when it provides one, else numerics.gating's γ search."""
     model = DataModel.from_config(model_cfg)
-    res = fn(model)
-    return _as_dict(res), None
+    fn, reason = _optional("numerics.gating", "wpgd_optimum")
+    if fn is None:
+        return None, "needs glaverify.numerics.landscape or glaverify.numerics.gating"
+    return _class_optimum_dict(fn(model, tol=GATING_TOL), "numerics.gating.wpgd_optimum"), None
 
 
 def _as_dict(res: Any) -> dict:
@@ -118,7 +130,7 @@ def _verdict_of(res: dict) -> tuple[str, str]:
     v = str(getattr(v, "value", v)) if v is not None else "inconclusive"
     if v not in ("proved", "certified", "supported", "refuted", "inconclusive"):
         return "inconclusive", f"producer status {v!r}"
-    return v, ""
+    return v, str(res.get("note", ""))
 
 
 def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
@@ -126,14 +138,15 @@ def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) ->
     if res is None:
         return _all_na("wpgd", reason or "")
     verdict, note = _verdict_of(res)
-    omega = np.asarray(res.get("omega"), dtype=np.float64)
+    note = (note + "; " if note else "") + f"from {res['source']}"
     gamma = res.get("gamma")
+    extra = {"residuals": res.get("certificate"), "tolerance": res.get("tolerance")}
     return {
-        "risk.wpgd": qvalue(float(res["risk"]), verdict, note),
-        "omega.wpgd": qvalue(omega.tolist(), verdict, note),
-        "gamma.wpgd": qvalue(None if gamma is None else float(gamma), verdict if gamma is not None else "n/a",
-                             note if gamma is not None else "not available (no γ reported)"),
-        "certificate.wpgd": qvalue(verdict, verdict, note),
+        "risk.wpgd": qvalue(float(res["risk"]), verdict, note, **extra),
+        "omega.wpgd": qvalue(np.asarray(res["omega"]).tolist(), verdict, note),
+        "gamma.wpgd": (qvalue(float(gamma), verdict, note) if gamma is not None and np.isfinite(gamma)
+                       else not_available("no finite γ reported (ω* ∝ r)")),
+        "certificate.wpgd": qvalue(verdict, verdict, note, **extra),
     }
 
 
@@ -181,33 +194,60 @@ def produce_monte_carlo(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fa
 
 
 # ----------------------------------------------------------------------------------------------- gating
+#: table gate class -> numerics.gating kind
+GATE_CLASSES = {"scalar": "free", "delimiter": "delimiter"}
+
+
 def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    fn, reason = _optional("numerics.gating", "gla_optimum", "optimal_gla", "solve_gla")
-    if fn is None:
-        return _all_na("gla", reason or "")
+    """A3/A4/A6 from numerics.gating: class optima (certified cone QPs), margins over LinAtt, attainment."""
+    try:
+        gating = importlib.import_module("glaverify.numerics.gating")
+    except ImportError:
+        return _all_na("gla", "needs glaverify.numerics.gating")
+    from glaverify.numerics.errors import InputError
+
     model = DataModel.from_config(model_cfg)
     lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    wp, _ = _wpgd_optimum(model_cfg, run)
     out: dict[str, dict] = {}
-    for cls in ("scalar", "delimiter", "vector"):
-        try:
-            res = _as_dict(fn(model, cls))
-        except (NotImplementedError, ValueError, KeyError) as exc:
-            for q in ("risk", "omega", "margin", "attains"):
-                name = f"{q}.gla.{cls}" if q != "margin" else f"margin.linatt_gla.{cls}"
-                out[name] = not_available(f"{type(exc).__name__}: {exc}")
-            continue
-        verdict, note = _verdict_of(res)
-        risk = float(res["risk"])
-        out[f"risk.gla.{cls}"] = qvalue(risk, verdict, note)
-        om = res.get("omega")
-        out[f"omega.gla.{cls}"] = (qvalue(np.asarray(om, dtype=np.float64).tolist(), verdict, note)
-                                   if om is not None else not_available("no ω reported"))
-        mv = "certified" if (verdict in ("certified", "proved") and lin["ok"]) else (
-            verdict if verdict != "proved" else "certified")
-        out[f"margin.linatt_gla.{cls}"] = qvalue(lin["risk"] - risk, mv, note)
-        att = res.get("attains_wpgd")
-        out[f"attains.gla.{cls}"] = (qvalue("yes" if att else "no", verdict, note) if att is not None
-                                     else not_available("no attains_wpgd reported"))
+
+    def weaker(*vs: str) -> str:
+        order = ["refuted", "inconclusive", "supported", "certified", "proved"]
+        return min(vs, key=order.index)
+
+    for cls, kind in GATE_CLASSES.items():
+        opt = _class_optimum_dict(gating.constrained_optimum(model, kind, tol=GATING_TOL),
+                                  f"numerics.gating.constrained_optimum({kind!r})")
+        v, note = opt["verdict"], opt["note"]
+        out[f"risk.gla.{cls}"] = qvalue(opt["risk"], v, note, residuals=opt["certificate"], tolerance=GATING_TOL)
+        out[f"omega.gla.{cls}"] = qvalue(opt["omega"].tolist(), v, note)
+        out[f"margin.linatt_gla.{cls}"] = qvalue(lin["risk"] - opt["risk"],
+                                                 weaker(v, "certified" if lin["ok"] else "inconclusive"), note)
+        if wp is None:
+            out[f"attains.gla.{cls}"] = not_available("needs the WPGD optimum")
+        else:
+            gap = opt["risk"] - wp["risk"]
+            att = bool(gap <= 1e-6 * max(1.0, abs(wp["risk"])))
+            member = bool(gating.is_realisable(wp["omega"], kind, model, tol=1e-5))
+            agree = att == member
+            out[f"attains.gla.{cls}"] = qvalue(
+                "yes" if att else "no", weaker(v, wp["verdict"]) if agree else "inconclusive",
+                f"risk gap {gap:.3g}; ω* realisable: {member}" + ("" if agree else " (criteria disagree)"),
+                gap=gap, omega_star_realisable=member)
+    try:
+        vec = gating.vector_gate_optimum(model, "free")
+    except InputError as exc:
+        out["risk.gla.vector"] = not_available(f"vector gates: {exc}")
+        out["margin.linatt_gla.vector"] = not_available(f"vector gates: {exc}")
+    else:
+        ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
+        v = "certified" if ok else "inconclusive"
+        note = "" if ok else f"QP status {vec['status']}, KKT {vec['kkt_max']:.3g}"
+        out["risk.gla.vector"] = qvalue(float(vec["risk"]), v, note, residuals={"kkt_max": vec["kkt_max"]},
+                                        tolerance=1e-6)
+        out["margin.linatt_gla.vector"] = qvalue(lin["risk"] - float(vec["risk"]),
+                                                 weaker(v, "certified" if lin["ok"] else "inconclusive"), note)
+    out["attains.gla.vector"] = not_available("not defined: vector gates realise a weight vector per coordinate")
     return out
 
 

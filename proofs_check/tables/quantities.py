@@ -22,7 +22,7 @@ CLAIM_IDS = ("G1", "G2", "G3", "G4", "R1", "R2", "R3", "R4", "R5", "R6", "R7",
 NA = "n/a"
 
 #: ω quantities drawn by an ``omega`` figure that names none
-OMEGA_DEFAULT = ["omega.wpgd", "omega.gla.delimiter", "omega.gla.scalar", "omega.gla.vector", "omega.linatt"]
+OMEGA_DEFAULT = ["omega.wpgd", "omega.gla.delimiter", "omega.gla.scalar", "omega.linatt"]
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,17 @@ _q("certificate.wpgd", "wpgd", "certificate", "certificate", "R6", "text",
    desc="status of the WPGD optimum's certificate")
 _q("r6.search", "r6", "R6 search", "R6 search", "R6", "summary", desc="R6 counterexample search summary")
 # -- gating (numerics.gating) --------------------------------------------------------------------------
-for _cls, _lab in (("scalar", "scalar"), ("delimiter", "delimiter"), ("vector", "vector")):
+for _cls, _lab, _claim in (("scalar", "scalar", "A1, A3"), ("delimiter", "delimiter", "A2, A3"),
+                           ("vector", "vector", "G2, A6")):
     _q(f"risk.gla.{_cls}", "gla", f"GLA {_lab}", rf"$\mathcal{{L}}^\star_{{\mathrm{{GLA}},\mathrm{{{_lab}}}}}$",
-       "A3" if _cls != "vector" else "A6", desc=f"optimal {_lab}-gated GLA risk")
-    _q(f"omega.gla.{_cls}", "gla", f"ω GLA {_lab}", rf"$\omega_{{\mathrm{{{_lab}}}}}$", "A1, A2", "vector",
-       desc=f"optimal realisable weights of {_lab}-gated GLA")
+       _claim, desc=f"optimal {_lab}-gated GLA risk")
     _q(f"margin.linatt_gla.{_cls}", "gla", f"LinAtt−GLA {_lab}",
-       rf"$\Delta_{{\mathrm{{{_lab}}}}}$", "A4", desc=f"risk margin LinAtt − GLA ({_lab})")
+       rf"$\Delta_{{\mathrm{{{_lab}}}}}$", "A4" if _cls != "vector" else "A6", desc=f"risk margin LinAtt − GLA ({_lab})")
     _q(f"attains.gla.{_cls}", "gla", f"attains ({_lab})", rf"attains ({_lab})", "A3, A5", "text",
        desc=f"whether {_lab}-gated GLA attains the WPGD optimum")
+for _cls in ("scalar", "delimiter"):
+    _q(f"omega.gla.{_cls}", "gla", f"ω GLA {_cls}", rf"$\omega_{{\mathrm{{{_cls}}}}}$", "A1, A2", "vector",
+       desc=f"optimal realisable weights of {_cls}-gated GLA")
 # -- training (numerics.training) ----------------------------------------------------------------------
 _q("risk.trained", "trained", "trained", r"$\mathcal{L}_{\mathrm{trained}}$", "A7",
    desc="risk of a trained GLA (held-out Monte Carlo), where available")
