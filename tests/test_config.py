@@ -19,7 +19,7 @@ from glaverify.numerics.config import (
 )
 from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
-from glaverify.numerics.strategies import model_config_dicts
+from glaverify.numerics.strategies import block_sizes, correlation_matrices, model_config_dicts, spd_matrices
 from hypothesis import given
 from pydantic import ValidationError
 
@@ -298,3 +298,27 @@ def test_every_example_config_validates(path):
 def test_default_example_is_the_default_model():
     cfg = load_config(EXAMPLES / "default.toml")
     assert cfg.model == default_model_config(4, 12)
+
+
+# ---------------------------------------------------------------------------------------------- strategies
+@given(spd_matrices(max_condition=1e8))
+def test_drawn_sigma_is_accepted_and_respects_the_condition_bound(sig):
+    lam = np.linalg.eigvalsh(sig)
+    assert lam[0] > 0 and lam[-1] / lam[0] <= 1e8 * (1 + 1e-6)
+    cfg = build_model_config({"d": len(sig), "features": {"covariance": "full", "matrix": sig.tolist()}})
+    assert np.allclose(DataModel.from_config(cfg).sigma, sig)
+
+
+@given(correlation_matrices(near_singular=True))
+def test_drawn_near_singular_correlations_are_valid(c):
+    k = len(c) - 1
+    if k == 0:
+        return
+    cfg = build_model_config({"n": k, "tasks": {"family": "custom", "block_sizes": [1] * k,
+                                                 "correlation": c.tolist()}})
+    assert np.linalg.eigvalsh(DataModel.from_config(cfg).block_corr)[0] < 1e-5
+
+
+@given(block_sizes())
+def test_drawn_block_sizes_are_positive(sizes):
+    assert sizes and all(b >= 1 for b in sizes)
