@@ -147,18 +147,64 @@ def coordinate_gate_weights(gates):
     return cp[..., 1:, :]
 
 
-def pairwise_gate_weights(gates):
-    """G3 weights ``ω_{j→i} = Π_{k=j+1}^{i} g_k`` as (..., T, T) (``[i, j]``, zero for ``j > i``) from scalar
-    gates (..., T); numpy or torch. Exact with zero gates (cumulative products, no logs)."""
-    T = gates.shape[-1]
-    out = _zeros_like(gates, gates.shape + (T,))
+def pairwise_gate_weights(gates, vector: bool = False):
+    """G3 weights ``ω_{j→i} = Π_{k=j+1}^{i} g_k`` as (..., T, T) (``[i, j]``, zero for ``j > i``, one on the
+    diagonal) from scalar gates (..., T); with ``vector`` per-coordinate (..., T, m) → (..., T, T, m).
+    numpy or torch; exact with zero gates (running products, no logs)."""
+    if vector:
+        T = gates.shape[-2]
+        out = _zeros_like(gates, gates.shape[:-2] + (T, T) + gates.shape[-1:])
+    else:
+        T = gates.shape[-1]
+        out = _zeros_like(gates, gates.shape + (T,))
     for j in range(T):
-        out[..., j, j] = 1.0
+        if vector:
+            out[..., j, j, :] = 1.0
+        else:
+            out[..., j, j] = 1.0
         acc = None
         for i in range(j + 1, T):
-            acc = gates[..., i] if acc is None else acc * gates[..., i]
-            out[..., i, j] = acc
+            gi = gates[..., i, :] if vector else gates[..., i]
+            acc = gi if acc is None else acc * gi
+            if vector:
+                out[..., i, j, :] = acc
+            else:
+                out[..., i, j] = acc
     return out
+
+
+def causal_wpgd_gated(X, y, x, Ps: Sequence, gate_fns: Sequence, shapes: Sequence[str],
+                      weights_fn=None, include_query: bool = True):
+    """Causal WPGD whose weights come from data-dependent gates evaluated on WPGD's *own* tokens (G3):
+    at step ℓ the gates are ``gate_fns[ℓ](z^{(ℓ)})`` with ``z_i^{(ℓ)} = [x_i; ỹ_i − x_iᵀ w_i^{(ℓ)}]`` (torch,
+    (..., n+1, d+1)), and ``ω^{(ℓ)}_{j→i} = weights_fn(gates)`` (default :func:`pairwise_gate_weights`).
+    Scalar gates give scalar weights, key gates per-coordinate weights on the first d coordinates, value
+    gates the label coordinate. ``include_query=False`` drops the query's own term (a planted error)."""
+    import torch
+
+    Z = _cat_query(X, x)
+    yt = _cat_zero(y)
+    T, d = Z.shape[-2], Z.shape[-1]
+    W = torch.zeros_like(Z)
+    for P, gfn, shape in zip(Ps, gate_fns, shapes, strict=True):
+        resid = torch.einsum("...jd,...jd->...j", Z, W) - yt
+        tokens = torch.cat([Z, -resid[..., None]], dim=-1)
+        g = gfn(tokens)
+        if shape == "scalar":
+            om = (weights_fn or pairwise_gate_weights)(g)
+        elif shape == "key":
+            om = (weights_fn or (lambda a: pairwise_gate_weights(a, vector=True)))(g[..., :d])
+        else:
+            om = (weights_fn or pairwise_gate_weights)(g[..., d])
+        if not include_query:
+            om = om.clone()
+            om[..., T - 1, T - 1] = 0
+        if om.ndim == Z.ndim + 1:
+            grad = torch.einsum("...ijd,...jd,...j->...id", _tril(om, T, vector=True), Z, resid)
+        else:
+            grad = torch.einsum("...ij,...jd,...j->...id", _tril(om, T), Z, resid)
+        W = W - torch.einsum("de,...ie->...id", torch.as_tensor(P, dtype=Z.dtype), grad)
+    return torch.einsum("...d,...d->...", x, W[..., -1, :])
 
 
 @dataclass(frozen=True)
