@@ -139,10 +139,12 @@ def test_r3_is_certified_on_the_default_model(make_ctx):
     assert rec.residuals["max_profile_residual"] < 1e-12
 
 
-def test_r3_kronecker_path_is_certified_for_larger_d(make_ctx):
-    rec = check_r3_numeric(make_ctx(default_model_config(10, 20)), draws=1)
+@pytest.mark.parametrize("d", [10, 20])
+def test_r3_kronecker_path_is_certified_for_larger_d(make_ctx, d):
+    rec = check_r3_numeric(make_ctx(default_model_config(d, 20)), draws=1)
     assert rec.verdict is Verdict.CERTIFIED, rec.summary
     assert "Kronecker" in rec.details["hessian_method"]
+    assert ("random directional" in rec.details["gradient_method"]) == (d > 16)
 
 
 def _wrong_precond(model, w):
@@ -166,7 +168,7 @@ def _wrong_profile(model, w):
     ],
     ids=["preconditioner-2b", "profile-1pct", "risk-sign-flipped"],
 )
-@pytest.mark.parametrize("d", [4, 10])
+@pytest.mark.parametrize("d", [4, 10, 20])
 def test_r3_refutes_a_planted_error(make_ctx, kwargs, failed, d):
     rec = check_r3_numeric(make_ctx(default_model_config(d, 12)), draws=1, **kwargs)
     assert rec.verdict is Verdict.REFUTED, rec.summary
