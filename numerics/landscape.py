@@ -221,8 +221,9 @@ def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: 
         roots.append(float(grid[-1]))
     # local minima of h on the grid, refined in log γ
     h_min: list[float] = []
+    noise = 1e-12 * spec.s  # below this, grid minima of h are rounding noise (r ≈ 0)
     for i in range(1, len(grid) - 1):
-        if hv[i] <= hv[i - 1] and hv[i] < hv[i + 1]:
+        if hv[i] < hv[i - 1] - noise and hv[i] < hv[i + 1] - noise:
             out = optimize.minimize_scalar(lambda t: float(profile_on_curve(spec, np.array([np.exp(t)]))[0]),
                                            bounds=(np.log(grid[i - 1]), np.log(grid[i + 1])), method="bounded",
                                            options={"xatol": 1e-13})
@@ -234,8 +235,9 @@ def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: 
         hm = float("nan")
         loc = True
         if classify:
-            hm = restricted_profile_hessian_min(model, w)
-            loc = hm > 0
+            ev = restricted_profile_spectrum(model, w)
+            hm = float(ev[0]) if ev.size else float("inf")
+            loc = hm > HESS_RTOL * (float(np.max(np.abs(ev))) if ev.size else 1.0)
         pts.append(CurvePoint(gamma=float(g), risk=risk, omega=w, local_min=loc, hess_min=hm))
     if single and not pts:
         # r is an eigenvector of R: the curve is one ray and every γ is stationary
