@@ -7,13 +7,17 @@ same thing. Results come back as ``(task_index, result)`` in completion order; t
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from glaverify.numerics.errors import InputError
 
+from ._worker import THREAD_VARS, single_threaded
 from .producers import run_producer
 
 Task = tuple[str, dict, dict, bool]
@@ -27,11 +31,32 @@ def run_serial(tasks: list[Task]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield i, run_producer(*t)
 
 
+#: imported once by the fork server, so pool workers start warm (forked, not re-importing)
+PRELOAD = ("glaverify.proofs_check.tables.producers", "glaverify.numerics.gating", "cvxpy", "scipy.optimize")
+
+
+@contextlib.contextmanager
+def _child_env(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for child processes started inside the block (restored afterwards)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if old[k] is None})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+
+
 def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    # forkserver: workers do not inherit the parent's threads (rich progress, Dask), which fork would copy
+    # forkserver: workers do not inherit the parent's threads (rich progress, Dask), which fork would copy;
+    # the server preloads the heavy modules once and starts single-threaded (one BLAS thread per worker)
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    ctx.set_forkserver_preload([m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None])
+    with _child_env({v: "1" for v in THREAD_VARS}):
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=single_threaded)
         futures = {pool.submit(run_producer, *t): i for i, t in enumerate(tasks)}
+    with pool:
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
 
