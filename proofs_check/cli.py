@@ -204,12 +204,49 @@ def _register_feature_commands() -> None:
 _register_feature_commands()
 
 
-def main() -> None:
+def _click_exceptions():
+    """The click exception classes typer raises (typer >= 0.25 vendors click as ``typer._click``)."""
     try:
-        app()
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer on the real click
+        from click import exceptions
+    return exceptions
+
+
+def _bad_parameter_line(exc) -> str:
+    """``--d: must be a valid integer ...`` for a command-line value of the wrong type or a missing one."""
+    param = exc.param
+    name = (param.opts[0] if param is not None and param.opts else None) or exc.param_hint or "argument"
+    if param is not None and getattr(param, "param_type_name", "") == "argument":
+        name = (param.name or name).upper()
+    if isinstance(exc, _click_exceptions().MissingParameter):
+        return f"{name}: required (missing)"
+    msg = exc.message or exc.format_message()
+    if msg.startswith("Input should be "):
+        msg = "must be " + msg[len("Input should be ") :]
+    return f"{name}: {msg}"
+
+
+def main() -> None:
+    ce = _click_exceptions()
+    try:
+        rv = app(standalone_mode=False)
     except InputError as exc:  # raised by a feature command outside its own handler
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except ce.BadParameter as exc:  # an option value of the wrong type: one line as well
+        err_console.print(f"[bold red]error:[/] {escape(_bad_parameter_line(exc))}", highlight=False,
+                          soft_wrap=True)
+        sys.exit(2)
+    except ce.ClickException as exc:  # usage errors: typer's own formatting
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("Aborted!")
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

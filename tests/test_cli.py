@@ -100,3 +100,22 @@ def test_check_r3_and_r2_certified_on_the_default_model():
         data = json.loads(res.stdout)
         assert data["verdict"] == "certified", data
         assert data["records"][0]["tolerance"] == 1e-8
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["check", "R1", "--d", "1.5"], "error: --d: must be a valid integer"),
+        (["check", "R1", "--n", "twelve"], "error: --n: must be a valid integer"),
+        (["check"], "error: CLAIM: required (missing)"),
+    ],
+    ids=["d-float", "n-string", "claim-missing"],
+)
+def test_entry_point_reports_wrong_typed_options_on_one_line(args, expected):
+    """Values typer cannot parse are bad input too: one line, exit 2 (installed console script)."""
+    exe = Path(sys.executable).with_name("glaverify")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "glaverify.proofs_check.cli"]
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(expected), proc.stderr
+    assert "Traceback" not in proc.stderr
