@@ -246,10 +246,12 @@ def prove_g3(d: int = 2, n: int = 3, L: int = 2, shape: str = "scalar", gates: s
     return _result("G3", {"d": d, "n": n, "L": L, "gates": gates, "shape": shape}, lhs - rhs)
 
 
-def causal_minus_full(d: int, n: int, L: int, general_weights: bool = False) -> SymbolicResult:
+def causal_minus_full(d: int, n: int, L: int, general_weights: bool = False,
+                      full_weights_fn: WeightsFn | None = None) -> SymbolicResult:
     """G4: causal WPGD − full-context WPGD, same ``P_ℓ`` (symbolic), full-context weights = the query row
     ``ω^{(ℓ)}_i = ω^{(ℓ)}_{i→n+1}``. ``general_weights``: causal weights are free symbols ``w{ℓ}_{j}_{i}``
-    (not gate products), so an identity holds for every weighting."""
+    (not gate products), so an identity holds for every weighting. ``full_weights_fn`` overrides how the
+    full-context weights are formed from the gates (injection point for planted errors)."""
     pr = symbolic_prompt(d, n)
     Ps = [symbolic_Q(d, ell + 1).T for ell in range(L)]
     gfn = free_gates("scalar", 1)
@@ -263,7 +265,7 @@ def causal_minus_full(d: int, n: int, L: int, general_weights: bool = False) -> 
     omegas = []
     for ell in range(L):
         g = [gfn(ell, i, None) for i in range(T)]
-        omegas.append([wfn(g, j, n, "scalar") for j in range(n)])
+        omegas.append([(full_weights_fn or wfn)(g, j, n, "scalar") for j in range(n)])
     full = full_context_wpgd_symbolic(pr, Ps, omegas)
     return _result("G4", {"d": d, "n": n, "L": L, "weights": "general" if general_weights else "gate products"},
                    causal - full)
