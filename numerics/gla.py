@@ -289,7 +289,7 @@ class DelimiterGate(GateFunction):
             # k-th delimiter (in prompt order) gets δ_k; later ones reuse the last
             idx = (torch.cumsum((flag != 0).to(torch.long), dim=-1) - 1).clamp(0, delta.numel() - 1)
             d_tok = delta[idx]
-        return 1 + flag * (d_tok - 1)
+        return torch.where(flag == 0, torch.ones_like(d_tok), d_tok)
 
 
 class BlockGate(GateFunction):

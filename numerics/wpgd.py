@@ -198,7 +198,10 @@ def causal_wpgd_gated(X, y, x, Ps: Sequence, gate_fns: Sequence, shapes: Sequenc
             om = (weights_fn or pairwise_gate_weights)(g[..., d])
         if not include_query:
             om = om.clone()
-            om[..., T - 1, T - 1] = 0
+            if om.ndim == Z.ndim + 1:
+                om[..., T - 1, T - 1, :] = 0
+            else:
+                om[..., T - 1, T - 1] = 0
         if om.ndim == Z.ndim + 1:
             grad = torch.einsum("...ijd,...jd,...j->...id", _tril(om, T, vector=True), Z, resid)
         else:
