@@ -292,124 +292,74 @@ def _in_unscaled_set(v: np.ndarray, kind: str, model: DataModel, tol: float, gat
     return bool(ok)
 
 
-# ============================================================================ cone QPs (A3)
-@dataclass
-class ConeQPResult:
-    """``min x^T H x  s.t. c^T x = sign, A x ≥ 0`` with its KKT certificate.
+# ============================================================================ constrained optima (A3)
+def cone_constraint_matrices(kind: str, model: DataModel) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(A, D)`` with the realisable cone of ``kind`` (up to scale) equal to ``{ω : A ω ≥ 0, D ω = 0}``.
 
-    Lagrangian ``x^T H x − ν (c^T x − sign) − μ^T A x``; residuals (relative): stationarity
-    ``‖2Hx − νc − A^Tμ‖ / (‖2Hx‖ + ‖νc‖ + ‖A^Tμ‖)``, primal feasibility, dual feasibility ``min μ``,
-    complementarity ``|μ^T A x|`` / objective."""
-
-    x: np.ndarray
-    value: float
-    status: str
-    nu: float
-    mu: np.ndarray
-    residuals: dict[str, float]
-    sign: int
-
-    @property
-    def kkt_max(self) -> float:
-        return max(self.residuals.values())
-
-
-def kkt_residuals(H: np.ndarray, c: np.ndarray, A: np.ndarray | None, sign: float, x: np.ndarray,
-                  nu: float, mu: np.ndarray) -> dict[str, float]:
-    """Relative KKT residuals of ``min x^T H x s.t. c^T x = sign, A x ≥ 0`` at a primal-dual point."""
-    g = 2 * H @ x
-    At_mu = A.T @ mu if A is not None and mu.size else np.zeros_like(x)
-    denom = float(np.linalg.norm(g) + abs(nu) * np.linalg.norm(c) + np.linalg.norm(At_mu)) or 1.0
-    stat = float(np.linalg.norm(g - nu * c - At_mu)) / denom
-    xs = max(float(np.linalg.norm(x)), 1e-300)
-    feas_eq = abs(float(c @ x) - sign)
-    Ax = A @ x if A is not None else np.zeros(0)
-    feas_cone = float(max(0.0, -float(Ax.min()))) / xs if Ax.size else 0.0
-    dual = float(max(0.0, -float(mu.min()))) / (float(np.abs(mu).max()) + 1.0) if mu.size else 0.0
-    obj = max(float(x @ H @ x), 1e-300)
-    comp = abs(float(mu @ Ax)) / obj if mu.size else 0.0
-    return {"stationarity": stat, "primal_equality": feas_eq, "primal_cone": feas_cone, "dual_sign": dual,
-            "complementarity": comp}
+    ``free``: ``A`` = the monotone-cone rows (``ω_1 ≥ 0``, ``ω_{i+1} − ω_i ≥ 0``), no ``D``.
+    ``delimiter``: ``D`` = within-block differences, ``A`` = monotone rows on the first entry of each block.
+    ``linatt``: ``D`` = all consecutive differences, ``A`` = ``ω_1 ≥ 0``.
+    ``unconstrained``: neither."""
+    n, K = model.n, model.K
+    if kind == "unconstrained":
+        return None, None
+    if kind == "free":
+        return monotone_cone_matrix(n), None
+    if kind == "linatt":
+        D = np.diff(np.eye(n), axis=0)
+        A = np.zeros((1, n))
+        A[0, 0] = 1.0
+        return A, (D if n > 1 else None)
+    if kind == "delimiter":
+        starts = np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]]).astype(int)
+        Srep = np.zeros((K, n))
+        Srep[np.arange(K), starts] = 1.0
+        A = monotone_cone_matrix(K) @ Srep
+        rows = [i for i in range(1, n) if model.block_index[i] == model.block_index[i - 1]]
+        D = np.zeros((len(rows), n))
+        for j, i in enumerate(rows):
+            D[j, i], D[j, i - 1] = 1.0, -1.0
+        return A, (D if rows else None)
+    _check_kind(kind, CONE_KINDS + ("unconstrained",))
+    raise AssertionError  # pragma: no cover
 
 
-def _psd_factor(H: np.ndarray) -> np.ndarray:
-    """``F`` with ``F^T F = H`` for a symmetric PSD ``H`` (rounding negatives clipped)."""
-    w, V = np.linalg.eigh(0.5 * (H + H.T))
-    return (V * np.sqrt(np.clip(w, 0.0, None))).T
+def cone_constraints(kind: str, model: DataModel, drop_constraint: int | None = None
+                     ) -> Callable[[object], list] | None:
+    """``extra_constraints`` callable for the landscape's :class:`ScalarisedFamily`: ``ω ↦ [Aω ≥ 0, Dω = 0]``.
+
+    ``drop_constraint`` (tests only) deletes one row of ``A``, to plant a missing cone constraint."""
+    A, D = cone_constraint_matrices(kind, model)
+    if A is None and D is None:
+        return None
+    if A is not None and drop_constraint is not None:
+        A = np.delete(A, drop_constraint, axis=0)
+
+    def fn(omega: object) -> list:
+        cons = []
+        if A is not None and A.shape[0]:
+            cons.append(A @ omega >= 0)
+        if D is not None:
+            cons.append(D @ omega == 0)
+        return cons
+
+    return fn
 
 
-class ConeQPFamily:
-    """The one-parameter family ``min x^T (R_u + γ N_u) x  s.t. c^T x = sign, A x ≥ 0`` (A3), compiled
-    once with γ a cvxpy Parameter (DPP) and re-solved with Clarabel. ``R_u ⪰ 0``, ``N_u ≻ 0``.
-
-    ``drop_constraint`` (tests only) removes one row of ``A``, to plant a missing cone constraint."""
-
-    def __init__(self, Ru: np.ndarray, Nu: np.ndarray, c: np.ndarray, A: np.ndarray | None, sign: int = 1,
-                 drop_constraint: int | None = None):
-        import cvxpy as cp
-
-        self.Ru = 0.5 * (Ru + Ru.T)
-        self.Nu = 0.5 * (Nu + Nu.T)
-        self.c = np.asarray(c, dtype=np.float64)
-        self.sign = int(sign)
-        if A is not None and drop_constraint is not None:
-            A = np.delete(A, drop_constraint, axis=0)
-        self.A = A if A is not None and A.shape[0] else None
-        m = self.Ru.shape[0]
-        self.x = cp.Variable(m)
-        self.gamma = cp.Parameter(nonneg=True, value=1.0)
-        obj = cp.sum_squares(_psd_factor(self.Ru) @ self.x) + self.gamma * cp.sum_squares(
-            _psd_factor(self.Nu) @ self.x)
-        self.cons = [self.c @ self.x == self.sign]
-        if self.A is not None:
-            self.cons.append(self.A @ self.x >= 0)
-        self.problem = cp.Problem(cp.Minimize(obj), self.cons)
-
-    def solve(self, gamma: float) -> ConeQPResult:
-        import cvxpy as cp
-
-        m = self.Ru.shape[0]
-        self.gamma.value = float(gamma)
-        H = self.Ru + gamma * self.Nu
-        try:
-            self.problem.solve(solver=cp.CLARABEL)
-        except cp.error.SolverError as exc:  # reported, not hidden
-            return ConeQPResult(np.full(m, np.nan), np.inf, f"solver_error: {exc}", np.nan, np.zeros(0),
-                                {"stationarity": np.inf}, self.sign)
-        status = str(self.problem.status)
-        if self.x.value is None:
-            return ConeQPResult(np.full(m, np.nan), np.inf, status, np.nan, np.zeros(0),
-                                {"stationarity": np.inf}, self.sign)
-        xv = np.asarray(self.x.value, dtype=np.float64)
-        # cvxpy's dual y of `c@x == sign` for Minimize(f): ∇f + y c − A^T μ = 0, so ν = −y
-        nu = -float(np.atleast_1d(self.cons[0].dual_value)[0])
-        mu = (np.asarray(self.cons[1].dual_value, dtype=np.float64).ravel() if len(self.cons) > 1
-              else np.zeros(0))
-        res = kkt_residuals(H, self.c, self.A, self.sign, xv, nu, mu)
-        return ConeQPResult(xv, float(xv @ H @ xv), status, nu, mu, res, self.sign)
-
-
-def solve_cone_qp(H: np.ndarray, c: np.ndarray, A: np.ndarray | None, sign: int = 1,
-                  drop_constraint: int | None = None) -> ConeQPResult:
-    """Solve ``min x^T H x s.t. c^T x = sign, A x ≥ 0`` (H ≻ 0) with cvxpy/Clarabel, certified by KKT."""
-    Hs = 0.5 * (H + H.T)
-    if np.linalg.eigvalsh(Hs)[0] <= 0:
-        raise InputError("H", "must be positive definite")
-    return ConeQPFamily(np.zeros_like(Hs), Hs, c, A, sign, drop_constraint).solve(1.0)
-
-
-# ============================================================================ constrained optimum
 @dataclass
 class ClassOptimum:
-    """Best one-layer risk of a gate class (A3), with the certificate."""
+    """Best one-layer risk of a gate class (A3), with the certificate.
+
+    ``omega`` is normalised (``max|ω| = 1``, ``r^T ω ≥ 0``); ``P = P*(ω)``; ``gamma`` the QP parameter at
+    the optimum; ``certificate`` holds the solver status, KKT residual, duality gap, the fixed-point
+    residual ``|γ − (1 + s F_2/F_3)|/γ`` and ``ok``."""
 
     kind: str
     risk: float
-    omega: np.ndarray  # sign-normalised (max |ω| entry positive... scaled so max|ω| = 1)
+    omega: np.ndarray
     P: np.ndarray
-    gamma: float  # the γ of the QP family at the optimum (inf for ω ∝ r)
+    gamma: float
     sign: int
-    qp: ConeQPResult
     certificate: dict[str, float] = field(default_factory=dict)
     method: str = ""
 
@@ -418,116 +368,79 @@ class ClassOptimum:
         return bool(self.certificate.get("ok", 0.0))
 
 
-def _spectral_sums(model: DataModel, omega: np.ndarray) -> tuple[float, float, float]:
+def _spectral_sums(model: DataModel, omega: np.ndarray) -> tuple[float, float]:
     from .closed_forms import risk_coefficients
 
     co = risk_coefficients(model, omega)
     lam = model.eigenvalues
     den = co.a * lam + co.b
-    return float(np.sum(lam**2 / den**2)), float(np.sum(lam**3 / den**2)), co.rw
+    return float(np.sum(lam**2 / den**2)), float(np.sum(lam**3 / den**2))
 
 
 def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
     """``1 + s F_2/F_3`` at ω (THEORY R4's fixed point; the first-order condition on the cone, too)."""
-    f2, f3, _ = _spectral_sums(model, omega)
+    f2, f3 = _spectral_sums(model, omega)
     return 1.0 + model.s * f2 / f3
 
 
-def _reduced(model: DataModel, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """(E, R_u = E^T R E, N_u = E^T E, A) for the cone parametrisation ``ω = E u``."""
-    if kind == "unconstrained":
-        E = np.eye(model.n)
-        A = None
-    else:
-        ws = realisable_weights(kind, model)
-        if ws.E is None:
-            raise InputError("kind", f"{kind!r} is not a polyhedral cone; use block_id_optimum")
-        E, A = ws.E, ws.A
-    if kind == "delimiter":
-        N = np.diag(np.asarray(model.block_sizes, dtype=np.float64))
-        Ru = N @ model.task_corr @ N
-        Nu = N
-    else:
-        Ru = E.T @ model.R @ E
-        Nu = E.T @ E
-    return E, Ru, Nu, A
+#: KKT / duality / fixed-point tolerance of the A3 certificate
+CERT_TOL = 1e-6
 
 
-def constrained_optimum(model: DataModel, kind: str, tol: float = 1e-7, grid: int = 16,
+def constrained_optimum(model: DataModel, kind: str, tol: float = CERT_TOL,
                         drop_constraint: int | None = None) -> ClassOptimum:
     """A3: ``min L*(ω)`` over the realisable cone of ``kind`` (``free``, ``delimiter``, ``linatt``, or
     ``unconstrained`` for WPGD), both signs ``r^T ω = ±1``.
 
-    For each ``γ`` the cone QP ``min ω^T (R + γI) ω, r^T ω = ±1`` is solved (:class:`ConeQPFamily`); the
-    minimiser of ``L*`` over the cone is the QP solution at ``γ* = 1 + s F_2(ω)/F_3(ω)`` (the linearisation
-    of ``L*`` in ``(a, b)`` at the optimum is ``F_3 a + F_2 b ∝ ω^T (R + γ* I) ω``), and
-    ``γ* ∈ [1 + s/λ_max, 1 + s/λ_min]`` because ``F_2/F_3`` is a weighted mean of ``1/λ_k``. For
-    ``Σ = λ I`` that interval is the single point ``1 + s/λ`` (one QP, exact). Otherwise ``γ − 1`` is
-    searched on a log grid and refined (bounded Brent). Certificate: status optimal, the QP's KKT
-    residuals, the fixed-point residual ``|γ − (1 + s F_2/F_3)| / γ``, and the grid gap (no grid point beats
-    the reported risk by more than ``tol``).
+    Uses the landscape's scalarised family (:class:`glaverify.numerics.landscape.ScalarisedFamily`) with the
+    cone constraints of :func:`cone_constraints` added, and its outer search
+    (:func:`~glaverify.numerics.landscape.optimise_scalarised`). Why this is the constrained optimum:
+    ``L*`` depends on ω through ``(r^T ω, a, b)`` and falls in ``a`` and in ``b``, so on the convex set
+    ``{cone, r^T ω = ±1}`` the minimiser is Pareto-minimal for ``(a, b)``; and at it, the linearisation of
+    ``L*`` is ``F_3 a + F_2 b ∝ ω^T (R + γ* I) ω`` with ``γ* = 1 + s F_2/F_3 ∈ [1 + s/λ_max, 1 + s/λ_min]``, so
+    ω is the family's solution at ``γ*``. For ``Σ = λ I`` the interval is the point ``1 + s/λ`` (one convex QP).
+
+    Certificate: every solve ``optimal``, KKT residual and duality gap of the solution ≤ ``tol``, the
+    fixed-point residual ``|γ − (1 + s F_2/F_3)|/γ ≤ 1e-4`` (first-order optimality of the outer search).
     """
-    from scipy.optimize import minimize_scalar
+    from .landscape import ScalarisedFamily, optimise_scalarised
 
     if kind == "linatt":
         w = np.ones(model.n)
-        risk = profile_risk(model, w)
-        res = {"stationarity": 0.0, "primal_equality": 0.0, "primal_cone": 0.0, "dual_sign": 0.0,
-               "complementarity": 0.0}
-        q = ConeQPResult(w / float(model.r.sum()) if model.r.sum() else w, np.nan, "optimal", 0.0, np.zeros(0),
-                         res, 1)
-        cert = dict(res, fixed_point=0.0, grid_gap=0.0, status_optimal=1.0, ok=1.0)
-        return ClassOptimum("linatt", risk, w, optimal_preconditioner(model, w), np.nan, 1, q, cert,
-                            "closed form (one-dimensional set)")
-    E, Ru, Nu, A = _reduced(model, kind)
-    c = E.T @ model.r
+        cert = {"status_optimal": 1.0, "kkt": 0.0, "duality_gap": 0.0, "fixed_point": 0.0, "ok": 1.0}
+        return ClassOptimum("linatt", profile_risk(model, w), w, optimal_preconditioner(model, w), np.nan, 1,
+                            cert, "closed form (the set is one ray)")
+    cons = cone_constraints(kind, model, drop_constraint)
+    best = None
+    all_opt = []
+    for sign in (1, -1):
+        fam = ScalarisedFamily(model, cons, sign=sign)
+        opt = optimise_scalarised(fam)
+        if opt.omega is None:
+            # infeasible side (e.g. r > 0 and ω in the cone cannot have r^T ω = −1): every status must say so
+            all_opt.append(all(s.status in ("infeasible", "optimal") for s in opt.solves))
+            continue
+        all_opt.append(opt.all_optimal)
+        if best is None or opt.risk < best[0].risk:
+            best = (opt, sign)
+    if best is None:
+        raise InputError("model", f"no feasible weights for kind {kind!r} with r^T w = +-1 (is r = 0?)")
+    opt, sign = best
+    sol = opt.solution
+    omega = opt.omega
+    fp = fixed_point_gamma(model, omega)
+    cert = {"status_optimal": 1.0 if (sol.status == "optimal" and all(all_opt)) else 0.0,
+            "kkt": float(sol.kkt_residual), "duality_gap": float(sol.duality_gap),
+            "fixed_point": abs(opt.gamma - fp) / opt.gamma if np.isfinite(opt.gamma) else 0.0,
+            "solves": float(sum(1 for _ in opt.solves))}
+    cert["ok"] = 1.0 if (cert["status_optimal"] and cert["kkt"] <= tol and cert["duality_gap"] <= tol
+                         and cert["fixed_point"] <= 1e-4) else 0.0
     lam = model.eigenvalues
     iso = bool(np.allclose(lam, lam[0], rtol=1e-12))
-
-    def risk_of(q: ConeQPResult) -> float:
-        if not np.all(np.isfinite(q.x)):
-            return np.inf
-        return profile_risk(model, E @ q.x)
-
-    best: tuple[float, float, ConeQPResult] | None = None
-    grid_risks: list[float] = []
-    for sign in (1, -1):
-        fam = ConeQPFamily(Ru, Nu, c, A, sign, drop_constraint=drop_constraint)
-        if iso:
-            g = 1.0 + model.s / float(lam[0])
-            q = fam.solve(g)
-            cand = [(risk_of(q), g, q)]
-        else:
-            lo, hi = model.s / float(lam[-1]), model.s / float(lam[0])
-            ts = np.geomspace(lo, hi, grid)
-            cand = [(risk_of(q), 1.0 + t, q) for t in ts for q in [fam.solve(1.0 + t)]]
-            grid_risks.extend(x[0] for x in cand)
-            i = int(np.argmin([x[0] for x in cand]))
-            a_t, b_t = ts[max(i - 1, 0)], ts[min(i + 1, len(ts) - 1)]
-            opt = minimize_scalar(lambda lt: risk_of(fam.solve(1.0 + np.exp(lt))),
-                                  bounds=(np.log(a_t), np.log(b_t)), method="bounded",
-                                  options={"xatol": 1e-9})
-            g = 1.0 + float(np.exp(opt.x))
-            q = fam.solve(g)
-            cand.append((risk_of(q), g, q))
-        for item in cand:
-            if best is None or item[0] < best[0]:
-                best = item
-    assert best is not None
-    risk, gamma, q = best
-    omega = E @ q.x
-    _, omega_n = normalise_weights(omega)
-    P = optimal_preconditioner(model, omega_n)
-    fp = fixed_point_gamma(model, omega)
-    cert = dict(q.residuals)
-    cert["fixed_point"] = abs(gamma - fp) / gamma
-    cert["grid_gap"] = max(0.0, risk - min(grid_risks)) if grid_risks else 0.0
-    cert["status_optimal"] = 1.0 if q.status == "optimal" else 0.0
-    ok = (q.status == "optimal" and max(q.residuals.values()) <= max(tol, 1e-6) and cert["fixed_point"] <= 1e-4
-          and cert["grid_gap"] <= tol * max(abs(risk), 1.0))
-    cert["ok"] = 1.0 if ok else 0.0
-    method = "isotropic cone QP (exact gamma = 1 + s/lambda)" if iso else "gamma search over cone QPs"
-    return ClassOptimum(kind, risk, omega_n, P, gamma, q.sign, q, cert, method)
+    method = ("isotropic: one convex cone QP at gamma = 1 + s/lambda" if iso
+              else "scalarised family (landscape) with cone constraints, outer search over gamma")
+    return ClassOptimum(kind, float(opt.risk), omega, optimal_preconditioner(model, omega), float(opt.gamma),
+                        sign, cert, method)
 
 
 def wpgd_optimum(model: DataModel, tol: float = 1e-7) -> ClassOptimum:
@@ -627,27 +540,35 @@ def coordinate_optimal_weights(model: DataModel) -> np.ndarray:
     return out
 
 
-def vector_gate_optimum(model: DataModel, kind: str = "unconstrained") -> dict:
+def vector_gate_optimum(model: DataModel, kind: str = "unconstrained", tol: float = CERT_TOL) -> dict:
     """A6: best one-layer risk with key-dimension gates, diagonal Σ. Coordinates decouple; coordinate m
     solves the cone QP ``min γ^T (R + (1+s/λ_m) I) γ, r^T γ = ±1`` over the per-coordinate cone of
-    ``kind`` (``unconstrained``, ``free``, ``delimiter``); risk ``s − Σ_m λ_m / q_m``."""
+    ``kind`` (``unconstrained``, ``free``, ``delimiter``), i.e. the landscape's scalarised family at the
+    θ matching ``γ = 1 + s/λ_m``; risk ``s − Σ_m λ_m / q_m`` with ``q_m`` the QP value at ``r^T γ = 1``."""
+    from .landscape import ScalarisedFamily
+
     lam = _check_diagonal(model)
-    E, Ru, Nu, A = _reduced(model, kind)
-    c = E.T @ model.r
+    cons = cone_constraints(kind, model)
+    fams = [ScalarisedFamily(model, cons, sign=sg) for sg in (1, -1)]
     total = 0.0
-    cols, certs = [], []
-    fams = [ConeQPFamily(Ru, Nu, c, A, sign) for sign in (1, -1)]
+    cols, kkts, statuses = [], [], []
     for l in lam:
+        gam = 1.0 + model.s / l
         best = None
         for fam in fams:
-            q = fam.solve(1.0 + model.s / l)
-            if best is None or q.value < best.value:
-                best = q
-        assert best is not None
-        total += l / best.value
-        cols.append(E @ best.x)
-        certs.append(best)
+            sol = fam.solve(fam.theta_of(gam))
+            if sol.omega is None:
+                continue
+            q = float(sol.omega @ (model.R @ sol.omega) + gam * sol.omega @ sol.omega)
+            if best is None or q < best[0]:
+                best = (q, sol)
+        if best is None:
+            raise InputError("model", f"no feasible per-coordinate weights for kind {kind!r}")
+        q, sol = best
+        total += l / q
+        cols.append(sol.omega)
+        kkts.append(sol.kkt_residual)
+        statuses.append(sol.status)
     Gamma = np.stack(cols, axis=1)
-    return {"risk": float(model.s - total), "Gamma": Gamma,
-            "kkt_max": max(q.kkt_max for q in certs),
-            "status": [q.status for q in certs]}
+    return {"risk": float(model.s - total), "Gamma": Gamma, "kkt_max": float(max(kkts)), "status": statuses,
+            "certified": all(st == "optimal" for st in statuses) and max(kkts) <= tol}
