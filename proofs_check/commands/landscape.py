@@ -1,0 +1,166 @@
+"""``glaverify landscape`` (the WPGD global minimum with its R6 certificate, and the best LinAtt predictor)
+and ``glaverify search R6`` (the counterexample search).
+
+Other modules add entries to the landscape output with :func:`add_landscape_section`::
+
+    from glaverify.proofs_check.commands.landscape import add_landscape_section
+    add_landscape_section("gla_free", lambda model, wpgd: {"risk": ..., "omega": [...]})
+
+``fn(model, wpgd_result)`` receives the :class:`~glaverify.numerics.model.DataModel` and the
+:class:`~glaverify.numerics.landscape.LandscapeResult` and returns a JSON-friendly dict.
+"""
+
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import numpy as np
+import typer
+from glaverify.numerics.errors import InputError
+
+SectionFn = Callable[[Any, Any], dict]
+_SECTIONS: dict[str, SectionFn] = {}
+
+#: keys of [landscape] in a config file that this command reads
+LANDSCAPE_KEYS = {"starts": int, "cvxpy": bool}
+
+
+def add_landscape_section(name: str, fn: SectionFn) -> None:
+    """Register an extra top-level entry ``name`` of ``glaverify landscape`` output (e.g. ``"gla_free"``)."""
+    if name in ("wpgd", "linatt", "model"):
+        raise ValueError(f"landscape section {name!r} is reserved")
+    _SECTIONS[name] = fn
+
+
+def landscape_sections() -> dict[str, SectionFn]:
+    return dict(_SECTIONS)
+
+
+def _options(cfg: Any) -> dict:
+    raw = getattr(cfg, "landscape", None) or {}
+    out = {}
+    for k, v in raw.items():
+        if k not in LANDSCAPE_KEYS:
+            raise InputError(f"landscape.{k}", f"unknown key; known: {', '.join(LANDSCAPE_KEYS)}")
+        typ = LANDSCAPE_KEYS[k]
+        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+            raise InputError(f"landscape.{k}", f"must be {typ.__name__}", v)
+        if k == "starts" and v < 1:
+            raise InputError("landscape.starts", "must be >= 1", v)
+        out[k] = v
+    return out
+
+
+def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True) -> dict:
+    """The JSON object printed by ``glaverify landscape``."""
+    from glaverify.numerics import landscape as ls
+    from glaverify.proofs_check.evidence import jsonable
+
+    res = ls.certify(model, np.random.default_rng(seed), starts=starts, use_cvxpy=cvxpy)
+    lin = ls.linatt_optimum(model)
+    out: dict[str, Any] = {
+        "model": {"d": model.d, "n": model.n, "K": model.K, "s": model.s},
+        "wpgd": {"risk": res.risk, "omega": res.omega, "P": res.P, "gamma": res.gamma,
+                 "certificate": res.certificate, "verdict": res.verdict, "reason": res.reason,
+                 "unique": res.unique, "counterexample": res.counterexample},
+        "linatt": {"risk": lin["risk"], "omega": lin["omega"], "P": lin["P"],
+                   "margin_over_wpgd": lin["risk"] - res.risk},
+    }
+    for name, fn in _SECTIONS.items():
+        try:
+            out[name] = fn(model, res)
+        except InputError:
+            raise
+        except Exception as exc:  # a broken extension must not hide the WPGD result
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return jsonable(out)
+
+
+def register(app: typer.Typer) -> None:
+    from glaverify.proofs_check.cli import ConfigOpt, DOpt, JsonOpt, NOpt, SeedOpt
+
+    @app.command("landscape")
+    def landscape_cmd(config: ConfigOpt = None, d: DOpt = None, n: NOpt = None, seed: SeedOpt = None,
+                      json_out: JsonOpt = False) -> None:
+        """The WPGD global minimum (three routes, R6 certificate) and the best LinAtt predictor."""
+        from glaverify.numerics.model import DataModel
+        from glaverify.proofs_check.cli import fail, out_console, resolve_config, styled
+        from rich.table import Table
+
+        try:
+            cfg, _ = resolve_config(config, d, n, seed)
+            opts = _options(cfg)
+            model = DataModel.from_config(cfg.model)
+            out = compute_landscape(model, seed=cfg.run.seed, **opts)
+        except InputError as exc:
+            fail(exc)
+            return
+        if json_out:
+            typer.echo(json.dumps(out))
+            return
+        w, lin = out["wpgd"], out["linatt"]
+        t = Table(title=f"WPGD landscape (d={model.d}, n={model.n}, K={model.K})")
+        t.add_column("quantity")
+        t.add_column("value")
+        t.add_row("verdict (R6)", styled(w["verdict"]))
+        t.add_row("reason", w["reason"])
+        t.add_row("WPGD risk", f"{w['risk']:.10g}")
+        t.add_row("γ*", str(w["gamma"]))
+        t.add_row("ω* (block values)", ", ".join(f"{w['omega'][i]:.6g}" for i in
+                                              np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])))
+        cert = w["certificate"]
+        if "hessian" in cert:
+            t.add_row("restricted Hessian min", f"{cert['hessian']['profile_restricted_min']:.4g}")
+            t.add_row("gradient norm", f"{cert['gradient_norm']:.3g}")
+            t.add_row("routes", json.dumps(cert["routes"]))
+        t.add_row("LinAtt risk", f"{lin['risk']:.10g}")
+        t.add_row("LinAtt − WPGD", f"{lin['margin_over_wpgd']:.4g}")
+        for name in _SECTIONS:
+            val = out.get(name, {})
+            risk = val.get("risk") if isinstance(val, dict) else None
+            t.add_row(name, f"{risk:.10g}" if isinstance(risk, float) else json.dumps(val)[:200])
+        out_console.print(t)
+
+    @app.command("search")
+    def search_cmd(
+        claim: Annotated[str, typer.Argument(help="Claim to search a counterexample for (R6).")],
+        budget: Annotated[int, typer.Option("--budget", help="Number of instances.")] = 2000,
+        seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
+        max_d: Annotated[int, typer.Option("--max-d", help="Largest d.")] = 8,
+        max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
+        out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON summary here; "
+                                                    "counterexamples to <out>-cex-<i>.toml.")] = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
+        from glaverify.numerics.r6_search import search
+        from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
+        from glaverify.proofs_check.evidence import jsonable
+
+        try:
+            if claim.strip().upper() != "R6":
+                raise InputError("CLAIM", "only R6 has a counterexample search", claim)
+            with progress_factory(not json_out) as prog:
+                res = search(budget, seed=seed, max_d=max_d, max_n=max_n,
+                             progress=prog(f"R6 search ({budget})", budget))
+        except InputError as exc:
+            fail(exc)
+            return
+        summary = jsonable(res.to_dict())
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(summary, indent=2))
+            for i, c in enumerate(res.counterexamples):
+                out.with_name(f"{out.stem}-cex-{i}.toml").write_text(c["toml"])
+        if json_out:
+            typer.echo(json.dumps(summary))
+            return
+        out_console.print(f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
+                          f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
+                          f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
+                          f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}", highlight=False)
+        for i, c in enumerate(res.counterexamples):
+            out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
+            out_console.print(c["toml"], highlight=False, markup=False)
