@@ -37,7 +37,7 @@ ratio ``|o_fla − o_ours| / bound`` and fail when it exceeds 1.
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -64,7 +64,7 @@ def fla_root() -> Path | None:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_naive(kind: str) -> ModuleType:
     """Load ``fla/ops/<kind>/naive.py`` (``kind`` = ``"gla"`` or ``"simple_gla"``) by file path."""
     if kind not in ("gla", "simple_gla"):

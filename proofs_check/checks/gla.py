@@ -40,8 +40,6 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from scipy import stats
-
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
 from glaverify.numerics.montecarlo import mc_risk
 from glaverify.numerics.sampler import sample_prompts
@@ -49,6 +47,7 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
+from scipy import stats
 
 #: relative tolerance of the float64 torch checks
 TORCH_REL_TOL = 1e-10
