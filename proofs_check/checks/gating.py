@@ -1,0 +1,483 @@
+"""Checks of what gating realises and when it helps (THEORY §6, claims A1–A7).
+
+A1 ``symbolic``      exact sympy identities (gate products are monotone; the construction inverts them) and
+                     exact rational constructions with zeros. Size limit ``n ≤ 8``.
+A1 ``construction``  random cone vectors (with zeros) -> gates -> the torch GLA (``numerics.gla``) -> the
+                     model's effective weights and predictions equal WPGD; the membership test
+                     (injectable: ``ctx.options["a1_membership"]``) accepts every realised vector and rejects
+                     every non-monotone one. A wrong membership test is reported ``refuted`` with the vector.
+A2 ``symbolic`` / ``construction``  the same for delimiter gates (and the block-id class's set).
+A3 ``certified``     constrained optima per class through the landscape's scalarised family with cone
+                     constraints (KKT, duality gap, fixed point); the returned ω is re-checked for membership
+                     (independently of the QP); "attains WPGD" must agree with "ω* is realisable".
+                     ``ctx.options["a3_drop_constraint"]`` plants a missing cone constraint.
+A4 ``certified``     margin ``min L_LinAtt − min L_class`` and the distance of the class optimum from uniform;
+                     strict ⟺ non-uniform is checked. ``ctx.options["a4_claim"] = "strict"`` tests the bare
+                     claim "GLA beats LinAtt" instead (refuted where the optimum is uniform).
+A5 ``symbolic``      exact: the curve's block values, the equal-block theorem, and the rational
+                     counterexample for unequal blocks (A5 as stated is refuted).
+A5 ``numeric``       random star configs: equal blocks always attain; the first unequal-block failure found.
+A6 ``symbolic``      exact decoupling for diagonal Σ (d = n = 2) and the eigenvector case.
+A6 ``certified``     vector vs scalar gating risks on the model (unconstrained and delimiter-constrained).
+A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False; ``training-quick`` in the suite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from glaverify.numerics import gating as G
+from glaverify.numerics.config import build_model_config
+from glaverify.numerics.errors import InputError
+from glaverify.numerics.model import DataModel
+from glaverify.proofs_check.context import CheckContext
+from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.registry import check
+from glaverify.theory import gating_symbolic as S
+
+#: largest n of the exact A1/A2 identities
+SYMBOLIC_MAX_N = 8
+#: numeric tolerance of the construction checks (float64 products through torch)
+CONSTRUCTION_TOL = 1e-10
+
+Membership = Callable[[np.ndarray, str, DataModel], bool]
+
+
+def _symbolic_n(ctx: CheckContext) -> tuple[int | None, str]:
+    n = ctx.model.n
+    if n <= SYMBOLIC_MAX_N:
+        return n, f"n = {n}"
+    if ctx.dims_explicit:
+        return None, f"n = {n} exceeds the symbolic limit {SYMBOLIC_MAX_N}"
+    return 6, f"suite mode: documented small n = 6 (model n = {n} exceeds {SYMBOLIC_MAX_N})"
+
+
+# ================================================================================================ A1
+@check("A1", "symbolic", default=True)
+def a1_symbolic(ctx: CheckContext) -> Evidence:
+    """Exact: gate products are monotone in [0,1] and every monotone vector (zeros included) is realised."""
+    n, note = _symbolic_n(ctx)
+    if n is None:
+        return ctx.record("A1", "symbolic", Verdict.INCONCLUSIVE, note + "; use --n <= 8")
+    res = S.prove_a1(n)
+    rng = ctx.rng("a1-symbolic")
+    ok_cons = True
+    samples = []
+    for _ in range(5):
+        v = np.sort(rng.integers(0, 7, size=n)) / 6  # rationals k/6 in [0, 1], zeros likely
+        v[: rng.integers(0, n)] = 0
+        vals = [f"{int(round(x * 6))}/6" for x in np.sort(v)]
+        g = S.construct_exact(vals)
+        ok_cons &= g is not None
+        samples.append({"omega": vals, "gates": [str(x) for x in g] if g else None})
+    bad = S.construct_exact([f"{n}/{n}"] + ["0"] * (n - 1)) if n > 1 else None
+    ok = res.holds and ok_cons and bad is None
+    verdict = Verdict.PROVED if ok else Verdict.REFUTED
+    fields = dict(dims={"n": n}, details={"statement": res.statement, "constructions": samples,
+                                          "failures": res.details["failures"], "note": note})
+    if not ok:
+        fields["counterexample"] = {"failures": res.details["failures"], "n": n}
+    return ctx.record("A1", "symbolic", verdict, f"{note}: {res.statement}", **fields)
+
+
+def _torch_one_layer_weights(gates_tok: np.ndarray, d: int) -> tuple[np.ndarray, float]:
+    """Effective query weights of a constructed one-layer GLA with fixed token gates, and the max
+    difference between its predictions and the WPGD formula on a random prompt."""
+    from glaverify.numerics.gla import FixedGate, effective_wpgd, make_tokens, wpgd_to_gla
+
+    n = gates_tok.size - 1
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(3, n, d, generator=gen, dtype=torch.float64)
+    y = torch.randn(3, n, generator=gen, dtype=torch.float64)
+    xq = torch.randn(3, d, generator=gen, dtype=torch.float64)
+    Q = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    net = wpgd_to_gla([Q], [FixedGate(torch.as_tensor(gates_tok))], d)
+    z = make_tokens(X, y, xq)
+    eff = effective_wpgd(net, z, d)
+    w = eff.query_weights(0)[0].numpy()
+    with torch.no_grad():
+        pred = net.predict(z)
+    wt = torch.as_tensor(w)
+    ref = torch.einsum("bd,ed,bn,bne->b", xq, Q, y * wt, X)  # x^T Q^T X^T (ω ⊙ y)
+    return w, float((pred - ref).abs().max())
+
+
+def _torch_delimiter_weights(model: DataModel, deltas: np.ndarray) -> tuple[np.ndarray, float]:
+    """Effective weights at the data positions of a constructed one-layer GLA on delimiter tokens
+    (``gla.DelimiterGate`` with ``param="direct"``), and its max prediction error against WPGD."""
+    from glaverify.numerics.gla import DelimiterGate, effective_wpgd, wpgd_to_gla
+    from glaverify.numerics.training import delimiter_layout, delimiter_tokens
+
+    d, n = model.d, model.n
+    gen = torch.Generator().manual_seed(2)
+    X = torch.randn(3, n, d, generator=gen, dtype=torch.float64)
+    y = torch.randn(3, n, generator=gen, dtype=torch.float64)
+    xq = torch.randn(3, d, generator=gen, dtype=torch.float64)
+    Q = torch.randn(d, d, generator=gen, dtype=torch.float64)
+    gate = DelimiterGate(d + 1, param="direct", num_delimiters=model.K, init=torch.as_tensor(deltas))
+    net = wpgd_to_gla([Q], [gate], d, extra=1)
+    z = delimiter_tokens(model, X, y, xq)
+    eff = effective_wpgd(net, z, d)
+    data_pos, _ = delimiter_layout(model)
+    w = eff.query_weights(0)[0].numpy()[data_pos]
+    with torch.no_grad():
+        pred = net.predict(z)
+    ref = torch.einsum("bd,ed,bn,bne->b", xq, Q, y * torch.as_tensor(w), X)
+    return w, float((pred - ref).abs().max())
+
+
+def check_membership(ctx: CheckContext, kind: str, membership: Membership | None, claim: str) -> Evidence:
+    """Realised vectors are accepted, provably unrealisable ones rejected, constructions run in torch."""
+    membership = membership or (lambda w, k, m: G.is_realisable(w, k, m, up_to_scale=False))
+    model = ctx.model
+    n, d = model.n, model.d
+    rng = ctx.rng(f"{claim}-construction")
+    trials = 20 if ctx.quick else 60
+    worst_w = worst_pred = 0.0
+    for t in range(trials):
+        if kind == "free":
+            w = np.sort(rng.uniform(0, 1, n))
+            w[: int(rng.integers(0, n // 2 + 1))] = 0.0
+            if t % 3 == 0:
+                w[-2:] = 1.0
+            g_tok = G.gates_for_weights(w, "free")
+        else:
+            u = np.sort(rng.uniform(0, 1, model.K))
+            u[: int(rng.integers(0, model.K))] = 0.0 if t % 2 else u[0]
+            w = u[model.block_index]
+            dl = G.gates_for_weights(w, "delimiter", model)
+            g_tok = dl
+        if kind == "free":
+            w_t, dpred = _torch_one_layer_weights(g_tok, d)
+        else:
+            w_t, dpred = _torch_delimiter_weights(model, dl)
+        worst_w = max(worst_w, float(np.max(np.abs(w_t - w))))
+        worst_pred = max(worst_pred, dpred)
+        if not membership(w, kind, model):
+            return ctx.record(claim, "construction", Verdict.REFUTED,
+                              f"membership test rejects a vector the {kind} gates realise",
+                              counterexample={"omega": w.tolist(), "gates": g_tok.tolist()})
+    # provably unrealisable: a strict decrease somewhere (ω_i = g_{i+1} ω_{i+1} ≤ ω_{i+1})
+    for _ in range(trials):
+        if kind == "free":
+            w = np.sort(rng.uniform(0.05, 1, n))
+            i = int(rng.integers(0, n - 1)) if n > 1 else 0
+            if n > 1:
+                w[i], w[i + 1] = w[i + 1] + 0.05, w[i]
+            else:
+                w = np.array([1.5])
+        else:
+            if model.K < 2:
+                break
+            u = np.sort(rng.uniform(0.05, 1, model.K))
+            i = int(rng.integers(0, model.K - 1))
+            u[i], u[i + 1] = u[i + 1] + 0.05, u[i]
+            w = u[model.block_index]
+        if membership(w, kind, model):
+            return ctx.record(claim, "construction", Verdict.REFUTED,
+                              f"membership test accepts a non-monotone vector no {kind} gates realise",
+                              counterexample={"omega": w.tolist(),
+                                              "reason": "w_i = g_(i+1) w_(i+1) <= w_(i+1) for gates in [0,1]"})
+    tol = CONSTRUCTION_TOL
+    ok = worst_w <= tol and worst_pred <= tol * 100
+    verdict = Verdict.CERTIFIED if ok else Verdict.REFUTED
+    fields = dict(tolerance=tol, residuals={"max_weight_error": worst_w, "max_prediction_error": worst_pred},
+                  details={"trials": trials, "kind": kind, "set": G.realisable_weights(kind, model).description})
+    if not ok:
+        fields["counterexample"] = {"max_weight_error": worst_w}
+    return ctx.record(claim, "construction", verdict,
+                      f"{trials} {kind} constructions through the torch GLA (max weight error {worst_w:.2g}); "
+                      f"membership accepts all realised and rejects {trials} non-monotone vectors", **fields)
+
+
+@check("A1", "construction", default=True)
+def a1_construction(ctx: CheckContext) -> Evidence:
+    """Cone vectors (with zeros) -> gates -> torch GLA -> same weights; membership test validated."""
+    return check_membership(ctx, "free", ctx.options.get("a1_membership"), "A1")
+
+
+# ================================================================================================ A2
+@check("A2", "symbolic", default=True)
+def a2_symbolic(ctx: CheckContext) -> Evidence:
+    """Exact: delimiter gates give u_k = prod_{l>=k} delta_l; block-id gates give geometric blocks."""
+    sizes = list(ctx.model.block_sizes)
+    note = f"blocks {sizes}"
+    if sum(sizes) > 3 * SYMBOLIC_MAX_N:
+        sizes, note = [2, 1, 3], "suite mode: documented blocks [2, 1, 3]"
+    res = S.prove_a2(sizes)
+    verdict = Verdict.PROVED if res.holds else Verdict.REFUTED
+    kw = {} if res.holds else {"counterexample": res.details}
+    model = ctx.model
+    bid = G.realisable_weights("block-id", model).description
+    w_nonuni = np.repeat(np.arange(1, model.K + 1) / model.K, model.block_sizes)
+    bid_has = G.is_realisable(w_nonuni, "block-id", model)
+    return ctx.record("A2", "symbolic", verdict, f"{note}: {res.statement}",
+                      dims={"block_sizes": sizes},
+                      details={"block_id_set": bid, "block_id_realises_nonuniform_block_constant": bid_has,
+                               "open_parametrisation": G.realisable_weights("delimiter", model, "open").description},
+                      **kw)
+
+
+@check("A2", "construction", default=True)
+def a2_construction(ctx: CheckContext) -> Evidence:
+    """Block-monotone vectors -> delimiter gates -> torch GLA; membership test validated."""
+    return check_membership(ctx, "delimiter", ctx.options.get("a2_membership"), "A2")
+
+
+# ================================================================================================ A3/A4
+def class_summary(model: DataModel, kind: str, drop_constraint: int | None = None) -> dict:
+    """Everything A3/A4 report for one class: risk, ω, certificate, attains, margin, distance from uniform."""
+    wp = G.constrained_optimum(model, "unconstrained")
+    co = G.constrained_optimum(model, kind, drop_constraint=drop_constraint)
+    lin = G.linatt_risk(model)
+    scale = max(1.0, abs(wp.risk))
+    return {"kind": kind, "risk": co.risk, "omega": co.omega, "certificate": co.certificate,
+            "wpgd_risk": wp.risk, "wpgd_certificate": wp.certificate, "wpgd_omega": wp.omega,
+            "gap_to_wpgd": co.risk - wp.risk, "attains_wpgd": bool(co.risk - wp.risk <= 1e-7 * scale),
+            "omega_star_realisable": G.is_realisable(wp.omega, kind, model, tol=1e-6),
+            "omega_class_realisable": G.is_realisable(co.omega, kind, model, tol=1e-6),
+            "linatt_risk": lin, "margin_vs_linatt": lin - co.risk,
+            "distance_from_uniform": G.uniform_distance(co.omega), "method": co.method}
+
+
+@check("A3", "certified", default=True)
+def a3_certified(ctx: CheckContext) -> Evidence:
+    """Certified class optima (free, delimiter); attains WPGD iff the sign-normalised ω* is realisable."""
+    model = ctx.model
+    drop = ctx.options.get("a3_drop_constraint")
+    tol = G.CERT_TOL
+    rows, problems = {}, []
+    for kind in ("free", "delimiter"):
+        s = class_summary(model, kind, drop)
+        rows[kind] = s
+        if not s["omega_class_realisable"]:
+            problems.append({"kind": kind, "issue": "returned optimum is not in the realisable set",
+                             "omega": s["omega"].tolist()})
+        if s["gap_to_wpgd"] < -1e-7 * max(1.0, abs(s["wpgd_risk"])):
+            problems.append({"kind": kind, "issue": "class risk below the WPGD optimum", "gap": s["gap_to_wpgd"]})
+        if s["attains_wpgd"] != s["omega_star_realisable"]:
+            problems.append({"kind": kind, "issue": "attains-WPGD disagrees with the membership criterion",
+                             "attains": s["attains_wpgd"], "realisable": s["omega_star_realisable"],
+                             "gap": s["gap_to_wpgd"]})
+    certs = {k: v["certificate"] for k, v in rows.items()}
+    residuals = {f"{k}_{m}": float(c[m]) for k, c in certs.items() for m in ("kkt", "duality_gap", "fixed_point")}
+    details = {k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
+               for k, v in rows.items()}
+    summary = "; ".join(f"{k}: risk {v['risk']:.6g} vs WPGD {v['wpgd_risk']:.6g}, attains={v['attains_wpgd']}"
+                        for k, v in rows.items())
+    if problems:
+        return ctx.record("A3", "certified", Verdict.REFUTED, "inconsistent: " + problems[0]["issue"],
+                          counterexample={"problems": problems, "config": ctx.model_config.model_dump()},
+                          residuals=residuals, details=details, tolerance=tol)
+    if not all(c["ok"] for c in certs.values()) or not rows["free"]["wpgd_certificate"]["ok"]:
+        return ctx.record("A3", "certified", Verdict.INCONCLUSIVE, "certificate failed: " + summary,
+                          residuals=residuals, details=details, tolerance=tol)
+    return ctx.record("A3", "certified", Verdict.CERTIFIED, summary, residuals=residuals, details=details,
+                      tolerance=tol)
+
+
+#: a margin or distance from uniform below this counts as zero in A4
+A4_TOL = 1e-6
+
+
+def a4_decide(margin: float, distance: float, claim: str = "iff", tol: float = A4_TOL) -> tuple[Verdict, str]:
+    """A4 decision. ``claim="iff"``: margin ≥ −tol and (margin > tol ⟺ distance > tol').
+    ``claim="strict"``: the bare claim 'GLA beats LinAtt' (margin > tol)."""
+    if margin < -tol:
+        return Verdict.REFUTED, f"LinAtt beats the class by {-margin:.3g}"
+    if claim == "strict":
+        return ((Verdict.CERTIFIED, f"margin {margin:.6g} > 0") if margin > tol
+                else (Verdict.REFUTED, f"no advantage: margin {margin:.3g} (optimum uniform, distance {distance:.2g})"))
+    strict, nonuni = margin > tol, distance > np.sqrt(tol)
+    if strict != nonuni:
+        return Verdict.REFUTED, f"margin {margin:.3g} but distance from uniform {distance:.3g}"
+    return Verdict.CERTIFIED, (f"margin {margin:.6g} > 0 and the optimum is non-uniform (distance {distance:.3g})"
+                               if strict else f"margin {margin:.2g} = 0 and the optimum is uniform")
+
+
+@check("A4", "certified", default=True)
+def a4_certified(ctx: CheckContext) -> Evidence:
+    """Margin min L_LinAtt − min L_GLA per class; > 0 exactly when the class optimum is not uniform."""
+    model = ctx.model
+    claim = ctx.options.get("a4_claim", "iff")
+    rows, verdicts = {}, []
+    for kind in ("free", "delimiter"):
+        s = class_summary(model, kind)
+        v, why = a4_decide(s["margin_vs_linatt"], s["distance_from_uniform"], claim)
+        rows[kind] = {"margin": s["margin_vs_linatt"], "distance_from_uniform": s["distance_from_uniform"],
+                      "linatt_risk": s["linatt_risk"], "class_risk": s["risk"], "why": why,
+                      "certificate_ok": bool(s["certificate"]["ok"])}
+        verdicts.append(v)
+    summary = "; ".join(f"{k}: {r['why']}" for k, r in rows.items())
+    resid = {f"{k}_margin": r["margin"] for k, r in rows.items()}
+    if Verdict.REFUTED in verdicts:
+        return ctx.record("A4", "certified", Verdict.REFUTED, summary, residuals=resid, details=rows,
+                          counterexample={"config": ctx.model_config.model_dump(), "claim": claim, "rows": rows},
+                          tolerance=A4_TOL)
+    if not all(r["certificate_ok"] for r in rows.values()):
+        return ctx.record("A4", "certified", Verdict.INCONCLUSIVE, "class optimum not certified: " + summary,
+                          residuals=resid, details=rows, tolerance=A4_TOL)
+    return ctx.record("A4", "certified", Verdict.CERTIFIED, summary, residuals=resid, details=rows,
+                      tolerance=A4_TOL)
+
+
+# ================================================================================================ A5
+def star_model(block_sizes: list[int], rho: list[float], d: int = 1, noise_var: float = 0.1,
+               eigenvalues: list[float] | None = None) -> DataModel:
+    feats = ({"covariance": "identity", "scale": 1.0} if eigenvalues is None
+             else {"covariance": "diagonal", "eigenvalues": eigenvalues})
+    cfg = build_model_config({"d": d, "n": int(sum(block_sizes)), "noise_var": noise_var, "features": feats,
+                              "tasks": {"family": "star", "block_sizes": block_sizes, "rho": rho}})
+    return DataModel.from_config(cfg)
+
+
+@check("A5", "symbolic", default=True)
+def a5_symbolic(ctx: CheckContext) -> Evidence:
+    """Exact: curve block values rho_k/((1-rho_k^2)n_k+gamma); equal blocks monotone; unequal counterexample."""
+    curve = S.star_curve_block_values([1, 2])
+    curve3 = S.star_curve_block_values([2, 1, 2])
+    eq = S.prove_a5_equal_blocks(3)
+    cex = S.a5_counterexample()
+    details = {"curve": curve.statement, "curve_ok": curve.holds and curve3.holds, "equal_blocks": eq.details,
+               "equal_blocks_ok": eq.holds, "counterexample": cex.details,
+               "corrected_statement": "star family, 0 <= rho_k: w* is block-monotone iff "
+                                      "rho_k/((1-rho_k^2) n_k + gamma*) is non-decreasing in k; sufficient: "
+                                      "rho non-decreasing and (1-rho_k^2) n_k non-increasing (e.g. equal or "
+                                      "non-increasing block sizes)"}
+    if not (curve.holds and curve3.holds and eq.holds):
+        return ctx.record("A5", "symbolic", Verdict.INCONCLUSIVE, "a supporting identity failed: " + str(details),
+                          details=details)
+    if not cex.holds and cex.details["gap_positive"] and cex.details["kkt_mu_nonnegative"]:
+        return ctx.record("A5", "symbolic", Verdict.REFUTED,
+                          "A5 fails for unequal blocks: " + cex.statement + "; holds for equal blocks (proved)",
+                          counterexample=cex.details, details=details, dims={"d": 1, "n": 3})
+    return ctx.record("A5", "symbolic", Verdict.PROVED, "no counterexample at the documented config", details=details)
+
+
+@check("A5", "numeric", default=True)
+def a5_numeric(ctx: CheckContext) -> Evidence:
+    """Random star configs with increasing rho: equal blocks attain WPGD; unequal ones can fail."""
+    rng = ctx.rng("a5-numeric")
+    trials = 6 if ctx.quick else 20
+    equal_fail, unequal = [], []
+    for _ in range(trials):
+        K = int(rng.integers(2, 4))
+        rho = sorted(rng.uniform(0.0, 0.95, K).round(3).tolist())
+        nb = int(rng.integers(1, 4))
+        m_eq = star_model([nb] * K, rho, d=2, eigenvalues=[0.5, 2.0])
+        a = G.attains(m_eq, "delimiter", tol=1e-6)
+        if not a["attains"]:
+            equal_fail.append({"block_sizes": [nb] * K, "rho": rho, "gap": a["gap"]})
+        sizes = rng.integers(1, 6, K).tolist()
+        m_un = star_model(sizes, rho, d=2, eigenvalues=[0.5, 2.0])
+        b = G.attains(m_un, "delimiter", tol=1e-6)
+        unequal.append({"block_sizes": sizes, "rho": rho, "attains": b["attains"], "gap": b["gap"]})
+    fails = [u for u in unequal if not u["attains"]]
+    details = {"trials": trials, "equal_block_failures": equal_fail, "unequal_failures": fails[:5],
+               "unequal_failure_rate": len(fails) / trials}
+    if equal_fail:
+        return ctx.record("A5", "numeric", Verdict.REFUTED, "equal blocks failed to attain (contradicts the proof)",
+                          counterexample=equal_fail[0], details=details, sample_size=trials)
+    cex = {"block_sizes": [1, 2], "rho": [0.5, 0.55], "d": 1, "sigma": [[1.0]], "noise_var": 0.1}
+    m = star_model([1, 2], [0.5, 0.55])
+    a = G.attains(m, "delimiter")
+    cex.update({"wpgd_risk": a["wpgd_risk"], "delimiter_risk": a["class_risk"], "gap": a["gap"],
+                "omega_star": a["omega_star"].tolist()})
+    return ctx.record("A5", "numeric", Verdict.REFUTED if not a["attains"] else Verdict.SUPPORTED,
+                      f"{trials} random increasing-rho star configs: equal blocks always attain; unequal blocks "
+                      f"fail in {len(fails)}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
+                      counterexample=cex if not a["attains"] else None, details=details, sample_size=trials)
+
+
+# ================================================================================================ A6
+@check("A6", "symbolic", default=True)
+def a6_symbolic(ctx: CheckContext) -> Evidence:
+    """Exact (d = n = 2): diagonal Σ decouples coordinates; off-diagonal P only adds squares."""
+    res = S.prove_a6_decoupling(2, 2)
+    eig = S.a6_vector_advantage_zero_when_eigenvector()
+    ok = res.holds and eig.holds
+    return ctx.record("A6", "symbolic", Verdict.PROVED if ok else Verdict.REFUTED,
+                      "suite dims d = n = 2: " + res.statement + "; " + eig.statement, dims={"d": 2, "n": 2},
+                      details={"decoupling": res.details, "eigenvector": eig.details},
+                      **({} if ok else {"counterexample": {"decoupling": res.details, "eigenvector": eig.details}}))
+
+
+def a6_rows(model: DataModel) -> dict:
+    """Scalar vs vector gating, unconstrained and delimiter-constrained (diagonal Σ)."""
+    out = {}
+    for kind in ("unconstrained", "delimiter"):
+        sc = G.constrained_optimum(model, kind)
+        vec = G.vector_gate_optimum(model, kind)
+        out[kind] = {"scalar_risk": sc.risk, "vector_risk": vec["risk"], "advantage": sc.risk - vec["risk"],
+                     "certified": bool(sc.certificate["ok"]) and vec["certified"]}
+    lam = model.eigenvalues
+    r, R = model.r, model.R
+    Rr = R @ r
+    eigvec = bool(np.linalg.norm(Rr - (r @ Rr) / (r @ r) * r) <= 1e-10 * max(np.linalg.norm(Rr), 1.0))
+    out["lambda_differ"] = bool(np.ptp(lam) > 1e-12 * lam[-1])
+    out["r_eigenvector_of_R"] = eigvec
+    return out
+
+
+@check("A6", "certified", default=True)
+def a6_certified(ctx: CheckContext) -> Evidence:
+    """Vector vs scalar gating on the model (diagonal Σ): strict advantage iff λ differ and r is not an
+    eigenvector of R; also the delimiter-constrained version."""
+    model = ctx.model
+    try:
+        rows = a6_rows(model)
+    except InputError as exc:
+        return ctx.record("A6", "certified", Verdict.INCONCLUSIVE, f"not applicable: {exc}")
+    tol = 1e-7 * max(1.0, model.s)
+    pred_strict = rows["lambda_differ"] and not rows["r_eigenvector_of_R"]
+    adv = rows["unconstrained"]["advantage"]
+    resid = {"advantage_unconstrained": adv, "advantage_delimiter": rows["delimiter"]["advantage"]}
+    if adv < -tol or (adv > tol) != pred_strict:
+        return ctx.record("A6", "certified", Verdict.REFUTED,
+                          f"advantage {adv:.3g} but predicted strict = {pred_strict}", residuals=resid,
+                          counterexample={"config": ctx.model_config.model_dump(), "rows": rows}, tolerance=tol)
+    if not (rows["unconstrained"]["certified"] and rows["delimiter"]["certified"]):
+        return ctx.record("A6", "certified", Verdict.INCONCLUSIVE, "an optimum is not certified", details=rows,
+                          residuals=resid, tolerance=tol)
+    return ctx.record("A6", "certified", Verdict.CERTIFIED,
+                      f"vector - scalar risk: unconstrained {-adv:.4g}, delimiter-constrained "
+                      f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict})",
+                      residuals=resid, details=rows, tolerance=tol)
+
+
+# ================================================================================================ A7
+def a7_record(ctx: CheckContext, method: str, steps: int, eval_prompts: int, model: DataModel) -> Evidence:
+    from glaverify.numerics.training import depth_sweep
+
+    advance = ctx.progress(f"A7 training L=1,2,3 ({steps} steps each)", 3 * steps)
+    res = depth_sweep(model, "gla-delimiter", (1, 2, 3), steps=steps, seed=ctx.seed, eval_prompts=eval_prompts,
+                      progress=lambda k, loss: advance(k))
+    rows = [{"layers": r.spec.layers, "risk": r.risk_mc, "ci": list(r.ci)} for r in res]
+    falls = all(rows[i + 1]["ci"][1] < rows[i]["ci"][0] for i in range(len(rows) - 1))
+    rises = any(rows[i + 1]["ci"][0] > rows[i]["ci"][1] for i in range(len(rows) - 1))
+    summary = ", ".join(f"L={r['layers']}: {r['risk']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}]" for r in rows)
+    ci = {"confidence": res[0].spec.confidence, **{f"L{r['layers']}": r["ci"] for r in rows}}
+    if falls:
+        return ctx.record("A7", method, Verdict.SUPPORTED, "risk falls with depth (disjoint CIs): " + summary,
+                          sample_size=eval_prompts, ci=ci, details={"rows": rows, "steps": steps})
+    if rises:
+        return ctx.record("A7", method, Verdict.REFUTED, "a deeper trained model is worse (disjoint CIs): " + summary,
+                          sample_size=eval_prompts, ci=ci, counterexample={"rows": rows, "steps": steps,
+                                                                             "seed": ctx.seed})
+    return ctx.record("A7", method, Verdict.INCONCLUSIVE, "CIs overlap: " + summary, sample_size=eval_prompts,
+                      ci=ci, details={"rows": rows, "steps": steps})
+
+
+@check("A7", "training-quick", default=True)
+def a7_quick(ctx: CheckContext) -> Evidence:
+    """CI-sized depth sweep on a small star model (d = 2, blocks 2,2,2): L = 1, 2, 3."""
+    m = star_model([2, 2, 2], [0.2, 0.55, 0.9], d=2, eigenvalues=[0.5, 2.0])
+    return a7_record(ctx, "training-quick", 150, 20_000, m)
+
+
+@check("A7", "training", default=False)
+def a7_training(ctx: CheckContext) -> Evidence:
+    """Depth sweep on the configured model: 1500 steps per depth, 100k evaluation prompts."""
+    return a7_record(ctx, "training", 1500, 100_000, ctx.model)
