@@ -298,13 +298,23 @@ def _complement_basis(u: np.ndarray) -> np.ndarray:
     return q[:, 1:len(u)]
 
 
+def _deflated(H: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float]:
+    """``ΠHΠ + κ ûûᵀ`` with ``Π = I − ûûᵀ`` and κ above the spectrum of ΠHΠ: û is an eigenvector with
+    eigenvalue κ and the other eigenpairs are those of H restricted to ``u^⊥``."""
+    u = u / np.linalg.norm(u)
+    Hu = H @ u
+    uHu = float(u @ Hu)
+    PHP = H - np.outer(Hu, u) - np.outer(u, Hu) + uHu * np.outer(u, u)
+    kappa = 10.0 * float(np.max(np.abs(PHP).sum(1))) + 1.0
+    return PHP + kappa * np.outer(u, u), kappa
+
+
 def restricted_profile_spectrum(model: DataModel, omega: np.ndarray) -> np.ndarray:
-    """Eigenvalues of the Hessian of ``L*`` restricted to ``ω^⊥`` (ascending)."""
-    H = profile_hessian(model, omega)
+    """Eigenvalues of the Hessian of ``L*`` restricted to ``ω^⊥`` (ascending; n − 1 of them)."""
     if model.n == 1:
         return np.array([])
-    Q = _complement_basis(np.asarray(omega, dtype=np.float64))
-    return np.linalg.eigvalsh(Q.T @ H @ Q)
+    D, _ = _deflated(profile_hessian(model, omega), np.asarray(omega, dtype=np.float64))
+    return np.linalg.eigvalsh(D)[:-1]
 
 
 def restricted_profile_hessian_min(model: DataModel, omega: np.ndarray) -> float:
@@ -356,9 +366,34 @@ def full_hessian(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarr
     return 0.5 * (H + H.T)
 
 
-def restricted_full_spectrum(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarray:
+def full_hessian_analytic(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    """Exact Hessian of R1 in ``(vec P row-major, ω)``: ``H_PP = 2 Σ⊗M``,
+    ``H_Pω = −2 vec(Σ²) rᵀ + 4 vec(ΣPΣ²)(Aω)ᵀ + 4s vec(ΣPΣ) ωᵀ``, ``H_ωω = 2 tr(PᵀΣPΣ²) A + 2s tr(PᵀΣPΣ) I``."""
+    sig = model.sigma
+    sig2 = sig @ sig
+    P = np.asarray(P, dtype=np.float64)
+    w = np.asarray(omega, dtype=np.float64)
+    n = model.n
+    A = np.asarray(model.R) + np.eye(n)
+    Aw = A @ w
+    a, b = float(w @ Aw), model.s * float(w @ w)
+    M = a * sig2 + b * sig
+    hpp = 2 * np.kron(sig, M)
+    SP = sig @ P
+    hpw = (-2 * np.outer(sig2.ravel(), model.r) + 4 * np.outer((SP @ sig2).ravel(), Aw)
+           + 4 * model.s * np.outer((SP @ sig).ravel(), w))
+    t2 = float(np.sum(SP * (P @ sig2)))
+    t1 = float(np.sum(SP * (P @ sig)))
+    hww = 2 * t2 * A + 2 * model.s * t1 * np.eye(n)
+    H = np.block([[hpp, hpw], [hpw.T, hww]])
+    return 0.5 * (H + H.T)
+
+
+def restricted_full_spectrum(model: DataModel, P: np.ndarray, omega: np.ndarray,
+                             hessian: Callable[[DataModel, np.ndarray, np.ndarray], np.ndarray] | None = None
+                             ) -> np.ndarray:
     """Eigenvalues of the full Hessian restricted to the complement of the scaling direction ``(−P, ω)``."""
-    H = full_hessian(model, P, omega)
+    H = (hessian or full_hessian_analytic)(model, P, omega)
     t = np.concatenate([-np.asarray(P).ravel(), np.asarray(omega)])
     Q = _complement_basis(t)
     return np.linalg.eigvalsh(Q.T @ H @ Q)
@@ -618,6 +653,8 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
     d, n, s = model.d, model.n, model.s
     r = np.asarray(model.r)
     lam2 = lam**2
+    if d * d + n > 2000:  # large problems: the full stage only has to reach the basin; the polish finishes
+        maxiter = min(maxiter, 150)
 
     def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
         Pt = x[: d * d].reshape(d, d)
@@ -642,27 +679,41 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
     P0 = rng.standard_normal((d, d)) / (n * float(lam[-1]) * np.sqrt(d))
     x0 = np.concatenate([P0.ravel(), w0])
     out = optimize.minimize(fg, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15, "maxcor": 20})
+                            options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-13, "maxcor": 20})
     return out.x[d * d:], float(out.fun), int(out.nit)
 
 
-def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: float = 1e-14) -> np.ndarray:
+def _lbfgs_profile(model: DataModel, omega: np.ndarray, maxiter: int = 2000) -> np.ndarray:
+    """L-BFGS on ``L*(ω)`` (n parameters) from ``omega``, rescaled to max |ω| = 1 first."""
+    w0 = normalise(omega, model.r)
+    s = model.s
+
+    def fg(w: np.ndarray) -> tuple[float, np.ndarray]:
+        return float(profile_risk(model, w)) / s, profile_gradient(model, w) / s
+
+    out = optimize.minimize(fg, w0, jac=True, method="L-BFGS-B",
+                            options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-16, "maxcor": 20})
+    return out.x
+
+
+def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: float = 1e-15) -> np.ndarray:
     """Newton steps on ``L*`` restricted to ``ω^⊥`` (the quotient), with backtracking; stops when the step
     stops decreasing ``L*``."""
     w = normalise(omega, model.r)
     cur = profile_risk(model, w)
     for _ in range(iters):
         g = profile_gradient(model, w)
-        if np.linalg.norm(g) <= tol:
+        if np.linalg.norm(g) <= tol * model.s:
             break
-        Q = _complement_basis(w)
-        Hq = Q.T @ profile_hessian(model, w) @ Q
-        gq = Q.T @ g
-        ev, U = np.linalg.eigh(Hq)
-        if ev[0] <= 0:  # not locally convex: gradient step instead
-            step = -Q @ gq / max(float(ev[-1]), 1e-300)
-        else:
-            step = -Q @ (U @ ((U.T @ gq) / ev))
+        u = w / np.linalg.norm(w)
+        g = g - (u @ g) * u
+        D, kappa = _deflated(profile_hessian(model, w), w)
+        try:  # PD on ω^⊥ (the deflated direction has eigenvalue κ > 0): Newton step, which stays ⊥ û
+            L_ = np.linalg.cholesky(D)
+            step = -np.linalg.solve(L_.T, np.linalg.solve(L_, g))
+            step -= (u @ step) * u
+        except np.linalg.LinAlgError:  # not locally convex: a gradient step instead
+            step = -g / kappa
         t = 1.0
         while t > 1e-8:
             cand = normalise(w + t * step, model.r)
@@ -680,14 +731,17 @@ def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: flo
 
 
 def multistart_route(model: DataModel, rng: np.random.Generator, starts: int = 6,
-                     maxiter: int = 5000, polish: bool = True) -> MultiStartResult:
-    """Route (c): ``starts`` random starts of L-BFGS on the full ``L(P, ω)``, each mapped to the quotient
-    (and polished by Newton on ``L*``)."""
+                     maxiter: int = 400, polish: bool = True, newton_iters: int = 4) -> MultiStartResult:
+    """Route (c): ``starts`` random starts of L-BFGS on the full ``L(P, ω)`` (``maxiter`` iterations), each
+    mapped to the quotient and polished (L-BFGS on ``L*(ω)``, then a few Newton steps on ``ω^⊥``)."""
     oms, risks, full, gns, its = [], [], [], [], []
     for _ in range(starts):
         w, val, nit = _lbfgs_full(model, rng, maxiter)
         try:
-            w = newton_polish(model, w) if polish else normalise(w, model.r)
+            if polish:
+                w = newton_polish(model, _lbfgs_profile(model, w), iters=newton_iters)
+            else:
+                w = normalise(w, model.r)
         except InputError:
             w = normalise(np.ones(model.n), model.r)
         oms.append(w)
