@@ -55,7 +55,7 @@ GammaMap = Callable[[np.ndarray, float, np.ndarray, np.ndarray], np.ndarray]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
 
 
-# ================================================================================================ quotient
+# ======================================================================== quotient
 def normalise(omega: np.ndarray, r: np.ndarray | None = None) -> np.ndarray:
     """The quotient representative: ``max_i |ω_i| = 1`` and ``rᵀω ≥ 0`` (first nonzero entry > 0 if
     ``rᵀω = 0``). Raises InputError for ω = 0."""
@@ -80,7 +80,7 @@ def r_is_zero(model: DataModel, tol: float = R_ZERO_TOL) -> bool:
     return float(np.max(np.abs(model.query_corr))) <= tol
 
 
-# ================================================================================================ curve data
+# ======================================================================== curve data
 @dataclass(frozen=True)
 class CurveSpectrum:
     """Spectral data of the curve ``ω(γ) = (R+γI)⁻¹ r`` in the block reduction.
@@ -155,7 +155,7 @@ def profile_on_curve(spec: CurveSpectrum, gammas: np.ndarray) -> np.ndarray:
     return spec.s - rw**2 * f
 
 
-# ================================================================================================ route (a)
+# ======================================================================== route (a)
 @dataclass
 class CurvePoint:
     gamma: float
@@ -188,9 +188,14 @@ def _grid(lo: float, hi: float, size: int) -> np.ndarray:
     return np.exp(np.linspace(np.log(lo), np.log(hi), size))
 
 
-def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: int = 400,
-                bracket: tuple[float, float] | None = None, classify: bool = True,
-                spec: CurveSpectrum | None = None) -> CurveResult:
+def curve_route(
+    model: DataModel,
+    gamma_map: GammaMap | None = None,
+    grid_size: int = 400,
+    bracket: tuple[float, float] | None = None,
+    classify: bool = True,
+    spec: CurveSpectrum | None = None,
+) -> CurveResult:
     """Route (a): every stationary point of ``L*`` on the curve of R4, and every local minimum of ``h``.
 
     ``gamma_map`` is the fixed-point map under test (default :func:`gamma_map_r4`); ``bracket`` the γ range
@@ -215,8 +220,16 @@ def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: 
         if res[i] == 0.0:
             roots.append(float(grid[i]))
         elif res[i] * res[i + 1] < 0:
-            roots.append(optimize.brentq(lambda g: float(resid(np.array([g]))[0]), grid[i], grid[i + 1],
-                                         xtol=1e-14 * grid[i], rtol=1e-15, maxiter=200))
+            roots.append(
+                optimize.brentq(
+                    lambda g: float(resid(np.array([g]))[0]),
+                    grid[i],
+                    grid[i + 1],
+                    xtol=1e-14 * grid[i],
+                    rtol=1e-15,
+                    maxiter=200,
+                )
+            )
     if len(grid) and res[-1] == 0.0:
         roots.append(float(grid[-1]))
     # local minima of h on the grid, refined in log γ
@@ -224,9 +237,12 @@ def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: 
     noise = 1e-12 * spec.s  # below this, grid minima of h are rounding noise (r ≈ 0)
     for i in range(1, len(grid) - 1):
         if hv[i] < hv[i - 1] - noise and hv[i] < hv[i + 1] - noise:
-            out = optimize.minimize_scalar(lambda t: float(profile_on_curve(spec, np.array([np.exp(t)]))[0]),
-                                           bounds=(np.log(grid[i - 1]), np.log(grid[i + 1])), method="bounded",
-                                           options={"xatol": 1e-13})
+            out = optimize.minimize_scalar(
+                lambda t: float(profile_on_curve(spec, np.array([np.exp(t)]))[0]),
+                bounds=(np.log(grid[i - 1]), np.log(grid[i + 1])),
+                method="bounded",
+                options={"xatol": 1e-13},
+            )
             h_min.append(float(np.exp(out.x)))
     pts: list[CurvePoint] = []
     for g in roots:
@@ -243,14 +259,27 @@ def curve_route(model: DataModel, gamma_map: GammaMap | None = None, grid_size: 
         # r is an eigenvector of R: the curve is one ray and every γ is stationary
         w = normalise(np.asarray(model.r, dtype=np.float64), model.r)
         hm = restricted_profile_hessian_min(model, w) if classify else float("nan")
-        pts.append(CurvePoint(gamma=float("inf"), risk=float(profile_risk(model, w)), omega=w,
-                              local_min=hm > 0 if classify else True, hess_min=hm))
+        pts.append(
+            CurvePoint(
+                gamma=float("inf"),
+                risk=float(profile_risk(model, w)),
+                omega=w,
+                local_min=hm > 0 if classify else True,
+                hess_min=hm,
+            )
+        )
     pts.sort(key=lambda p: p.risk)
-    return CurveResult(stationary=pts, h_minima=h_min, bracket=(lo, hi), single_ray=single,
-                       best=pts[0] if pts else None, grid_size=len(grid))
+    return CurveResult(
+        stationary=pts,
+        h_minima=h_min,
+        bracket=(lo, hi),
+        single_ray=single,
+        best=pts[0] if pts else None,
+        grid_size=len(grid),
+    )
 
 
-# ================================================================================================ profile calculus
+# ======================================================================== profile calculus
 def _apply_R(model: DataModel, omega: np.ndarray) -> np.ndarray:
     """``R ω`` via the block structure."""
     return (model.task_corr @ model.block_sums(omega))[model.block_index]
@@ -285,8 +314,11 @@ def profile_hessian(model: DataModel, omega: np.ndarray) -> np.ndarray:
     f2, f3 = float(np.sum(lam**2 / den**2)), float(np.sum(lam**3 / den**2))
     g2, g3, g4 = (float(np.sum(lam**k / den**3)) for k in (2, 3, 4))
     v = f3 * p + f2 * q
-    jv = f3 * A + s * f2 * np.eye(model.n) - 4 * (g4 * np.outer(p, p) + g3 * (np.outer(p, q) + np.outer(q, p))
-                                                  + g2 * np.outer(q, q))
+    jv = (
+        f3 * A
+        + s * f2 * np.eye(model.n)
+        - 4 * (g4 * np.outer(p, p) + g3 * (np.outer(p, q) + np.outer(q, p)) + g2 * np.outer(q, q))
+    )
     H = -2 * f * np.outer(r, r) + 4 * c * (np.outer(r, v) + np.outer(v, r)) + 2 * c * c * jv
     return 0.5 * (H + H.T)
 
@@ -295,7 +327,7 @@ def _complement_basis(u: np.ndarray) -> np.ndarray:
     """Orthonormal basis (columns) of ``u^⊥``."""
     u = u / np.linalg.norm(u)
     q, _ = np.linalg.qr(np.column_stack([u, np.eye(len(u))]))
-    return q[:, 1:len(u)]
+    return q[:, 1 : len(u)]
 
 
 def _deflated(H: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float]:
@@ -322,7 +354,7 @@ def restricted_profile_hessian_min(model: DataModel, omega: np.ndarray) -> float
     return float(ev[0]) if ev.size else float("inf")
 
 
-# ================================================================================================ full L(P, ω)
+# ======================================================================== full L(P, ω)
 def full_gradient(model: DataModel, P: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(∂L/∂P, ∂L/∂ω) of R1: ``−2cΣ² + 2ΣPM`` and ``−2 tr(PΣ²) r + 2 tr(PᵀΣPΣ²) Aω + 2s tr(PᵀΣPΣ) ω``."""
     sig = model.sigma
@@ -341,7 +373,7 @@ def full_gradient(model: DataModel, P: np.ndarray, omega: np.ndarray) -> tuple[n
 
 
 def full_hessian(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarray:
-    """Exact Hessian of R1 in ``(vec P row-major, ω)`` by torch autograd (small dims; tests and certificates)."""
+    """Exact Hessian of R1 in ``(vec P row-major, ω)`` by torch autograd (small dims; tests)."""
     import torch
 
     d, n = model.d, model.n
@@ -355,7 +387,7 @@ def full_hessian(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarr
 
     def L(x: torch.Tensor) -> torch.Tensor:
         Pm = x[: d * d].reshape(d, d)
-        w = x[d * d:]
+        w = x[d * d :]
         a = w @ A @ w
         b = s * (w @ w)
         M = a * sig2 + b * sig
@@ -368,7 +400,8 @@ def full_hessian(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarr
 
 def full_hessian_analytic(model: DataModel, P: np.ndarray, omega: np.ndarray) -> np.ndarray:
     """Exact Hessian of R1 in ``(vec P row-major, ω)``: ``H_PP = 2 Σ⊗M``,
-    ``H_Pω = −2 vec(Σ²) rᵀ + 4 vec(ΣPΣ²)(Aω)ᵀ + 4s vec(ΣPΣ) ωᵀ``, ``H_ωω = 2 tr(PᵀΣPΣ²) A + 2s tr(PᵀΣPΣ) I``."""
+    ``H_Pω = −2 vec(Σ²) rᵀ + 4 vec(ΣPΣ²)(Aω)ᵀ + 4s vec(ΣPΣ) ωᵀ``,
+    ``H_ωω = 2 tr(PᵀΣPΣ²) A + 2s tr(PᵀΣPΣ) I``."""
     sig = model.sigma
     sig2 = sig @ sig
     P = np.asarray(P, dtype=np.float64)
@@ -380,8 +413,11 @@ def full_hessian_analytic(model: DataModel, P: np.ndarray, omega: np.ndarray) ->
     M = a * sig2 + b * sig
     hpp = 2 * np.kron(sig, M)
     SP = sig @ P
-    hpw = (-2 * np.outer(sig2.ravel(), model.r) + 4 * np.outer((SP @ sig2).ravel(), Aw)
-           + 4 * model.s * np.outer((SP @ sig).ravel(), w))
+    hpw = (
+        -2 * np.outer(sig2.ravel(), model.r)
+        + 4 * np.outer((SP @ sig2).ravel(), Aw)
+        + 4 * model.s * np.outer((SP @ sig).ravel(), w)
+    )
     t2 = float(np.sum(SP * (P @ sig2)))
     t1 = float(np.sum(SP * (P @ sig)))
     hww = 2 * t2 * A + 2 * model.s * t1 * np.eye(n)
@@ -389,9 +425,12 @@ def full_hessian_analytic(model: DataModel, P: np.ndarray, omega: np.ndarray) ->
     return 0.5 * (H + H.T)
 
 
-def restricted_full_spectrum(model: DataModel, P: np.ndarray, omega: np.ndarray,
-                             hessian: Callable[[DataModel, np.ndarray, np.ndarray], np.ndarray] | None = None
-                             ) -> np.ndarray:
+def restricted_full_spectrum(
+    model: DataModel,
+    P: np.ndarray,
+    omega: np.ndarray,
+    hessian: Callable[[DataModel, np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
     """Eigenvalues of the full Hessian restricted to the complement of the scaling direction ``(−P, ω)``."""
     H = (hessian or full_hessian_analytic)(model, P, omega)
     t = np.concatenate([-np.asarray(P).ravel(), np.asarray(omega)])
@@ -408,7 +447,7 @@ def hpp_min_eigenvalue(model: DataModel, omega: np.ndarray) -> float:
     return float(2 * np.min(a * lam**2 + b * lam) * lam[0])
 
 
-# ================================================================================================ route (b)
+# ======================================================================== route (b)
 @dataclass
 class ScalarisedSolution:
     """One solve of the scalarised family at ``θ``.
@@ -454,8 +493,13 @@ class ScalarisedFamily:
     constraints) is ``(R + γI)ω ∝ r`` with ``γ = 1 + s(1−θ)/θ`` (:meth:`gamma_of`, :meth:`theta_of`).
     """
 
-    def __init__(self, model: DataModel, extra_constraints: Callable[[Any], list] | None = None,
-                 sign: int = +1, solver_opts: dict | None = None):
+    def __init__(
+        self,
+        model: DataModel,
+        extra_constraints: Callable[[Any], list] | None = None,
+        sign: int = +1,
+        solver_opts: dict | None = None,
+    ):
         import cvxpy as cp
 
         if sign not in (1, -1):
@@ -476,8 +520,14 @@ class ScalarisedFamily:
         self.extra = list(extra_constraints(self.omega)) if extra_constraints else []
         self.constraints = [self.normalisation, *self.extra]
         self.problem = cp.Problem(cp.Minimize(self.theta * a + self.one_minus_theta * b), self.constraints)
-        self.solver_opts = {"solver": cp.CLARABEL, "tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12,
-                            "tol_feas": 1e-12, "tol_ktratio": 1e-10, **(solver_opts or {})}
+        self.solver_opts = {
+            "solver": cp.CLARABEL,
+            "tol_gap_abs": 1e-12,
+            "tol_gap_rel": 1e-12,
+            "tol_feas": 1e-12,
+            "tol_ktratio": 1e-10,
+            **(solver_opts or {}),
+        }
 
     def is_dpp(self) -> bool:
         return bool(self.problem.is_dpp())
@@ -509,13 +559,22 @@ class ScalarisedFamily:
         dt = time.perf_counter() - t0
         w = self.omega.value
         if w is None or status not in ("optimal", "optimal_inaccurate"):
-            return ScalarisedSolution(theta, None, status, float("nan"), float("inf"), float("inf"),
-                                      float("inf"), dt)
+            return ScalarisedSolution(
+                theta, None, status, float("nan"), float("inf"), float("inf"), float("inf"), dt
+            )
         w = np.asarray(w, dtype=np.float64)
         kkt, gap, prim = self._kkt(w, theta)
-        sol = ScalarisedSolution(theta=float(theta), omega=w, status=status,
-                                 objective=float(self.problem.value), kkt_residual=kkt, duality_gap=gap,
-                                 primal_residual=prim, solve_time=dt, gamma=self.gamma_of(theta))
+        sol = ScalarisedSolution(
+            theta=float(theta),
+            omega=w,
+            status=status,
+            objective=float(self.problem.value),
+            kkt_residual=kkt,
+            duality_gap=gap,
+            primal_residual=prim,
+            solve_time=dt,
+            gamma=self.gamma_of(theta),
+        )
         sol.risk = float(profile_risk(self.model, w))
         return sol
 
@@ -568,8 +627,12 @@ class ScalarisedOptimum:
         return self.solution is not None and self.solution.certified and self.all_optimal
 
 
-def optimise_scalarised(family: ScalarisedFamily, grid_size: int = 24, xatol: float = 1e-11,
-                        bracket: tuple[float, float] | None = None) -> ScalarisedOptimum:
+def optimise_scalarised(
+    family: ScalarisedFamily,
+    grid_size: int = 24,
+    xatol: float = 1e-11,
+    bracket: tuple[float, float] | None = None,
+) -> ScalarisedOptimum:
     """Outer search over θ: a grid on ``bracket`` (default :meth:`ScalarisedFamily.theta_bracket`, in logit
     scale) and a bounded Brent refinement around every grid local minimum of the profile risk of the
     solution. Returns the best one. For isotropic Σ the bracket is one point: a single solve.
@@ -606,11 +669,12 @@ def optimise_scalarised(family: ScalarisedFamily, grid_size: int = 24, xatol: fl
 
                 def obj(u: float) -> float:
                     sol = run(float(expit(u)))
-                    cache[u] = sol
+                    cache[u] = sol  # noqa: B023 (used within this iteration only)
                     return risk_of(sol)
 
-                out = optimize.minimize_scalar(obj, bounds=(a_, b_), method="bounded",
-                                               options={"xatol": xatol})
+                out = optimize.minimize_scalar(
+                    obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
+                )
                 best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
                 cand = cache.get(best_u) or run(float(expit(out.x)))
                 mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
@@ -619,12 +683,19 @@ def optimise_scalarised(family: ScalarisedFamily, grid_size: int = 24, xatol: fl
         return ScalarisedOptimum(None, float("nan"), float("nan"), float("nan"), None, solves, False, [])
     best = min(ok, key=risk_of)
     w = normalise(best.omega, family.model.r)
-    return ScalarisedOptimum(omega=w, risk=float(profile_risk(family.model, w)), theta=best.theta,
-                             gamma=best.gamma, solution=best, solves=solves,
-                             all_optimal=all(s.status == "optimal" for s in solves), local_minima=ok)
+    return ScalarisedOptimum(
+        omega=w,
+        risk=float(profile_risk(family.model, w)),
+        theta=best.theta,
+        gamma=best.gamma,
+        solution=best,
+        solves=solves,
+        all_optimal=all(s.status == "optimal" for s in solves),
+        local_minima=ok,
+    )
 
 
-# ================================================================================================ route (c)
+# ======================================================================== route (c)
 @dataclass
 class MultiStartResult:
     omegas: list[np.ndarray]  # normalised, one per start
@@ -658,7 +729,7 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
 
     def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
         Pt = x[: d * d].reshape(d, d)
-        w = x[d * d:]
+        w = x[d * d :]
         Aw = _apply_R(model, w) + w
         c = float(r @ w)
         a, b = float(w @ Aw), s * float(w @ w)
@@ -678,9 +749,14 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
     w0 /= np.max(np.abs(w0))
     P0 = rng.standard_normal((d, d)) / (n * float(lam[-1]) * np.sqrt(d))
     x0 = np.concatenate([P0.ravel(), w0])
-    out = optimize.minimize(fg, x0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-13, "maxcor": 20})
-    return out.x[d * d:], float(out.fun), int(out.nit)
+    out = optimize.minimize(
+        fg,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": maxiter, "gtol": 1e-9, "ftol": 1e-13, "maxcor": 20},
+    )
+    return out.x[d * d :], float(out.fun), int(out.nit)
 
 
 def _lbfgs_profile(model: DataModel, omega: np.ndarray, maxiter: int = 2000) -> np.ndarray:
@@ -691,8 +767,13 @@ def _lbfgs_profile(model: DataModel, omega: np.ndarray, maxiter: int = 2000) -> 
     def fg(w: np.ndarray) -> tuple[float, np.ndarray]:
         return float(profile_risk(model, w)) / s, profile_gradient(model, w) / s
 
-    out = optimize.minimize(fg, w0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-16, "maxcor": 20})
+    out = optimize.minimize(
+        fg,
+        w0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": maxiter, "gtol": 1e-14, "ftol": 1e-16, "maxcor": 20},
+    )
     return out.x
 
 
@@ -730,8 +811,14 @@ def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: flo
     return w
 
 
-def multistart_route(model: DataModel, rng: np.random.Generator, starts: int = 6,
-                     maxiter: int = 400, polish: bool = True, newton_iters: int = 4) -> MultiStartResult:
+def multistart_route(
+    model: DataModel,
+    rng: np.random.Generator,
+    starts: int = 6,
+    maxiter: int = 400,
+    polish: bool = True,
+    newton_iters: int = 4,
+) -> MultiStartResult:
     """Route (c): ``starts`` random starts of L-BFGS on the full ``L(P, ω)`` (``maxiter`` iterations), each
     mapped to the quotient and polished (L-BFGS on ``L*(ω)``, then a few Newton steps on ``ω^⊥``)."""
     oms, risks, full, gns, its = [], [], [], [], []
@@ -752,7 +839,7 @@ def multistart_route(model: DataModel, rng: np.random.Generator, starts: int = 6
     return MultiStartResult(oms, risks, full, gns, int(np.argmin(risks)), its)
 
 
-# ================================================================================================ certificate
+# ======================================================================== certificate
 @dataclass
 class Minimum:
     """A candidate minimum on the quotient, with the route that found it."""
@@ -762,7 +849,9 @@ class Minimum:
     route: str
 
 
-def distinct_minima(minima: Sequence[Minimum], r: np.ndarray, omega_tol: float = OMEGA_TOL) -> list[list[Minimum]]:
+def distinct_minima(
+    minima: Sequence[Minimum], r: np.ndarray, omega_tol: float = OMEGA_TOL
+) -> list[list[Minimum]]:
     """Cluster candidate minima by quotient distance (single linkage at ``omega_tol``·10)."""
     clusters: list[list[Minimum]] = []
     for m in minima:
@@ -783,10 +872,19 @@ class UniquenessDecision:
     counterexample: dict | None = None
 
 
-def decide_uniqueness(minima: Sequence[Minimum], r: np.ndarray, global_risk: float, hess_min: float,
-                      hess_scale: float, strict_local_nonglobal: Sequence[Minimum] = (),
-                      risk_rtol: float = RISK_RTOL, omega_tol: float = OMEGA_TOL,
-                      hess_rtol: float = HESS_RTOL, routes_ok: bool = True, route_note: str = "") -> UniquenessDecision:
+def decide_uniqueness(
+    minima: Sequence[Minimum],
+    r: np.ndarray,
+    global_risk: float,
+    hess_min: float,
+    hess_scale: float,
+    strict_local_nonglobal: Sequence[Minimum] = (),
+    risk_rtol: float = RISK_RTOL,
+    omega_tol: float = OMEGA_TOL,
+    hess_rtol: float = HESS_RTOL,
+    routes_ok: bool = True,
+    route_note: str = "",
+) -> UniquenessDecision:
     """The R6 decision rule on the quotient.
 
     * ``refuted``: two inequivalent candidates within ``risk_rtol`` of the global value, or a strict local
@@ -800,24 +898,42 @@ def decide_uniqueness(minima: Sequence[Minimum], r: np.ndarray, global_risk: flo
     clusters = distinct_minima(near, r, omega_tol)
     if len(clusters) > 1:
         a, b = clusters[0][0], clusters[1][0]
-        return UniquenessDecision("refuted", f"{len(clusters)} inequivalent minimisers within {risk_rtol:g} "
-                                  "(relative) of the global value",
-                                  {"omega_1": normalise(a.omega, r).tolist(), "risk_1": a.risk, "route_1": a.route,
-                                   "omega_2": normalise(b.omega, r).tolist(), "risk_2": b.risk, "route_2": b.route,
-                                   "quotient_distance": quotient_distance(a.omega, b.omega, r)})
+        return UniquenessDecision(
+            "refuted",
+            f"{len(clusters)} inequivalent minimisers within {risk_rtol:g} (relative) of the global value",
+            {
+                "omega_1": normalise(a.omega, r).tolist(),
+                "risk_1": a.risk,
+                "route_1": a.route,
+                "omega_2": normalise(b.omega, r).tolist(),
+                "risk_2": b.risk,
+                "route_2": b.route,
+                "quotient_distance": quotient_distance(a.omega, b.omega, r),
+            },
+        )
     bad = [m for m in strict_local_nonglobal if m.risk > global_risk + tol]
     if bad:
         m = min(bad, key=lambda x: x.risk)
-        return UniquenessDecision("refuted", "a strict local minimum on the quotient is not global",
-                                  {"local_omega": normalise(m.omega, r).tolist(), "local_risk": m.risk,
-                                   "global_risk": global_risk, "route": m.route})
+        return UniquenessDecision(
+            "refuted",
+            "a strict local minimum on the quotient is not global",
+            {
+                "local_omega": normalise(m.omega, r).tolist(),
+                "local_risk": m.risk,
+                "global_risk": global_risk,
+                "route": m.route,
+            },
+        )
     if not near:
         return UniquenessDecision("inconclusive", "no candidate at the global value")
     if not routes_ok:
         return UniquenessDecision("inconclusive", f"routes disagree: {route_note}")
     if not (hess_min > hess_rtol * max(hess_scale, 1e-300)):
-        return UniquenessDecision("inconclusive", f"restricted Hessian not PD beyond tolerance "
-                                  f"(min eigenvalue {hess_min:.3g}, scale {hess_scale:.3g})")
+        return UniquenessDecision(
+            "inconclusive",
+            f"restricted Hessian not PD beyond tolerance "
+            f"(min eigenvalue {hess_min:.3g}, scale {hess_scale:.3g})",
+        )
     return UniquenessDecision("certified", "one minimiser class, routes agree, restricted Hessian PD")
 
 
@@ -839,15 +955,32 @@ class LandscapeResult:
     unique: bool = True
 
     def to_dict(self) -> dict:
-        return {"risk": self.risk, "omega": self.omega.tolist(), "P": self.P.tolist(), "gamma": self.gamma,
-                "certificate": self.certificate, "verdict": self.verdict, "reason": self.reason,
-                "counterexample": self.counterexample, "unique": self.unique}
+        return {
+            "risk": self.risk,
+            "omega": self.omega.tolist(),
+            "P": self.P.tolist(),
+            "gamma": self.gamma,
+            "certificate": self.certificate,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "counterexample": self.counterexample,
+            "unique": self.unique,
+        }
 
 
-def certify(model: DataModel, rng: np.random.Generator | None = None, starts: int = 6, use_cvxpy: bool = True,
-            gamma_map: GammaMap | None = None, preconditioner: PrecondFn | None = None,
-            risk_rtol: float = RISK_RTOL, omega_tol: float = OMEGA_TOL, hess_rtol: float = HESS_RTOL,
-            extra_minima: Sequence[Minimum] = (), full_hessian_max: int = 200) -> LandscapeResult:
+def certify(
+    model: DataModel,
+    rng: np.random.Generator | None = None,
+    starts: int = 6,
+    use_cvxpy: bool = True,
+    gamma_map: GammaMap | None = None,
+    preconditioner: PrecondFn | None = None,
+    risk_rtol: float = RISK_RTOL,
+    omega_tol: float = OMEGA_TOL,
+    hess_rtol: float = HESS_RTOL,
+    extra_minima: Sequence[Minimum] = (),
+    full_hessian_max: int = 200,
+) -> LandscapeResult:
     """Global minimum of the WPGD risk by the three routes and the R6 uniqueness certificate.
 
     ``gamma_map`` / ``preconditioner`` are the formulas under test (defaults: R4's map and R3's P*);
@@ -863,11 +996,23 @@ def certify(model: DataModel, rng: np.random.Generator | None = None, starts: in
         P = np.zeros((model.d, model.d))
         rk = float(wpgd_risk(model, P, w))
         return LandscapeResult(
-            risk=rk, omega=w, P=P, gamma=float("nan"), verdict="certified",
+            risk=rk,
+            omega=w,
+            P=P,
+            gamma=float("nan"),
+            verdict="certified",
             reason="r = 0: every (0, ω) is optimal with risk tr Σ + σ² (the non-unique case of R6)",
-            certificate={"r_zero": True, "risk_equals_s": abs(rk - model.s) <= 1e-12 * model.s,
-                         "P_zero_optimal": "L(P, ω) = s + tr(PᵀΣPM) >= s"},
-            counterexample=None, curve=None, scalarised=None, multistart=None, unique=False)
+            certificate={
+                "r_zero": True,
+                "risk_equals_s": abs(rk - model.s) <= 1e-12 * model.s,
+                "P_zero_optimal": "L(P, ω) = s + tr(PᵀΣPM) >= s",
+            },
+            counterexample=None,
+            curve=None,
+            scalarised=None,
+            multistart=None,
+            unique=False,
+        )
     curve = curve_route(model, gamma_map=gamma_map)
     scal = None
     if use_cvxpy:
@@ -879,7 +1024,9 @@ def certify(model: DataModel, rng: np.random.Generator | None = None, starts: in
         cands += [Minimum(p.omega, p.risk, "curve") for p in curve.stationary]
     if scal is not None and scal.omega is not None:
         cands.append(Minimum(scal.omega, scal.risk, "cvxpy"))
-    cands += [Minimum(w, rk, f"multistart[{i}]") for i, (w, rk) in enumerate(zip(ms.omegas, ms.risks))]
+    cands += [
+        Minimum(w, rk, f"multistart[{i}]") for i, (w, rk) in enumerate(zip(ms.omegas, ms.risks, strict=True))
+    ]
     cands += list(extra_minima)
     global_risk = min(m.risk for m in cands)
     best = min(cands, key=lambda m: m.risk)
@@ -908,7 +1055,9 @@ def certify(model: DataModel, rng: np.random.Generator | None = None, starts: in
         return {"risk_diff": rd, "omega_dist": od}
 
     agreement = {
-        "curve": agree("curve", curve.best.omega if curve.best else None, curve.best.risk if curve.best else np.nan),
+        "curve": agree(
+            "curve", curve.best.omega if curve.best else None, curve.best.risk if curve.best else np.nan
+        ),
         "multistart": agree("multistart", ms.omega, ms.risk),
     }
     if use_cvxpy:
@@ -934,43 +1083,80 @@ def certify(model: DataModel, rng: np.random.Generator | None = None, starts: in
         full_spec = {"min": float(fs[0]), "max": float(fs[-1])}
     # strict local minima on the quotient that are not global: from the curve classification and multistart
     locals_ = [Minimum(p.omega, p.risk, "curve-stationary") for p in curve.stationary if p.local_min]
-    for i, (wi, rk) in enumerate(zip(ms.omegas, ms.risks)):
+    for i, (wi, rk) in enumerate(zip(ms.omegas, ms.risks, strict=True)):
         if ms.grad_norms[i] <= 1e-9 and restricted_profile_hessian_min(model, wi) > hess_rtol * hscale:
             locals_.append(Minimum(wi, rk, f"multistart[{i}]"))
-    dec = decide_uniqueness(cands, r, global_risk, hmin, hscale, locals_, risk_rtol, omega_tol, hess_rtol,
-                            routes_ok=ok, route_note="; ".join(notes))
+    dec = decide_uniqueness(
+        cands,
+        r,
+        global_risk,
+        hmin,
+        hscale,
+        locals_,
+        risk_rtol,
+        omega_tol,
+        hess_rtol,
+        routes_ok=ok,
+        route_note="; ".join(notes),
+    )
     if not stationary_ok and dec.verdict == "inconclusive":
-        dec = UniquenessDecision("refuted", notes[-1], {"omega": w.tolist(), "P": P.tolist(),
-                                                        "grad_norm": grad_norm})
+        dec = UniquenessDecision(
+            "refuted", notes[-1], {"omega": w.tolist(), "P": P.tolist(), "grad_norm": grad_norm}
+        )
     cert = {
         "routes": agreement,
         "distinct_minima": {
             "curve_local_minima": len(curve.local_minima),
             "curve_stationary_points": len(curve.stationary),
             "curve_h_minima": len(curve.h_minima),
-            "multistart_classes": len(distinct_minima([Minimum(x, 0.0, "m") for x in ms.omegas], r, omega_tol)),
+            "multistart_classes": len(
+                distinct_minima([Minimum(x, 0.0, "m") for x in ms.omegas], r, omega_tol)
+            ),
         },
         "gradient_norm": grad_norm,
-        "hessian": {"profile_restricted_min": hmin, "profile_restricted_max": hscale, "H_PP_min": hpp,
-                    "restricted_min_relative": hmin / max(hscale, 1e-300), "full_restricted": full_spec},
+        "hessian": {
+            "profile_restricted_min": hmin,
+            "profile_restricted_max": hscale,
+            "H_PP_min": hpp,
+            "restricted_min_relative": hmin / max(hscale, 1e-300),
+            "full_restricted": full_spec,
+        },
         "gamma_bracket": list(gamma_bracket(model)),
         "single_ray": curve.single_ray,
-        "multistart": {"starts": len(ms.risks), "risk_spread": ms.spread,
-                       "max_grad_norm": float(np.max(ms.grad_norms))},
+        "multistart": {
+            "starts": len(ms.risks),
+            "risk_spread": ms.spread,
+            "max_grad_norm": float(np.max(ms.grad_norms)),
+        },
         "tolerances": {"risk_rtol": risk_rtol, "omega_tol": omega_tol, "hess_rtol": hess_rtol},
     }
     if scal is not None and scal.solution is not None:
         sol = scal.solution
-        cert["cvxpy"] = {"status": sol.status, "theta": sol.theta, "kkt_residual": sol.kkt_residual,
-                         "duality_gap": sol.duality_gap, "solves": len(scal.solves),
-                         "all_optimal": scal.all_optimal}
+        cert["cvxpy"] = {
+            "status": sol.status,
+            "theta": sol.theta,
+            "kkt_residual": sol.kkt_residual,
+            "duality_gap": sol.duality_gap,
+            "solves": len(scal.solves),
+            "all_optimal": scal.all_optimal,
+        }
     gamma = curve.best.gamma if curve.best is not None and best.route == "curve" else float("nan")
-    return LandscapeResult(risk=float(profile_risk(model, w)), omega=w, P=P, gamma=gamma, verdict=dec.verdict,
-                           reason=dec.reason, certificate=cert, counterexample=dec.counterexample, curve=curve,
-                           scalarised=scal, multistart=ms)
+    return LandscapeResult(
+        risk=float(profile_risk(model, w)),
+        omega=w,
+        P=P,
+        gamma=gamma,
+        verdict=dec.verdict,
+        reason=dec.reason,
+        certificate=cert,
+        counterexample=dec.counterexample,
+        curve=curve,
+        scalarised=scal,
+        multistart=ms,
+    )
 
 
-# ================================================================================================ R5, R7, LinAtt
+# ======================================================================== R5, R7, LinAtt
 def isotropic_closed_form(model: DataModel) -> tuple[np.ndarray, float] | None:
     """R5 for ``Σ = λI``: ``ω* ∝ (R + (1 + d + σ²/λ)I)⁻¹ r`` and
     ``min L = dλ + σ² − dλ rᵀ(R + (1+d+σ²/λ)I)⁻¹ r``. None if Σ is not isotropic."""

@@ -12,7 +12,8 @@ smaller blocks, rounder numbers, while it still fails) and written as a config T
 Three generators share the budget:
 
 ``hypothesis``   ``hypothesis.find`` over :func:`glaverify.numerics.strategies.model_config_dicts`
-                 (identity/diagonal/full Σ with condition up to 1e8, iid/star/decay/custom tasks, near-singular
+                 (identity/diagonal/full Σ with condition up to 1e8, iid/star/decay/custom tasks,
+                 near-singular
                  correlations), seeded with ``random.Random(seed)``, no example database.
 ``degenerate``   numpy draws: r nearly 0 (query nearly orthogonal to every block), Σ with condition number up
                  to 1e8, nearly singular C, tiny and huge σ².
@@ -57,13 +58,22 @@ class Instance:
 
         rows = ",\n".join("    [" + ", ".join(num(v) for v in row) + "]" for row in self.corr)
         head = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
-        return (f"{head}[model]\nd = {len(self.lam)}\nn = {sum(self.sizes)}\nnoise_var = {num(self.noise_var)}\n\n"
-                f"[model.features]\ncovariance = \"diagonal\"\neigenvalues = [{', '.join(num(v) for v in self.lam)}]\n\n"
-                f"[model.tasks]\nfamily = \"custom\"\nblock_sizes = {list(self.sizes)}\ncorrelation = [\n{rows},\n]\n")
+        return (
+            f"{head}[model]\nd = {len(self.lam)}\nn = {sum(self.sizes)}\n"
+            f"noise_var = {num(self.noise_var)}\n\n"
+            f'[model.features]\ncovariance = "diagonal"\n'
+            f"eigenvalues = [{', '.join(num(v) for v in self.lam)}]\n\n"
+            f'[model.tasks]\nfamily = "custom"\nblock_sizes = {[int(x) for x in self.sizes]}\n'
+            f"correlation = [\n{rows},\n]\n"
+        )
 
     def to_dict(self) -> dict:
-        return {"eigenvalues": self.lam.tolist(), "block_sizes": list(self.sizes), "correlation": self.corr.tolist(),
-                "noise_var": self.noise_var}
+        return {
+            "eigenvalues": self.lam.tolist(),
+            "block_sizes": [int(x) for x in self.sizes],
+            "correlation": self.corr.tolist(),
+            "noise_var": self.noise_var,
+        }
 
 
 @dataclass
@@ -101,7 +111,9 @@ def screen(model: DataModel) -> Screen:
     return Screen(roots >= 2 or hmin >= 2, roots, hmin, score)
 
 
-def classify(model: DataModel, rng: np.random.Generator, full: bool = True) -> tuple[bool, ls.LandscapeResult | None]:
+def classify(
+    model: DataModel, rng: np.random.Generator, full: bool = True
+) -> tuple[bool, ls.LandscapeResult | None]:
     """A suspect is a counterexample only if the full certificate says ``refuted``."""
     cr = ls.curve_route(model)
     locs = cr.local_minima
@@ -113,8 +125,10 @@ def classify(model: DataModel, rng: np.random.Generator, full: bool = True) -> t
     return res.verdict == "refuted", res
 
 
-# ------------------------------------------------------------------------------------------------ generators
-def _random_corr(rng: np.random.Generator, size: int, rank: int | None = None, eps: float = 0.0) -> np.ndarray:
+# ------------------------------------------------------------------------ generators
+def _random_corr(
+    rng: np.random.Generator, size: int, rank: int | None = None, eps: float = 0.0
+) -> np.ndarray:
     rank = rank or size
     U = rng.standard_normal((size, rank))
     if eps:
@@ -195,18 +209,36 @@ class SearchResult:
         return 60.0 * self.checked / self.seconds if self.seconds > 0 else float("nan")
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "checked": self.checked, "by_generator": self.by_generator,
-                "suspects": self.suspects, "suspects_cleared_by_certificate": self.certified_suspects,
-                "counterexamples": self.counterexamples, "invalid_draws": self.invalid,
-                "seconds": self.seconds, "instances_per_minute": self.rate_per_minute, "seed": self.seed,
-                "max_d": self.max_d, "max_n": self.max_n, "best_adversarial_score": self.best_score,
-                "note": ("no two stationary points on the curve means a unique minimiser (R4 places every "
-                         "stationary point with rᵀω ≠ 0 on the curve)")}
+        return {
+            "verdict": self.verdict,
+            "checked": self.checked,
+            "by_generator": self.by_generator,
+            "suspects": self.suspects,
+            "suspects_cleared_by_certificate": self.certified_suspects,
+            "counterexamples": self.counterexamples,
+            "invalid_draws": self.invalid,
+            "seconds": self.seconds,
+            "instances_per_minute": self.rate_per_minute,
+            "seed": self.seed,
+            "max_d": self.max_d,
+            "max_n": self.max_n,
+            "best_adversarial_score": self.best_score,
+            "note": (
+                "no two stationary points on the curve means a unique minimiser (R4 places every "
+                "stationary point with rᵀω ≠ 0 on the curve)"
+            ),
+        }
 
 
 class _Runner:
-    def __init__(self, rng: np.random.Generator, result: SearchResult, full: bool, shrink: bool,
-                 progress: Callable[[int], None]):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        result: SearchResult,
+        full: bool,
+        shrink: bool,
+        progress: Callable[[int], None],
+    ):
         self.rng, self.res, self.full, self.do_shrink, self.progress = rng, result, full, shrink, progress
 
     def evaluate(self, inst: Instance, gen: str) -> Screen | None:
@@ -226,12 +258,19 @@ class _Runner:
             if bad:
                 small = shrink(inst, self.rng) if self.do_shrink else inst
                 cert2 = ls.certify(small.model(), self.rng, starts=8) if self.do_shrink else cert
-                self.res.counterexamples.append({
-                    "generator": gen, "instance": small.to_dict(), "original": inst.to_dict(),
-                    "reason": cert2.reason if cert2 else "", "counterexample": cert2.counterexample if cert2 else None,
-                    "toml": small.to_toml(f"R6 counterexample found by glaverify search ({gen})\n"
-                                          f"{cert2.reason if cert2 else ''}"),
-                })
+                self.res.counterexamples.append(
+                    {
+                        "generator": gen,
+                        "instance": small.to_dict(),
+                        "original": inst.to_dict(),
+                        "reason": cert2.reason if cert2 else "",
+                        "counterexample": cert2.counterexample if cert2 else None,
+                        "toml": small.to_toml(
+                            f"R6 counterexample found by glaverify search ({gen})\n"
+                            f"{cert2.reason if cert2 else ''}"
+                        ),
+                    }
+                )
             else:
                 self.res.certified_suspects += 1
         return sc
@@ -249,7 +288,8 @@ def _still_fails(inst: Instance, rng: np.random.Generator) -> bool:
 
 
 def shrink(inst: Instance, rng: np.random.Generator, max_steps: int = 60) -> Instance:
-    """Greedy shrinking while the instance still fails: drop blocks, drop eigenvalues, shrink blocks, round."""
+    """Greedy shrinking while the instance still fails: drop blocks, drop eigenvalues, shrink blocks,
+    round the numbers."""
     cur = inst
     steps = 0
     changed = True
@@ -259,8 +299,14 @@ def shrink(inst: Instance, rng: np.random.Generator, max_steps: int = 60) -> Ins
         cands: list[Instance] = []
         for k in range(K if K > 1 else 0):
             keep = [i for i in range(K + 1) if i != k]
-            cands.append(Instance(cur.lam, [s for i, s in enumerate(cur.sizes) if i != k],
-                                  cur.corr[np.ix_(keep, keep)], cur.noise_var))
+            cands.append(
+                Instance(
+                    cur.lam,
+                    [s for i, s in enumerate(cur.sizes) if i != k],
+                    cur.corr[np.ix_(keep, keep)],
+                    cur.noise_var,
+                )
+            )
         for j in range(len(cur.lam) if len(cur.lam) > 1 else 0):
             cands.append(Instance(np.delete(cur.lam, j), cur.sizes, cur.corr, cur.noise_var))
         for k in range(K):
@@ -269,13 +315,19 @@ def shrink(inst: Instance, rng: np.random.Generator, max_steps: int = 60) -> Ins
                 sz[k] -= 1
                 cands.append(Instance(cur.lam, sz, cur.corr, cur.noise_var))
         for digits in (1, 2, 3):
+
             def rnd(x: np.ndarray) -> np.ndarray:
-                return np.array([float(f"{v:.{digits}g}") for v in np.ravel(x)]).reshape(np.shape(x))
+                vals = [float(f"{v:.{digits}g}") for v in np.ravel(x)]  # noqa: B023
+                return np.array(vals).reshape(np.shape(x))
+
             c = rnd(cur.corr)
             np.fill_diagonal(c, 1.0)
             cand = Instance(rnd(cur.lam), cur.sizes, 0.5 * (c + c.T), float(f"{cur.noise_var:.{digits}g}"))
-            if not (np.allclose(cand.lam, cur.lam, 0, 0) and np.array_equal(cand.corr, cur.corr)
-                    and cand.noise_var == cur.noise_var):
+            if not (
+                np.allclose(cand.lam, cur.lam, 0, 0)
+                and np.array_equal(cand.corr, cur.corr)
+                and cand.noise_var == cur.noise_var
+            ):
                 cands.append(cand)
         for cand in cands:
             steps += 1
@@ -288,7 +340,7 @@ def shrink(inst: Instance, rng: np.random.Generator, max_steps: int = 60) -> Ins
 def _params_to_instance(x: np.ndarray, d: int, sizes: list[int]) -> Instance:
     K = len(sizes)
     lam = np.sort(np.exp(np.clip(x[:d], -18, 18)))
-    U = x[d: d + (K + 1) * (K + 1)].reshape(K + 1, K + 1)
+    U = x[d : d + (K + 1) * (K + 1)].reshape(K + 1, K + 1)
     nv = float(np.exp(np.clip(x[-1], -20, 6)))
     U = U / np.linalg.norm(U, axis=1, keepdims=True)
     c = U @ U.T
@@ -296,11 +348,23 @@ def _params_to_instance(x: np.ndarray, d: int, sizes: list[int]) -> Instance:
     return Instance(lam, sizes, 0.5 * (c + c.T), nv)
 
 
-def search(budget: int = 2000, seed: int = 0, max_d: int = 8, max_n: int = 16, full: bool = True,
-           do_shrink: bool = True, progress: Callable[[int], None] | None = None,
-           split: tuple[float, float, float] = (0.4, 0.3, 0.3)) -> SearchResult:
+def search(
+    budget: int = 2000,
+    seed: int = 0,
+    max_d: int = 8,
+    max_n: int = 16,
+    full: bool = True,
+    do_shrink: bool = True,
+    progress: Callable[[int], None] | None = None,
+    split: tuple[float, float, float] = (0.4, 0.3, 0.3),
+) -> SearchResult:
     """Search ``budget`` instances for an R6 counterexample (see the module docstring)."""
-    for name, v, lo in (("--budget", budget, 1), ("--max-d", max_d, 1), ("--max-n", max_n, 1), ("--seed", seed, 0)):
+    for name, v, lo in (
+        ("--budget", budget, 1),
+        ("--max-d", max_d, 1),
+        ("--max-n", max_n, 1),
+        ("--seed", seed, 0),
+    ):
         if int(v) != v or v < lo:
             raise InputError(name, f"must be an integer >= {lo}", v)
     progress = progress or (lambda k: None)
@@ -334,9 +398,14 @@ def search(budget: int = 2000, seed: int = 0, max_d: int = 8, max_n: int = 16, f
 
         strat = model_config_dicts(max_d=max_d, max_n=max_n, max_condition=1e8, max_blocks=6)
         try:
-            find(strat, cond, settings=settings(max_examples=n_h, database=None, deadline=None,
-                                                suppress_health_check=list(HealthCheck)),
-                 random=random.Random(seed))
+            find(
+                strat,
+                cond,
+                settings=settings(
+                    max_examples=n_h, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+                ),
+                random=random.Random(seed),
+            )
         except NoSuchExample:
             pass
         except Exception:  # hypothesis may stop early (e.g. too many invalid); the count says how many ran

@@ -10,6 +10,7 @@ import pytest
 from glaverify.numerics import landscape as ls
 from glaverify.numerics.closed_forms import optimal_preconditioner, profile_risk, risk_coefficients
 from glaverify.numerics.config import default_model_config, load_config
+from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
 from glaverify.numerics.strategies import data_models
 from glaverify.proofs_check.checks import landscape as checks
@@ -45,16 +46,22 @@ def small_general_model(seed: int = 3, d: int = 3, sizes=(2, 1, 2)) -> DataModel
     return DataModel.create(A @ A.T + 0.3 * np.eye(d), C, list(sizes), 0.2)
 
 
-# ------------------------------------------------------------------------------------------ calculus
+# ------------------------------------------------------------------------ calculus
 def test_profile_gradient_and_hessian_match_finite_differences():
     m = small_general_model()
     w = np.random.default_rng(0).standard_normal(m.n)
     h = 1e-5
     e = np.eye(m.n)
-    fd_g = np.array([(profile_risk(m, w + h * e[i]) - profile_risk(m, w - h * e[i])) / (2 * h) for i in range(m.n)])
+    fd_g = np.array(
+        [(profile_risk(m, w + h * e[i]) - profile_risk(m, w - h * e[i])) / (2 * h) for i in range(m.n)]
+    )
     assert np.allclose(ls.profile_gradient(m, w), fd_g, atol=1e-7)
-    fd_H = np.array([(ls.profile_gradient(m, w + h * e[i]) - ls.profile_gradient(m, w - h * e[i])) / (2 * h)
-                     for i in range(m.n)])
+    fd_H = np.array(
+        [
+            (ls.profile_gradient(m, w + h * e[i]) - ls.profile_gradient(m, w - h * e[i])) / (2 * h)
+            for i in range(m.n)
+        ]
+    )
     assert np.allclose(ls.profile_hessian(m, w), 0.5 * (fd_H + fd_H.T), atol=1e-6)
 
 
@@ -97,11 +104,11 @@ def test_quotient_normalisation():
     r = np.array([1.0, 0.5, 0.0])
     w = ls.normalise(np.array([-2.0, -4.0, 1.0]), r)
     assert np.max(np.abs(w)) == 1.0 and r @ w > 0
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         ls.normalise(np.zeros(3), r)
 
 
-# ------------------------------------------------------------------------------------------ routes
+# ------------------------------------------------------------------------ routes
 def test_three_routes_agree_on_default_model(model):
     res = ls.certify(model, np.random.default_rng(0), starts=4)
     assert res.verdict == "certified", res.reason
@@ -158,7 +165,7 @@ def test_curve_finds_every_root_of_a_planted_three_root_map():
     assert np.allclose(found, [g1, g2, g3], rtol=1e-3)
 
 
-# ------------------------------------------------------------------------------------------ ScalarisedFamily
+# ------------------------------------------------------------------------ ScalarisedFamily
 def test_scalarised_family_is_dpp_and_matches_curve(model):
     fam = ls.ScalarisedFamily(model)
     assert fam.is_dpp()
@@ -200,7 +207,6 @@ def test_non_optimal_status_is_not_a_certificate(model):
 
 
 def test_bad_sign_and_theta_are_input_errors(model):
-    from glaverify.numerics.errors import InputError
 
     with pytest.raises(InputError):
         ls.ScalarisedFamily(model, sign=0)
@@ -208,7 +214,7 @@ def test_bad_sign_and_theta_are_input_errors(model):
         ls.ScalarisedFamily(model).solve(1.5)
 
 
-# ------------------------------------------------------------------------------------------ checks + planted errors
+# ------------------------------------------------------------------------ checks + planted errors
 def test_r4_check_certified(model):
     ev = checks.r4_numeric(ctx_for())
     assert ev.verdict is Verdict.CERTIFIED, ev.summary
@@ -287,7 +293,7 @@ def test_r6_certificate_check_default(model):
     assert ev.residuals["hessian_min"] > 0
 
 
-# ------------------------------------------------------------------------------------------ R7
+# ------------------------------------------------------------------------ R7
 def test_r7_check_and_metamorphic_relations(star):
     from glaverify.numerics.config import load_config as lc
 
@@ -313,7 +319,7 @@ def test_r7_refutes_planted_non_block_constant_optimum():
     assert ev.verdict is Verdict.REFUTED
 
 
-# ------------------------------------------------------------------------------------------ CLI
+# ------------------------------------------------------------------------ CLI
 def test_cli_landscape_json_and_section_hook():
     from glaverify.proofs_check.cli import app
     from glaverify.proofs_check.commands import landscape as cmd

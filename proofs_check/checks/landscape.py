@@ -17,7 +17,8 @@ R6 ``certificate``
     :func:`glaverify.numerics.landscape.certify` on the run's model (planted candidates via
     ``ctx.options["r6_extra_minima"]``).
 R6 ``search`` / ``search-small``
-    :func:`glaverify.numerics.r6_search.search` (budget 2000, or ``ctx.options["r6_budget"]``; the small default
+    :func:`glaverify.numerics.r6_search.search` (budget 2000, or ``ctx.options["r6_budget"]``; the small
+    default
     one: 300 instances at d ≤ 4, n ≤ 8).
 R7 ``numeric``
     ω* of the run's model by the routes that do not assume block structure (cvxpy on the full n-vector,
@@ -50,15 +51,21 @@ def _global_bc(model: DataModel, rng: np.random.Generator, starts: int) -> tuple
     if scal.omega is not None:
         cands.append((scal.risk, scal.omega, "cvxpy"))
     risk, omega, route = min(cands, key=lambda t: t[0])
-    info = {"cvxpy_risk": scal.risk, "cvxpy_status_all_optimal": scal.all_optimal,
-            "cvxpy_kkt": scal.solution.kkt_residual if scal.solution else None,
-            "multistart_risk": ms.risk, "multistart_spread": ms.spread, "best_route": route,
-            "routes_omega_distance": (ls.quotient_distance(scal.omega, ms.omega, model.r)
-                                      if scal.omega is not None else None)}
+    info = {
+        "cvxpy_risk": scal.risk,
+        "cvxpy_status_all_optimal": scal.all_optimal,
+        "cvxpy_kkt": scal.solution.kkt_residual if scal.solution else None,
+        "multistart_risk": ms.risk,
+        "multistart_spread": ms.spread,
+        "best_route": route,
+        "routes_omega_distance": (
+            ls.quotient_distance(scal.omega, ms.omega, model.r) if scal.omega is not None else None
+        ),
+    }
     return risk, omega, info
 
 
-# ------------------------------------------------------------------------------------------------ R4
+# ------------------------------------------------------------------------ R4
 @check("R4", "numeric", default=True)
 def r4_numeric(ctx: CheckContext) -> Evidence:
     """Curve optimum (fixed point γ = 1 + sF2/F3) = global optimum of the cvxpy and multi-start routes."""
@@ -67,8 +74,13 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
     precond = ctx.options.get("r3_preconditioner") or optimal_preconditioner
     tol = max(ctx.run.tolerance, 1e-10)
     if ls.r_is_zero(model):
-        return ctx.record("R4", "numeric", Verdict.INCONCLUSIVE, "r = 0: the curve is ω = 0 and R4 is vacuous",
-                          dims=_dims(model))
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.INCONCLUSIVE,
+            "r = 0: the curve is ω = 0 and R4 is vacuous",
+            dims=_dims(model),
+        )
     g_risk, g_omega, info = _global_bc(model, ctx.rng("r4-multistart"), 4 if ctx.quick else 6)
     lo, hi = ls.gamma_bracket(model)
     curve = ls.curve_route(model, gamma_map=gmap, bracket=(1.0, 1e3 * hi), grid_size=800)
@@ -77,50 +89,117 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
     scale = max(1.0, abs(g_risk))
     fields = dict(dims=_dims(model), tolerance=tol)
     if curve.best is None:
-        cex = {"model": model.describe(), "global_omega": g_omega.tolist(), "global_risk": g_risk,
-               "reason": "the fixed-point equation has no solution on γ ∈ [1, ∞)"}
-        return ctx.record("R4", "numeric", Verdict.REFUTED, "no γ in [1, ∞) solves the fixed-point equation, "
-                          f"yet the global minimum {g_risk:.10g} exists", counterexample=cex,
-                          details={**info, "bracket_searched": curve.bracket}, **fields)
+        cex = {
+            "model": model.describe(),
+            "global_omega": g_omega.tolist(),
+            "global_risk": g_risk,
+            "reason": "the fixed-point equation has no solution on γ ∈ [1, ∞)",
+        }
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.REFUTED,
+            f"no γ in [1, ∞) solves the fixed-point equation, yet the global minimum {g_risk:.10g} exists",
+            counterexample=cex,
+            details={**info, "bracket_searched": curve.bracket},
+            **fields,
+        )
     c_risk = curve.best.risk
     w = curve.best.omega
     P = np.asarray(precond(model, w), dtype=np.float64)
     gP, gw = ls.full_gradient(model, P, w)
     grad = float(np.sqrt(np.sum(gP**2) + np.sum(gw**2)))
     grad_scale = float(np.linalg.norm(model.sigma) ** 2) * max(1.0, float(np.linalg.norm(P))) + model.s
-    resid = {"curve_minus_global": c_risk - g_risk, "relative": (c_risk - g_risk) / scale,
-             "omega_distance": ls.quotient_distance(w, g_omega, model.r), "grad_norm_at_P_star": grad,
-             "grad_relative": grad / grad_scale}
-    details = {**info, "gamma_star": curve.best.gamma, "stationary_gammas": tight, "tight_bracket": [lo, hi],
-               "tight_bracket_holds": tight_ok, "curve_risk": c_risk, "global_risk": g_risk,
-               "omega_star": w.tolist(), "grid": curve.grid_size}
+    resid = {
+        "curve_minus_global": c_risk - g_risk,
+        "relative": (c_risk - g_risk) / scale,
+        "omega_distance": ls.quotient_distance(w, g_omega, model.r),
+        "grad_norm_at_P_star": grad,
+        "grad_relative": grad / grad_scale,
+    }
+    details = {
+        **info,
+        "gamma_star": curve.best.gamma,
+        "stationary_gammas": tight,
+        "tight_bracket": [lo, hi],
+        "tight_bracket_holds": tight_ok,
+        "curve_risk": c_risk,
+        "global_risk": g_risk,
+        "omega_star": w.tolist(),
+        "grid": curve.grid_size,
+    }
     if c_risk > g_risk + tol * scale:
-        cex = {"model": model.describe(), "seed": ctx.seed, "curve_gamma": curve.best.gamma, "curve_risk": c_risk,
-               "curve_omega": w.tolist(), "better_omega": g_omega.tolist(), "better_risk": g_risk}
-        return ctx.record("R4", "numeric", Verdict.REFUTED,
-                          f"the best solution of the fixed-point equation has risk {c_risk:.10g} > global "
-                          f"{g_risk:.10g} found off the curve", counterexample=cex, residuals=resid,
-                          details=details, **fields)
+        cex = {
+            "model": model.describe(),
+            "seed": ctx.seed,
+            "curve_gamma": curve.best.gamma,
+            "curve_risk": c_risk,
+            "curve_omega": w.tolist(),
+            "better_omega": g_omega.tolist(),
+            "better_risk": g_risk,
+        }
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.REFUTED,
+            f"the best solution of the fixed-point equation has risk {c_risk:.10g} > global "
+            f"{g_risk:.10g} found off the curve",
+            counterexample=cex,
+            residuals=resid,
+            details=details,
+            **fields,
+        )
     if grad > 1e-7 * grad_scale:
         cex = {"model": model.describe(), "omega": w.tolist(), "P": P.tolist(), "grad_norm": grad}
-        return ctx.record("R4", "numeric", Verdict.REFUTED,
-                          f"(P*(ω*), ω*) is not stationary for L(P, ω): ‖∇L‖ = {grad:.3g}", counterexample=cex,
-                          residuals=resid, details=details, **fields)
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.REFUTED,
+            f"(P*(ω*), ω*) is not stationary for L(P, ω): ‖∇L‖ = {grad:.3g}",
+            counterexample=cex,
+            residuals=resid,
+            details=details,
+            **fields,
+        )
     if not tight_ok:
         cex = {"model": model.describe(), "stationary_gammas": tight, "bracket": [lo, hi]}
-        return ctx.record("R4", "numeric", Verdict.REFUTED, "a stationary γ lies outside [1+s/λmax, 1+s/λmin]",
-                          counterexample=cex, residuals=resid, details=details, **fields)
-    if c_risk < g_risk - tol * scale or resid["omega_distance"] > 1e-5 or not info["cvxpy_status_all_optimal"]:
-        return ctx.record("R4", "numeric", Verdict.INCONCLUSIVE,
-                          "the curve point beats or differs from the other routes (the routes, not R4, missed)",
-                          residuals=resid, details=details, **fields)
-    return ctx.record("R4", "numeric", Verdict.CERTIFIED,
-                      f"γ* = {curve.best.gamma:.8g} in [{lo:.4g}, {hi:.4g}]; curve risk = global risk "
-                      f"{g_risk:.10g} (rel. diff {resid['relative']:.1e}); P*(ω*) stationary",
-                      residuals=resid, details=details, **fields)
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.REFUTED,
+            "a stationary γ lies outside [1+s/λmax, 1+s/λmin]",
+            counterexample=cex,
+            residuals=resid,
+            details=details,
+            **fields,
+        )
+    if (
+        c_risk < g_risk - tol * scale
+        or resid["omega_distance"] > 1e-5
+        or not info["cvxpy_status_all_optimal"]
+    ):
+        return ctx.record(
+            "R4",
+            "numeric",
+            Verdict.INCONCLUSIVE,
+            "the curve point beats or differs from the other routes (the routes, not R4, missed)",
+            residuals=resid,
+            details=details,
+            **fields,
+        )
+    return ctx.record(
+        "R4",
+        "numeric",
+        Verdict.CERTIFIED,
+        f"γ* = {curve.best.gamma:.8g} in [{lo:.4g}, {hi:.4g}]; curve risk = global risk "
+        f"{g_risk:.10g} (rel. diff {resid['relative']:.1e}); P*(ω*) stationary",
+        residuals=resid,
+        details=details,
+        **fields,
+    )
 
 
-# ------------------------------------------------------------------------------------------------ R5
+# ------------------------------------------------------------------------ R5
 def _isotropic_model(model: DataModel) -> DataModel:
     lam_bar = float(np.trace(model.sigma)) / model.d
     return DataModel.create(lam_bar * np.eye(model.d), model.block_corr, model.block_sizes, model.noise_var)
@@ -150,48 +229,102 @@ def r5_numeric(ctx: CheckContext) -> Evidence:
     name, g_risk, g_omega = min(cands, key=lambda t: t[1])
     scale = max(1.0, abs(g_risk))
     prof_cf = profile_risk(model, w_cf)
-    resid = {"closed_minus_global": risk_cf - g_risk, "closed_value_vs_profile_of_closed_omega": risk_cf - prof_cf,
-             "omega_distance": ls.quotient_distance(w_cf, g_omega, model.r),
-             "qp_kkt": scal.solution.kkt_residual if scal.solution else float("inf"),
-             "qp_duality_gap": scal.solution.duality_gap if scal.solution else float("inf")}
-    details = {"routes": {n: r for n, r, _ in cands}, "qp_solves": len(scal.solves), "qp_theta": scal.theta,
-               "closed_form_risk": risk_cf, "omega_closed_form": w_cf.tolist(), "lambda": model.eigenvalues[0]}
+    resid = {
+        "closed_minus_global": risk_cf - g_risk,
+        "closed_value_vs_profile_of_closed_omega": risk_cf - prof_cf,
+        "omega_distance": ls.quotient_distance(w_cf, g_omega, model.r),
+        "qp_kkt": scal.solution.kkt_residual if scal.solution else float("inf"),
+        "qp_duality_gap": scal.solution.duality_gap if scal.solution else float("inf"),
+    }
+    details = {
+        "routes": {n: r for n, r, _ in cands},
+        "qp_solves": len(scal.solves),
+        "qp_theta": scal.theta,
+        "closed_form_risk": risk_cf,
+        "omega_closed_form": w_cf.tolist(),
+        "lambda": model.eigenvalues[0],
+    }
     fields = dict(dims=_dims(model), tolerance=tol, residuals=resid, details=details)
-    bad = (abs(risk_cf - g_risk) > tol * scale or abs(risk_cf - prof_cf) > tol * scale
-           or resid["omega_distance"] > 1e-6)
+    bad = (
+        abs(risk_cf - g_risk) > tol * scale
+        or abs(risk_cf - prof_cf) > tol * scale
+        or resid["omega_distance"] > 1e-6
+    )
     if bad:
-        cex = {"model": model.describe(), "closed_form_risk": risk_cf, "closed_form_omega": w_cf.tolist(),
-               "route": name, "route_risk": g_risk, "route_omega": g_omega.tolist()}
-        return ctx.record("R5", "numeric", Verdict.REFUTED,
-                          f"closed form {risk_cf:.10g} vs {name} {g_risk:.10g}{note}", counterexample=cex, **fields)
+        cex = {
+            "model": model.describe(),
+            "closed_form_risk": risk_cf,
+            "closed_form_omega": w_cf.tolist(),
+            "route": name,
+            "route_risk": g_risk,
+            "route_omega": g_omega.tolist(),
+        }
+        return ctx.record(
+            "R5",
+            "numeric",
+            Verdict.REFUTED,
+            f"closed form {risk_cf:.10g} vs {name} {g_risk:.10g}{note}",
+            counterexample=cex,
+            **fields,
+        )
     if not scal.certified:
-        return ctx.record("R5", "numeric", Verdict.INCONCLUSIVE, f"the QP solve was not 'optimal'{note}", **fields)
-    return ctx.record("R5", "numeric", Verdict.CERTIFIED,
-                      f"closed form = QP = multi-start = curve, min L = {risk_cf:.10g}{note}", **fields)
+        return ctx.record(
+            "R5", "numeric", Verdict.INCONCLUSIVE, f"the QP solve was not 'optimal'{note}", **fields
+        )
+    return ctx.record(
+        "R5",
+        "numeric",
+        Verdict.CERTIFIED,
+        f"closed form = QP = multi-start = curve, min L = {risk_cf:.10g}{note}",
+        **fields,
+    )
 
 
-# ------------------------------------------------------------------------------------------------ R6
+# ------------------------------------------------------------------------ R6
 def r6_certificate_record(ctx: CheckContext, model: DataModel) -> Evidence:
-    res = ls.certify(model, ctx.rng("r6-certificate"), starts=4 if ctx.quick else 6,
-                     extra_minima=ctx.options.get("r6_extra_minima", ()))
+    res = ls.certify(
+        model,
+        ctx.rng("r6-certificate"),
+        starts=4 if ctx.quick else 6,
+        extra_minima=ctx.options.get("r6_extra_minima", ()),
+    )
     tol = ls.RISK_RTOL
-    fields = dict(dims=_dims(model), tolerance=tol, details={"certificate": res.certificate, "omega": res.omega,
-                                                            "risk": res.risk, "gamma": res.gamma})
+    fields = dict(
+        dims=_dims(model),
+        tolerance=tol,
+        details={"certificate": res.certificate, "omega": res.omega, "risk": res.risk, "gamma": res.gamma},
+    )
     if not res.unique:
-        return ctx.record("R6", "certificate", Verdict.CERTIFIED,
-                          "r = 0: every (0, ω) attains tr Σ + σ² — the non-unique clause of R6 holds",
-                          residuals={"risk_minus_s": res.risk - model.s}, **fields)
+        return ctx.record(
+            "R6",
+            "certificate",
+            Verdict.CERTIFIED,
+            "r = 0: every (0, ω) attains tr Σ + σ² — the non-unique clause of R6 holds",
+            residuals={"risk_minus_s": res.risk - model.s},
+            **fields,
+        )
     h = res.certificate["hessian"]
-    resid = {"gradient_norm": res.certificate["gradient_norm"], "hessian_min": h["profile_restricted_min"],
-             "hessian_min_relative": h["restricted_min_relative"], "H_PP_min": h["H_PP_min"]}
+    resid = {
+        "gradient_norm": res.certificate["gradient_norm"],
+        "hessian_min": h["profile_restricted_min"],
+        "hessian_min_relative": h["restricted_min_relative"],
+        "H_PP_min": h["H_PP_min"],
+    }
     if res.verdict == "refuted":
         cex = {"model": model.describe(), "seed": ctx.seed, **(res.counterexample or {})}
-        return ctx.record("R6", "certificate", Verdict.REFUTED, res.reason, counterexample=cex,
-                          residuals=resid, **fields)
+        return ctx.record(
+            "R6", "certificate", Verdict.REFUTED, res.reason, counterexample=cex, residuals=resid, **fields
+        )
     if res.verdict == "certified":
-        return ctx.record("R6", "certificate", Verdict.CERTIFIED,
-                          f"unique minimiser up to scale, L* = {res.risk:.10g}; {res.reason}; "
-                          f"restricted Hessian min {h['profile_restricted_min']:.3g}", residuals=resid, **fields)
+        return ctx.record(
+            "R6",
+            "certificate",
+            Verdict.CERTIFIED,
+            f"unique minimiser up to scale, L* = {res.risk:.10g}; {res.reason}; "
+            f"restricted Hessian min {h['profile_restricted_min']:.3g}",
+            residuals=resid,
+            **fields,
+        )
     return ctx.record("R6", "certificate", Verdict.INCONCLUSIVE, res.reason, residuals=resid, **fields)
 
 
@@ -210,16 +343,25 @@ def _search_record(ctx: CheckContext, method: str, budget: int, max_d: int, max_
     upper = 1.0 - (1.0 - conf) ** (1.0 / n) if n else 1.0  # zero failures: one-sided bound on the rate
     fields = dict(dims={"max_d": max_d, "max_n": max_n}, sample_size=n, details=d)
     if res.counterexamples:
-        return ctx.record("R6", method, Verdict.REFUTED,
-                          f"{len(res.counterexamples)} counterexample(s) in {n} instances",
-                          counterexample=res.counterexamples[0], **fields)
+        return ctx.record(
+            "R6",
+            method,
+            Verdict.REFUTED,
+            f"{len(res.counterexamples)} counterexample(s) in {n} instances",
+            counterexample=res.counterexamples[0],
+            **fields,
+        )
     if n == 0:
         return ctx.record("R6", method, Verdict.INCONCLUSIVE, "no instance checked", **fields)
-    return ctx.record("R6", method, Verdict.SUPPORTED,
-                      f"no counterexample in {n} instances ({res.suspects} suspects cleared); "
-                      f"failure rate < {upper:.2g} at {conf:g}", ci={"failure_rate_low": 0.0,
-                                                                       "failure_rate_high": upper,
-                                                                       "confidence": conf}, **fields)
+    return ctx.record(
+        "R6",
+        method,
+        Verdict.SUPPORTED,
+        f"no counterexample in {n} instances ({res.suspects} suspects cleared); "
+        f"failure rate < {upper:.2g} at {conf:g}",
+        ci={"failure_rate_low": 0.0, "failure_rate_high": upper, "confidence": conf},
+        **fields,
+    )
 
 
 @check("R6", "search", default=False)
@@ -234,30 +376,37 @@ def r6_search_small(ctx: CheckContext) -> Evidence:
     return _search_record(ctx, "search-small", 300, 4, 8)
 
 
-# ------------------------------------------------------------------------------------------------ R7
+# ------------------------------------------------------------------------ R7
 def _permuted_blocks(model: DataModel, perm: np.ndarray) -> DataModel:
     idx = np.concatenate([perm, [model.K]])
-    return DataModel.create(model.sigma, np.asarray(model.block_corr)[np.ix_(idx, idx)],
-                            [model.block_sizes[k] for k in perm], model.noise_var)
+    return DataModel.create(
+        model.sigma,
+        np.asarray(model.block_corr)[np.ix_(idx, idx)],
+        [model.block_sizes[k] for k in perm],
+        model.noise_var,
+    )
 
 
 @check("R7", "numeric", default=True)
 def r7_numeric(ctx: CheckContext) -> Evidence:
-    """ω* (from routes that do not assume block structure) is constant within blocks; metamorphic relations."""
+    """ω* (by routes that do not assume block structure) is block-constant; metamorphic relations."""
     model = ctx.model
     tol = 1e-6
     if ls.r_is_zero(model):
-        return ctx.record("R7", "numeric", Verdict.INCONCLUSIVE, "r = 0: ω* is not unique, R7 is vacuous",
-                          dims=_dims(model))
+        return ctx.record(
+            "R7", "numeric", Verdict.INCONCLUSIVE, "r = 0: ω* is not unique, R7 is vacuous", dims=_dims(model)
+        )
     omega_fn = ctx.options.get("r7_optimum")  # injectable: fn(model, rng) -> ω (tests plant errors)
     rng = ctx.rng("r7")
     if omega_fn is None:
+
         def omega_fn(m: DataModel, g: np.random.Generator) -> np.ndarray:
             scal = ls.optimise_scalarised(ls.ScalarisedFamily(m))
             ms = ls.multistart_route(m, g, starts=3)
             if scal.omega is not None and scal.risk <= ms.risk:
                 return scal.omega
             return ms.omega
+
     w = ls.normalise(omega_fn(model, rng), model.r)
     spread = ls.block_spread(model, w)
     # metamorphic 1: per-example blocks (the curve route then works on the full n×n R)
@@ -269,24 +418,58 @@ def r7_numeric(ctx: CheckContext) -> Evidence:
     pm = _permuted_blocks(model, perm)
     w_p = ls.normalise(omega_fn(pm, rng), pm.r)
     starts = np.concatenate([[0], np.cumsum(model.block_sizes)])
-    expected = np.concatenate([w[starts[k]:starts[k + 1]] for k in perm])
+    expected = np.concatenate([w[starts[k] : starts[k + 1]] for k in perm])
     d_perm = float(np.max(np.abs(w_p - expected)))
-    resid = {"within_block_spread": spread, "per_example_model_distance": d_ex, "block_permutation_distance": d_perm}
-    details = {"omega": w.tolist(), "block_values": [float(w[starts[k]]) for k in range(model.K)],
-               "permutation": perm.tolist()}
+    resid = {
+        "within_block_spread": spread,
+        "per_example_model_distance": d_ex,
+        "block_permutation_distance": d_perm,
+    }
+    details = {
+        "omega": w.tolist(),
+        "block_values": [float(w[starts[k]]) for k in range(model.K)],
+        "permutation": perm.tolist(),
+    }
     fields = dict(dims=_dims(model), tolerance=tol, residuals=resid, details=details)
     if spread > 100 * tol:
         cex = {"model": model.describe(), "omega": w.tolist(), "spread": spread}
-        return ctx.record("R7", "numeric", Verdict.REFUTED, f"ω* varies within a block by {spread:.3g}",
-                          counterexample=cex, **fields)
+        return ctx.record(
+            "R7",
+            "numeric",
+            Verdict.REFUTED,
+            f"ω* varies within a block by {spread:.3g}",
+            counterexample=cex,
+            **fields,
+        )
     if d_ex > 100 * tol or d_perm > 100 * tol:
-        cex = {"model": model.describe(), "omega": w.tolist(), "omega_per_example": w_ex.tolist(),
-               "omega_permuted": w_p.tolist(), "permutation": perm.tolist()}
-        return ctx.record("R7", "numeric", Verdict.REFUTED, "a metamorphic relation fails "
-                          f"(per-example {d_ex:.3g}, permutation {d_perm:.3g})", counterexample=cex, **fields)
+        cex = {
+            "model": model.describe(),
+            "omega": w.tolist(),
+            "omega_per_example": w_ex.tolist(),
+            "omega_permuted": w_p.tolist(),
+            "permutation": perm.tolist(),
+        }
+        return ctx.record(
+            "R7",
+            "numeric",
+            Verdict.REFUTED,
+            f"a metamorphic relation fails (per-example {d_ex:.3g}, permutation {d_perm:.3g})",
+            counterexample=cex,
+            **fields,
+        )
     if max(spread, d_ex, d_perm) > tol:
-        return ctx.record("R7", "numeric", Verdict.INCONCLUSIVE,
-                          f"within-block spread {spread:.3g} between tolerance and 100×tolerance", **fields)
-    return ctx.record("R7", "numeric", Verdict.CERTIFIED,
-                      f"ω* block-constant to {spread:.1e}; per-example model and block permutation agree "
-                      f"({d_ex:.1e}, {d_perm:.1e})", **fields)
+        return ctx.record(
+            "R7",
+            "numeric",
+            Verdict.INCONCLUSIVE,
+            f"within-block spread {spread:.3g} between tolerance and 100×tolerance",
+            **fields,
+        )
+    return ctx.record(
+        "R7",
+        "numeric",
+        Verdict.CERTIFIED,
+        f"ω* block-constant to {spread:.1e}; per-example model and block permutation agree "
+        f"({d_ex:.1e}, {d_perm:.1e})",
+        **fields,
+    )

@@ -10,11 +10,10 @@ Other modules add entries to the landscape output with :func:`add_landscape_sect
 :class:`~glaverify.numerics.landscape.LandscapeResult` and returns a JSON-friendly dict.
 """
 
-
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -62,11 +61,23 @@ def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = 
     lin = ls.linatt_optimum(model)
     out: dict[str, Any] = {
         "model": {"d": model.d, "n": model.n, "K": model.K, "s": model.s},
-        "wpgd": {"risk": res.risk, "omega": res.omega, "P": res.P, "gamma": res.gamma,
-                 "certificate": res.certificate, "verdict": res.verdict, "reason": res.reason,
-                 "unique": res.unique, "counterexample": res.counterexample},
-        "linatt": {"risk": lin["risk"], "omega": lin["omega"], "P": lin["P"],
-                   "margin_over_wpgd": lin["risk"] - res.risk},
+        "wpgd": {
+            "risk": res.risk,
+            "omega": res.omega,
+            "P": res.P,
+            "gamma": res.gamma,
+            "certificate": res.certificate,
+            "verdict": res.verdict,
+            "reason": res.reason,
+            "unique": res.unique,
+            "counterexample": res.counterexample,
+        },
+        "linatt": {
+            "risk": lin["risk"],
+            "omega": lin["omega"],
+            "P": lin["P"],
+            "margin_over_wpgd": lin["risk"] - res.risk,
+        },
     }
     for name, fn in _SECTIONS.items():
         try:
@@ -82,8 +93,13 @@ def register(app: typer.Typer) -> None:
     from glaverify.proofs_check.cli import ConfigOpt, DOpt, JsonOpt, NOpt, SeedOpt
 
     @app.command("landscape")
-    def landscape_cmd(config: ConfigOpt = None, d: DOpt = None, n: NOpt = None, seed: SeedOpt = None,
-                      json_out: JsonOpt = False) -> None:
+    def landscape_cmd(
+        config: ConfigOpt = None,
+        d: DOpt = None,
+        n: NOpt = None,
+        seed: SeedOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
         """The WPGD global minimum (three routes, R6 certificate) and the best LinAtt predictor."""
         from glaverify.numerics.model import DataModel
         from glaverify.proofs_check.cli import fail, out_console, resolve_config, styled
@@ -108,8 +124,12 @@ def register(app: typer.Typer) -> None:
         t.add_row("reason", w["reason"])
         t.add_row("WPGD risk", f"{w['risk']:.10g}")
         t.add_row("γ*", str(w["gamma"]))
-        t.add_row("ω* (block values)", ", ".join(f"{w['omega'][i]:.6g}" for i in
-                                              np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])))
+        t.add_row(
+            "ω* (block values)",
+            ", ".join(
+                f"{w['omega'][i]:.6g}" for i in np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])
+            ),
+        )
         cert = w["certificate"]
         if "hessian" in cert:
             t.add_row("restricted Hessian min", f"{cert['hessian']['profile_restricted_min']:.4g}")
@@ -130,8 +150,10 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
         max_d: Annotated[int, typer.Option("--max-d", help="Largest d.")] = 8,
         max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
-        out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON summary here; "
-                                                    "counterexamples to <out>-cex-<i>.toml.")] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Write the JSON summary here; counterexamples to <out>-cex-<i>.toml."),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
@@ -143,8 +165,13 @@ def register(app: typer.Typer) -> None:
             if claim.strip().upper() != "R6":
                 raise InputError("CLAIM", "only R6 has a counterexample search", claim)
             with progress_factory(not json_out) as prog:
-                res = search(budget, seed=seed, max_d=max_d, max_n=max_n,
-                             progress=prog(f"R6 search ({budget})", budget))
+                res = search(
+                    budget,
+                    seed=seed,
+                    max_d=max_d,
+                    max_n=max_n,
+                    progress=prog(f"R6 search ({budget})", budget),
+                )
         except InputError as exc:
             fail(exc)
             return
@@ -157,10 +184,13 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(summary))
             return
-        out_console.print(f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
-                          f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
-                          f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
-                          f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}", highlight=False)
+        out_console.print(
+            f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
+            f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
+            f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
+            f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}",
+            highlight=False,
+        )
         for i, c in enumerate(res.counterexamples):
             out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
             out_console.print(c["toml"], highlight=False, markup=False)
