@@ -126,7 +126,7 @@ def _segment_logs(gates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.Tensor,
                 shape: GateShape = "scalar", chunk_size: int = 64, return_states: bool = False,
-                initial_state: torch.Tensor | None = None):
+                initial_state: torch.Tensor | None = None, sub_chunk: int = 64):
     """Chunked parallel form of :func:`gla_recurrent` (same arguments, same outputs up to rounding).
 
     For a chunk of positions ``t = 1..C`` with chunk-local cumulative log-gates ``c_t`` (``c_0 = 0``) and
@@ -136,7 +136,14 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
         D_{tj} = exp(c_t − c_j) if z_t = z_j else 0,
         S_end = exp(c_C) ⊙ S_start + Σ_j D_{Cj} ⊙ v_j k_j^T.
 
-    Key/value gates give per-coordinate ``D`` ((C, C, d) tensors, one chunk at a time).
+    Scalar gates: ``D`` is one (C, C) matrix per chunk. Key/value gates have a per-coordinate ``D``; forming
+    it as a (C, C, d) tensor is slow, and the usual factorisation ``exp(c_t − c_j) = exp(c_t)·exp(−c_j)``
+    overflows for strongly negative log-gates. We split each chunk into sub-chunks of ``sub_chunk`` tokens:
+    diagonal sub-blocks use the explicit (s, s, d) decays; a block of rows ``t`` after sub-chunk ``b`` and
+    columns ``j`` in ``b`` uses the reference point ``r`` = the last position of ``b``:
+    ``D_{tj} = [exp(c_t − c_r)·1{z_t = z_r}] · [exp(c_r − c_j)·1{z_r = z_j}]``, both factors in [0, 1]
+    (log-gates are ≤ 0 and ``z`` is nondecreasing), so nothing overflows and zero gates stay exact.
+    Gates must lie in [0, 1].
     """
     _check_gate_tensor(q, v, gates, shape)
     if not isinstance(chunk_size, int) or chunk_size < 1:
@@ -147,6 +154,9 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
     logg, zero = _segment_logs(gates)
     S = (torch.zeros(*batch, d_v, d_k, dtype=q.dtype, device=q.device)
          if initial_state is None else initial_state)
+    if shape != "scalar":
+        o, S = _vector_chunked(q, k, v, logg, zero, S, shape, chunk_size, sub_chunk)
+        return (o, S) if return_states else o
     outs = []
     for s0 in range(0, T, chunk_size):
         s1 = min(s0 + chunk_size, T)
@@ -172,26 +182,110 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
             o = o + start[..., None] * torch.einsum("...vk,...tk->...tv", S, qc)
             S = start[..., -1, None, None] * S + torch.einsum("...j,...jv,...jk->...vk", D[..., -1, :], vc, kc)
         else:
-            # D[t, j, m] (.., C, C, d) with d = d_k (key) or d_v (value)
-            diff = c[..., :, None, :] - c[..., None, :, :]
-            same = nz[..., :, None, :] == nz[..., None, :, :]
-            mask = causal[..., None] & same
-            D = torch.where(mask, torch.exp(torch.where(mask, diff, torch.zeros_like(diff))),
-                            torch.zeros_like(diff))
-            start = torch.where(nz == 0, torch.exp(c), torch.zeros_like(c))  # (.., C, d)
-            if shape == "key":
-                A = torch.einsum("...tk,...jk,...tjk->...tj", qc, kc, D)
-                o = torch.einsum("...tj,...jv->...tv", A, vc)
-                o = o + torch.einsum("...vk,...tk->...tv", S, qc * start)
-                S = S * start[..., -1, None, :] + torch.einsum("...jv,...jk,...jk->...vk", vc, kc, D[..., -1, :, :])
-            else:
-                A = torch.einsum("...tk,...jk->...tj", qc, kc)
-                o = torch.einsum("...tj,...tjv,...jv->...tv", A, D, vc)
-                o = o + start * torch.einsum("...vk,...tk->...tv", S, qc)
-                S = start[..., -1, :, None] * S + torch.einsum("...jv,...jv,...jk->...vk", D[..., -1, :, :], vc, kc)
+            o, S = _vector_chunk(qc, kc, vc, c, nz, S, shape, sub_chunk)
         outs.append(o)
     o = torch.cat(outs, dim=-2) if outs else v.new_zeros(v.shape)
     return (o, S) if return_states else o
+
+
+def _decay(diff: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``exp(diff)`` where ``mask``, else 0 (never evaluating exp on masked entries)."""
+    return torch.where(mask, torch.exp(torch.where(mask, diff, torch.zeros_like(diff))), torch.zeros_like(diff))
+
+
+#: largest log-decay inside one sub-chunk for which the diagonal block is factorised
+#: (``exp(r0 − c_j) ≤ e^limit`` stays far from overflow; float32 overflows at e^88, float64 at e^709)
+FACTORISE_LIMIT = {torch.float32: 40.0, torch.float64: 300.0}
+
+
+def _vector_chunked(q, k, v, logg, zero, S0, shape: str, C: int, sub: int):
+    """:func:`gla_chunked` for key (``shape="key"``) or value gates, all chunks at once.
+
+    Without zero gates the masks reduce to the causal one (a fast path); with zero gates the zero counts
+    ``nz`` mask every decay that crosses a zero gate.
+
+    The length is padded to a multiple of ``C`` (padding: gate 1, q = k = v = 0, which changes neither the
+    earlier outputs nor the state). Intra-chunk terms are computed for every chunk in parallel, sub-chunk by
+    sub-chunk. Diagonal sub-blocks: when the sub-chunk has no zero gate and its total log-decay is below
+    ``FACTORISE_LIMIT`` the decays factorise through the point before the sub-chunk (two matmuls); otherwise
+    the explicit (s, s, d) decays are formed (exact for zero gates and any magnitude). The earlier sub-blocks of the same chunk enter
+    through a per-chunk state ``H`` kept at the reference point "end of the previous sub-block", so every
+    exponent is ≤ 0. The (d_v × d_k) state is carried across chunks in a loop."""
+    T = q.shape[-2]
+    C = max(1, min(C, T)) if T else 1
+    pad = (-T) % C
+    if pad:
+        def padt(t, value=0.0):
+            return torch.cat([t, t.new_full((*t.shape[:-2], pad, t.shape[-1]), value)], dim=-2)
+        q, k, v, logg, zero = padt(q), padt(k), padt(v), padt(logg), padt(zero)
+    N = (T + pad) // C
+    q, k, v, logg, zero = (t.reshape(*t.shape[:-2], N, C, t.shape[-1]) for t in (q, k, v, logg, zero))
+    c = torch.cumsum(logg, dim=-2)  # (.., N, C, d)
+    has_zero = bool(zero.any())
+    nz = torch.cumsum(zero, dim=-2) if has_zero else c  # zero counts (only read when has_zero)
+    sub = max(1, min(sub, C))
+    lim = FACTORISE_LIMIT[q.dtype] if q.dtype in FACTORISE_LIMIT else 0.0
+    H = torch.zeros(*q.shape[:-2], v.shape[-1], q.shape[-1], dtype=q.dtype, device=q.device)
+    pieces = []
+    for a0 in range(0, C, sub):
+        a1 = min(a0 + sub, C)
+        qa, ka, va, ca, na = (t[..., a0:a1, :] for t in (q, k, v, c, nz))
+        s_ = a1 - a0
+        causal = torch.ones(s_, s_, dtype=torch.bool, device=q.device).tril()
+        r0 = c[..., a0 - 1:a0, :] if a0 > 0 else torch.zeros_like(ca[..., :1, :])
+        factorise = not has_zero and float((r0 - ca[..., -1:, :]).max()) < lim
+        if factorise:  # exp(c_t − c_j) = exp(c_t − r0)·exp(r0 − c_j), the second factor ≤ e^lim
+            fq, fk = torch.exp(ca - r0), torch.exp(r0 - ca)
+            if shape == "key":
+                A = ((qa * fq) @ (ka * fk).transpose(-1, -2)).masked_fill(~causal, 0.0)
+                o_a = A @ va
+            else:
+                A = (qa @ ka.transpose(-1, -2)).masked_fill(~causal, 0.0)
+                o_a = fq * (A @ (va * fk))
+        else:  # explicit (s, s, d) decays: exact with zero gates and any gate magnitude
+            diff = ca[..., :, None, :] - ca[..., None, :, :]  # (.., N, s, s, d)
+            if has_zero:
+                D = _decay(diff, causal[..., None] & (na[..., :, None, :] == na[..., None, :, :]))
+            else:
+                D = torch.exp(diff.masked_fill(~causal[..., None], -torch.inf))
+            if shape == "key":
+                o_a = (torch.einsum("...tk,...jk,...tjk->...tj", qa, ka, D)) @ va
+            else:
+                o_a = torch.einsum("...tj,...tjv,...jv->...tv", qa @ ka.transpose(-1, -2), D, va)
+        if a0 > 0:  # earlier sub-blocks of the chunk through H, referenced at r = a0 − 1
+            r, rn = c[..., a0 - 1:a0, :], nz[..., a0 - 1:a0, :]
+            fq = _decay(ca - r, na == rn) if has_zero else torch.exp(ca - r)  # r -> t, in [0, 1]
+            if shape == "key":
+                o_a = o_a + torch.einsum("...vk,...tk->...tv", H, qa * fq)
+            else:
+                o_a = o_a + fq * torch.einsum("...vk,...tk->...tv", H, qa)
+        # move H's reference to the end of this sub-block and add its tokens
+        ra, rna = c[..., a1 - 1:a1, :], nz[..., a1 - 1:a1, :]
+        e = _decay(ra - ca, na == rna) if has_zero else torch.exp(ra - ca)  # j -> a1 − 1
+        if a0 > 0:
+            dec = (_decay(ra - r, rna == rn) if has_zero else torch.exp(ra - r))[..., 0, :]
+            H = H * dec[..., None, :] if shape == "key" else dec[..., :, None] * H
+        if shape == "key":
+            H = H + torch.einsum("...jv,...jk->...vk", va, ka * e)
+        else:
+            H = H + torch.einsum("...jv,...jk->...vk", va * e, ka)
+        pieces.append(o_a)
+    o = torch.cat(pieces, dim=-2) if len(pieces) > 1 else pieces[0]  # (.., N, C, d_v)
+    start = _decay(c, nz == 0) if has_zero else torch.exp(c)  # chunk start -> t
+    U = H  # (.., N, d_v, d_k): each chunk's own tokens, decayed to the chunk end
+    total = start[..., -1, :]  # (.., N, d)
+    states = []
+    S = S0
+    for n in range(N):
+        states.append(S)
+        S = (S * total[..., n, None, :] if shape == "key" else total[..., n, :, None] * S) + U[..., n, :, :]
+    S_in = torch.stack(states, dim=-3)  # (.., N, d_v, d_k): state entering each chunk
+    if shape == "key":
+        o = o + torch.einsum("...vk,...tk->...tv", S_in, q * start)
+    else:
+        o = o + start * torch.einsum("...vk,...tk->...tv", S_in, q)
+    o = o.reshape(*o.shape[:-3], N * C, o.shape[-1])[..., :T, :]
+    return o, S
 
 
 def gla_forward(q, k, v, gates, shape: GateShape = "scalar", form: Form = "recurrent",

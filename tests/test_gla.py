@@ -39,14 +39,14 @@ def _prompt(B, d, n, seed):
 
 # ------------------------------------------------------------------------------------- recurrent = chunked
 @given(shape=st.sampled_from(gla.GATE_SHAPES), T=st.integers(1, 40), C=st.integers(1, 16),
-       K=st.integers(1, 5), V=st.integers(1, 5), seed=st.integers(0, 2**31 - 1),
+       sub=st.integers(1, 16), K=st.integers(1, 5), V=st.integers(1, 5), seed=st.integers(0, 2**31 - 1),
        zero_frac=st.sampled_from([0.0, 0.2, 0.6]))
-def test_chunked_form_equals_recurrent_form(shape, T, C, K, V, seed, zero_frac):
+def test_chunked_form_equals_recurrent_form(shape, T, C, sub, K, V, seed, zero_frac):
     """Any length (multiple of the chunk size or not), gates with exact zeros: same outputs and state."""
     q, k, v, g = _qkv(2, T, K, V, seed)
     gates = _gates(shape, 2, T, K, V, g, zero_frac)
     o1, S1 = gla.gla_recurrent(q, k, v, gates, shape, return_states=True)
-    o2, S2 = gla.gla_chunked(q, k, v, gates, shape, C, return_states=True)
+    o2, S2 = gla.gla_chunked(q, k, v, gates, shape, C, return_states=True, sub_chunk=sub)
     scale = 1 + float(o1.abs().max())
     assert float((o1 - o2).abs().max()) <= 1e-12 * scale * T
     assert float((S1 - S2).abs().max()) <= 1e-12 * (1 + float(S1.abs().max())) * T
@@ -63,6 +63,20 @@ def test_chunked_float32_and_batch_dims(shape):
     o2 = gla.gla_chunked(q, k, v, gates, shape, 16)
     assert o2.dtype == torch.float32 and o2.shape == (2, 3, 50, 3)
     assert torch.allclose(o1, o2, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 1e-4)])
+@pytest.mark.parametrize("shape", ["key", "value"])
+def test_chunked_form_with_strongly_negative_log_gates(shape, dtype, tol):
+    """Log-gates down to −60 per token: the sub-chunk factorisation would overflow, the explicit path is
+    used; outputs stay finite and equal to the recurrence."""
+    q, k, v, g = _qkv(2, 45, 4, 4, 11, dtype=dtype)
+    gates = torch.exp(-60 * torch.rand((2, 45, 4), generator=g, dtype=dtype))
+    o1 = gla.gla_recurrent(q, k, v, gates, shape)
+    for C, sub in ((16, 16), (32, 8), (64, 64)):
+        o2 = gla.gla_chunked(q, k, v, gates, shape, C, sub_chunk=sub)
+        assert torch.isfinite(o2).all()
+        assert float((o1 - o2).abs().max()) <= tol * (1 + float(o1.abs().max()))
 
 
 def test_zero_gate_resets_the_state_exactly():
