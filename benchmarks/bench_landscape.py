@@ -131,7 +131,8 @@ def main() -> None:
         f"verdict {c['verdict']}, restricted Hessian min {c['hessian_min']:.3g}"
     )
     print(
-        f"  curve {c['curve_s']:.3f} s; cvxpy build {c['cvxpy_build_s']:.3f} s + search {c['cvxpy_search_s']:.3f} s "
+        f"  curve {c['curve_s']:.3f} s; cvxpy build {c['cvxpy_build_s']:.3f} s"
+        f" + search {c['cvxpy_search_s']:.3f} s "
         f"({c['cvxpy_solves']} solves); multi-start x6 {c['multistart_6_s']:.2f} s"
     )
     print(
