@@ -1184,3 +1184,17 @@ def linatt_optimum(model: DataModel) -> dict:
     """The best LinAtt predictor: ω ∝ 1 with ``P = P*(1)``; the risk is ``L*(1)``."""
     w = normalise(np.ones(model.n), model.r)
     return {"risk": float(profile_risk(model, w)), "omega": w, "P": optimal_preconditioner(model, w)}
+
+
+def search_r6(
+    model: DataModel | None = None, rng: np.random.Generator | None = None, quick: bool = False
+) -> dict:
+    """The R6 counterexample search (:func:`glaverify.numerics.r6_search.search`) as a summary dict with a
+    ``verdict``, at the dims of ``model`` (capped at d ≤ 8, n ≤ 16) and a seed drawn from ``rng``.
+    For the tables producer; 300 instances with ``quick``, else 2000."""
+    from .r6_search import search
+
+    seed = int((rng or np.random.default_rng(0)).integers(2**31))
+    max_d = min(model.d, 8) if model is not None else 8
+    max_n = min(model.n, 16) if model is not None else 16
+    return search(300 if quick else 2000, seed=seed, max_d=max_d, max_n=max_n).to_dict()
