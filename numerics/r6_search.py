@@ -420,6 +420,7 @@ def search(
 
     # --- adversarial hill climbing
     left = n_a
+    attempts = 0
     while left > 0:
         d = int(rng.integers(1, max_d + 1))
         sizes = _sizes(rng, max_n, 6)
@@ -431,7 +432,9 @@ def search(
         for _ in range(steps):
             cand = x + step * rng.standard_normal(x.size) * (rng.random(x.size) < 0.3)
             sc = run.evaluate(_params_to_instance(cand, d, sizes), "adversarial")
-            left -= 1
+            attempts += 1
+            if sc is not None or attempts > 10 * budget:  # invalid draws do not use the budget
+                left -= 1
             if sc is not None and sc.score > best:
                 x, best = cand, sc.score
             else:
