@@ -426,8 +426,16 @@ def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, caus
         return ctx.record("G4", "monte-carlo", Verdict.INCONCLUSIVE,
                           f"L=2 predictions did not differ on the sampled prompts; {summary}", dims=dims,
                           sample_size=num, ci=gap_ci, details=details)
+    if gap_ci["low"] > 0:
+        reading = "full-context WPGD has the lower risk"
+    elif gap_ci["high"] < 0:
+        reading = "causal WPGD has the lower risk"
+    else:
+        reading = "the gap's CI contains 0 (no significant risk difference at these parameters)"
+    details["gap_reading"] = reading
     return ctx.record("G4", "monte-carlo", Verdict.SUPPORTED,
-                      f"L=1 agree (rel {l1_rel:.1e}); L=2 differ (max |Δŷ| {max_pred_diff:.3g}); {summary}",
+                      f"L=1 agree (rel {l1_rel:.1e}); L=2 differ (max |Δŷ| {max_pred_diff:.3g}); {summary}; "
+                      f"{reading}",
                       dims=dims, sample_size=num, ci=gap_ci, tolerance=TORCH_REL_TOL,
                       residuals={"L1_relative_difference": l1_rel, "gap": gap}, details=details)
 
