@@ -53,7 +53,7 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
     cells = _cells(result, spec)[: spec.max_panels]
     ncols = min(3, max(len(cells), 1))
     nrows = max(1, -(-len(cells) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained")
     for ax in axes.flat[len(cells):]:
         ax.axis("off")
     for ax, i in zip(axes.flat, cells, strict=False):
@@ -67,6 +67,9 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
             ax.plot(np.arange(1, len(w) + 1), w / scale, marker="o", ms=3.5, label=QUANTITIES[q].label,
                     mfc=None if filled else "none")
         ax.set_title(result.cells[i].label(), fontsize=8)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        lo = min([0.0] + [float(np.min(line.get_ydata())) for line in ax.lines])
+        ax.set_ylim(lo - 0.05, 1.05)
         ax.set_xlabel("position i")
         ax.set_ylabel("ω_i / max|ω|")
         ax.grid(alpha=0.3)
@@ -105,7 +108,7 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
                                 capsize=2)
     if not numeric:
         ax.set_xticks(range(len(xlabels)), xlabels, rotation=20, fontsize=7)
-    ax.set_xlabel(spec.x or "")
+    ax.set_xlabel(spec.xlabel or spec.x or "")
     ax.set_ylabel("risk E(y − ŷ)²")
     ax.grid(alpha=0.3)
     if ax.lines:
@@ -142,25 +145,30 @@ def figure_scatter(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[li
 
 
 def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
+    """One panel per summary quantity (default: the R6 certificate and the R6 search), grouped bars of its
+    numeric entries per cell, the cell's verdict under each group."""
     cells = _cells(result, spec)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    rows = [(result.cells[i].label(), result.values[i]["r6.search"]) for i in cells]
-    avail = [(lab, v) for lab, v in rows if v["verdict"] != "n/a" and isinstance(v["value"], dict)]
-    keys = sorted({k for _, v in avail for k, x in v["value"].items()
-                   if isinstance(x, (int, float)) and not isinstance(x, bool)})
-    if avail and keys:
+    qs = spec.columns or ["r6.certificate", "r6.search"]
+    fig, axes = plt.subplots(1, len(qs), figsize=(6.5 * len(qs), 4.0), squeeze=False)
+    for ax, q in zip(axes[0], qs, strict=True):
+        rows = [(result.cells[i].label(), result.values[i][q]) for i in cells if q in result.values[i]]
+        avail = [(lab, v) for lab, v in rows if v["verdict"] != "n/a" and isinstance(v["value"], dict)]
+        keys = sorted({k for _, v in avail for k, x in v["value"].items()
+                       if isinstance(x, (int, float)) and not isinstance(x, bool)})
+        ax.set_title(QUANTITIES[q].label, fontsize=9)
+        if not (avail and keys):
+            ax.axis("off")
+            continue
         width = 0.8 / len(keys)
         for j, k in enumerate(keys):
-            ax.bar(np.arange(len(avail)) + j * width, [float(v["value"].get(k, np.nan)) for _, v in avail],
+            ax.bar(np.arange(len(avail)) + j * width, [abs(float(v["value"].get(k, np.nan))) for _, v in avail],
                    width, label=k)
         ax.set_xticks(np.arange(len(avail)) + 0.4 - width / 2, [f"{lab}\n[{v['verdict']}]" for lab, v in avail],
-                      fontsize=6, rotation=15)
-        ax.set_yscale("symlog", linthresh=1e-8)
-        ax.legend(fontsize=7)
-    else:
-        ax.axis("off")
-    notes = _na_text(result, cells, ["r6.search"])
-    ax.set_title(spec.title or "R6 counterexample search")
+                      fontsize=6, rotation=20)
+        ax.set_yscale("symlog", linthresh=1e-2)
+        ax.legend(fontsize=6)
+    fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell")
+    notes = _na_text(result, cells, qs)
     _footer(fig, notes)
     return _save(fig, out, spec.name), notes
 

@@ -106,10 +106,20 @@ def _class_optimum_dict(opt: Any, source: str) -> dict:
             "tolerance": GATING_TOL}
 
 
-def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig) -> tuple[dict | None, str | None]:
-    """The WPGD optimum (R4/R6): numerics.landscape when it provides one, else numerics.gating's γ search."""
+def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> tuple[dict | None, str | None]:
+    """The WPGD optimum (R4/R6) from numerics.landscape.certify (three routes + uniqueness certificate);
+    numerics.gating's γ search if landscape is missing."""
     model = DataModel.from_config(model_cfg)
-    fn, reason = _optional("numerics.gating", "wpgd_optimum")
+    certify, _ = _optional("numerics.landscape", "certify")
+    if certify is not None:
+        res = certify(model, rng=_rng(run, "tables/landscape"), starts=3 if quick else 6)
+        verdict = str(res.verdict)
+        return {"risk": float(res.risk), "omega": np.asarray(res.omega, dtype=np.float64),
+                "P": np.asarray(res.P, dtype=np.float64), "gamma": float(res.gamma), "verdict": verdict,
+                "note": "" if verdict == "certified" else str(res.reason), "reason": str(res.reason),
+                "certificate": res.certificate, "counterexample": res.counterexample,
+                "source": "numerics.landscape.certify", "tolerance": 1e-8}, None
+    fn, _ = _optional("numerics.gating", "wpgd_optimum")
     if fn is None:
         return None, "needs glaverify.numerics.landscape or glaverify.numerics.gating"
     return _class_optimum_dict(fn(model, tol=GATING_TOL), "numerics.gating.wpgd_optimum"), None
@@ -134,7 +144,7 @@ def _verdict_of(res: dict) -> tuple[str, str]:
 
 
 def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    res, reason = _wpgd_optimum(model_cfg, run)
+    res, reason = _wpgd_optimum(model_cfg, run, quick)
     if res is None:
         return _all_na("wpgd", reason or "")
     verdict, note = _verdict_of(res)
@@ -150,14 +160,41 @@ def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) ->
     }
 
 
+def _numbers(d: dict, prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_numbers(v, f"{prefix}{k}."))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
+            out[f"{prefix}{k}"] = float(v)
+    return out
+
+
 def produce_r6(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    fn, reason = _optional("numerics.landscape", "r6_search", "search_r6")
-    if fn is None:
-        return {"r6.search": not_available(reason or "")}
-    model = DataModel.from_config(model_cfg)
-    res = _as_dict(fn(model, rng=_rng(run, "tables/r6"), quick=quick))
-    verdict, note = _verdict_of(res)
-    return {"r6.search": qvalue(res, verdict, note)}
+    """R6 per cell: the landscape uniqueness certificate, and a small counterexample search around the cell's
+    dims (numerics.r6_search.search, budget 20 quick / 100 otherwise, seeded from run.seed)."""
+    out: dict[str, dict] = {}
+    res, reason = _wpgd_optimum(model_cfg, run, quick)
+    if res is None or res["source"] != "numerics.landscape.certify":
+        out["r6.certificate"] = not_available("needs glaverify.numerics.landscape")
+    else:
+        cert = res["certificate"] or {}
+        keep = {k: v for k, v in _numbers(cert).items()
+                if k.startswith(("distinct_minima.", "gradient_norm", "hessian.restricted_min_relative",
+                                 "multistart.risk_spread"))}
+        out["r6.certificate"] = qvalue(keep, res["verdict"], res["reason"], counterexample=res.get("counterexample"))
+    search, reason = _optional("numerics.r6_search", "search")
+    if search is None:
+        out["r6.search"] = not_available(reason or "")
+    else:
+        sr = search(budget=20 if quick else 100, seed=run.seed, max_d=model_cfg.d, max_n=model_cfg.n, full=True)
+        d = sr.to_dict()
+        summary = {"checked": d["checked"], "suspects": d["suspects"],
+                   "counterexamples": len(d["counterexamples"]), "seconds": d["seconds"]}
+        note = f"search over d <= {model_cfg.d}, n <= {model_cfg.n}, seed {run.seed}"
+        out["r6.search"] = qvalue(summary, d["verdict"], note, counterexample=d["counterexamples"] or None,
+                                  sample_size=d["checked"])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- Monte Carlo
@@ -181,7 +218,7 @@ def produce_monte_carlo(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fa
 
     lin = linatt_optimum(model, max(run.tolerance, 1e-10))
     out["mc.linatt"] = estimate("mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
-    res, reason = _wpgd_optimum(model_cfg, run)
+    res, reason = _wpgd_optimum(model_cfg, run, quick)
     if res is None:
         out["mc.wpgd"] = not_available(reason or "")
     else:
@@ -208,7 +245,7 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
 
     model = DataModel.from_config(model_cfg)
     lin = linatt_optimum(model, max(run.tolerance, 1e-10))
-    wp, _ = _wpgd_optimum(model_cfg, run)
+    wp, _ = _wpgd_optimum(model_cfg, run, quick)
     out: dict[str, dict] = {}
 
     def weaker(*vs: str) -> str:

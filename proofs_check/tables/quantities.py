@@ -75,7 +75,10 @@ _q("omega.wpgd", "wpgd", "ω* WPGD", r"$\omega^\star$", "R4, R7", "vector", desc
 _q("gamma.wpgd", "wpgd", "γ*", r"$\gamma^\star$", "R4", desc="the curve parameter γ* of the optimum (R4)")
 _q("certificate.wpgd", "wpgd", "certificate", "certificate", "R6", "text",
    desc="status of the WPGD optimum's certificate")
-_q("r6.search", "r6", "R6 search", "R6 search", "R6", "summary", desc="R6 counterexample search summary")
+_q("r6.certificate", "r6", "R6 certificate", "R6 certificate", "R6", "summary",
+   desc="the landscape's uniqueness certificate on this cell (distinct minima, gradient, restricted Hessian)")
+_q("r6.search", "r6", "R6 search", "R6 search", "R6", "summary",
+   desc="R6 counterexample search around the cell's dims (instances checked, suspects, counterexamples)")
 # -- gating (numerics.gating) --------------------------------------------------------------------------
 for _cls, _lab, _claim in (("scalar", "scalar", "A1, A3"), ("delimiter", "delimiter", "A2, A3"),
                            ("vector", "vector", "G2, A6")):

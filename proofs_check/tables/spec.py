@@ -162,6 +162,7 @@ class FigureSpec(BaseModel):
     kind: Literal["omega", "line", "scatter", "r6"]
     title: str = ""
     x: str | None = None
+    xlabel: str | None = None
     columns: list[str] = Field(default_factory=list)
     series: str | None = None
     where: dict[str, Any] = Field(default_factory=dict)
@@ -196,8 +197,8 @@ class SweepConfig(BaseModel):
         for f in self.figure:
             out += (f.columns or (OMEGA_DEFAULT if f.kind == "omega" else [])) + (
                 [f.x] if f.kind == "scatter" and f.x else [])
-            if f.kind == "r6":
-                out.append("r6.search")
+            if f.kind == "r6" and not f.columns:
+                out += ["r6.certificate", "r6.search"]
         return list(dict.fromkeys(out))
 
     def needs(self, cell: Cell) -> list[str]:
@@ -210,8 +211,8 @@ class SweepConfig(BaseModel):
             if cell.matches(f.where):
                 out += (f.columns or (OMEGA_DEFAULT if f.kind == "omega" else [])) + (
                     [f.x] if f.kind == "scatter" and f.x else [])
-                if f.kind == "r6":
-                    out.append("r6.search")
+                if f.kind == "r6" and not f.columns:
+                    out += ["r6.certificate", "r6.search"]
         return list(dict.fromkeys(out))
 
     def content_hash(self) -> str:
