@@ -15,8 +15,9 @@ Gate classes (one layer, the construction of THEORY §3, ``P = Q^T``):
     attained only when the minimiser lies in the open set); ``"log"`` (``δ = exp(θ)``, ``θ ≤ 0``, values in
     (0,1]) realises ``{0 < u_1 ≤ … ≤ u_K ≤ 1}``.
 ``block-id``
-    the gate of a token is a function of its block id only (``g_k`` for data tokens of block ``k``, ``g_q`` for
-    the query). Within block ``k`` the weights are geometric, ``c_k (g_k^{n_k-1}, …, g_k, 1)``, and
+    the gate of a token is a function of its block id only (``g_k`` for data tokens of block
+    ``k``, ``g_q`` for the query). Within block ``k`` the weights are geometric,
+    ``c_k (g_k^{n_k-1}, …, g_k, 1)``, and
     ``c_{k-1} = c_k g_k^{n_k}``, ``c_K = g_q``: a (K+1)-parameter, non-convex subset of the ``free`` set.
     It contains a non-uniform block-constant vector only through blocks of size 1.
 ``linatt``
@@ -80,7 +81,6 @@ def weights_from_gates(gates: np.ndarray, kind: str, model: DataModel | None = N
         return np.cumprod(tail)[::-1].copy()
     if model is None:
         raise InputError("model", f"required for kind {kind!r}")
-    sizes = np.asarray(model.block_sizes)
     if kind == "delimiter":
         if g.shape != (model.K,):
             raise InputError("gates", f"delimiter gates need K = {model.K} entries, got {g.shape}")
@@ -97,8 +97,9 @@ def weights_from_gates(gates: np.ndarray, kind: str, model: DataModel | None = N
     raise AssertionError  # pragma: no cover
 
 
-def gates_for_weights(omega: np.ndarray, kind: str, model: DataModel | None = None,
-                      tol: float = 1e-12) -> np.ndarray:
+def gates_for_weights(
+    omega: np.ndarray, kind: str, model: DataModel | None = None, tol: float = 1e-12
+) -> np.ndarray:
     """Constructive converse of :func:`weights_from_gates` (A1/A2): gates in [0,1] realising ``ω``.
 
     ``ω`` must lie in the closed realisable set (not only up to scale): use :func:`normalise_weights` first.
@@ -113,9 +114,14 @@ def gates_for_weights(omega: np.ndarray, kind: str, model: DataModel | None = No
         for j in range(n - 1, 0, -1):  # g_{j+1} = ω_j / ω_{j+1} (0-based g[j])
             g[j] = w[j - 1] / w[j] if w[j] > 0 else 0.0
         g = np.where(np.abs(g) < tol, 0.0, g)
-        if np.any(g < -tol) or np.any(g > 1 + tol) or not np.allclose(weights_from_gates(g, "free"), w,
-                                                                      atol=tol * 10, rtol=1e-9):
-            raise InputError("omega", "not in {0 <= w_1 <= ... <= w_n <= 1}: no scalar gates in [0,1] realise it")
+        if (
+            np.any(g < -tol)
+            or np.any(g > 1 + tol)
+            or not np.allclose(weights_from_gates(g, "free"), w, atol=tol * 10, rtol=1e-9)
+        ):
+            raise InputError(
+                "omega", "not in {0 <= w_1 <= ... <= w_n <= 1}: no scalar gates in [0,1] realise it"
+            )
         return np.clip(g, 0.0, 1.0)
     if model is None:
         raise InputError("model", f"required for kind {kind!r}")
@@ -125,8 +131,13 @@ def gates_for_weights(omega: np.ndarray, kind: str, model: DataModel | None = No
         d[-1] = u[-1]
         for k in range(model.K - 2, -1, -1):
             d[k] = u[k] / u[k + 1] if u[k + 1] > 0 else 0.0
-        if np.any(d < -tol) or np.any(d > 1 + tol) or not np.allclose(
-                weights_from_gates(np.clip(d, 0, 1), "delimiter", model), w, atol=tol * 10, rtol=1e-9):
+        if (
+            np.any(d < -tol)
+            or np.any(d > 1 + tol)
+            or not np.allclose(
+                weights_from_gates(np.clip(d, 0, 1), "delimiter", model), w, atol=tol * 10, rtol=1e-9
+            )
+        ):
             raise InputError("omega", "not block-monotone in [0,1]: no delimiter gates realise it")
         return np.clip(d, 0.0, 1.0)
     if kind == "block-id":
@@ -214,29 +225,66 @@ def realisable_weights(kind: str, model: DataModel, gate_range: str = "closed") 
         raise InputError("gate_range", f"must be one of {', '.join(GATE_RANGES)}", gate_range)
     n, K = model.n, model.K
     if kind == "free":
-        desc = {"closed": "{0 <= w_1 <= ... <= w_n <= 1}",
-                "open": "{0 < w_1 < ... < w_n < 1}",
-                "log": "{0 < w_1 <= ... <= w_n <= 1}"}[gate_range]
-        return WeightSet(kind, desc + "; up to scale the monotone cone", np.eye(n), monotone_cone_matrix(n),
-                         gate_range == "closed", gate_range)
+        desc = {
+            "closed": "{0 <= w_1 <= ... <= w_n <= 1}",
+            "open": "{0 < w_1 < ... < w_n < 1}",
+            "log": "{0 < w_1 <= ... <= w_n <= 1}",
+        }[gate_range]
+        return WeightSet(
+            kind,
+            desc + "; up to scale the monotone cone",
+            np.eye(n),
+            monotone_cone_matrix(n),
+            gate_range == "closed",
+            gate_range,
+        )
     if kind == "delimiter":
-        desc = {"closed": "block-constant, {0 <= u_1 <= ... <= u_K <= 1}",
-                "open": "block-constant, {0 < u_1 < ... < u_K < 1} (not closed)",
-                "log": "block-constant, {0 < u_1 <= ... <= u_K <= 1} (not closed)"}[gate_range]
-        return WeightSet(kind, desc, model.block_indicator.copy(), monotone_cone_matrix(K),
-                         gate_range == "closed", gate_range)
+        desc = {
+            "closed": "block-constant, {0 <= u_1 <= ... <= u_K <= 1}",
+            "open": "block-constant, {0 < u_1 < ... < u_K < 1} (not closed)",
+            "log": "block-constant, {0 < u_1 <= ... <= u_K <= 1} (not closed)",
+        }[gate_range]
+        return WeightSet(
+            kind,
+            desc,
+            model.block_indicator.copy(),
+            monotone_cone_matrix(K),
+            gate_range == "closed",
+            gate_range,
+        )
     if kind == "linatt":
-        return WeightSet(kind, "{w = 1}; up to scale the ray w ~ 1", np.ones((n, 1)), np.ones((1, 1)), True,
-                         gate_range)
+        return WeightSet(
+            kind, "{w = 1}; up to scale the ray w ~ 1", np.ones((n, 1)), np.ones((1, 1)), True, gate_range
+        )
     if kind == "block-id":
-        return WeightSet(kind, "geometric within blocks: w|_k = c_k (g_k^{n_k-1},...,1), c_{k-1} = c_k g_k^{n_k}"
-                         " (non-convex, K+1 parameters)", None, None, gate_range == "closed", gate_range)
-    return WeightSet(kind, "prompt-dependent weights: no fixed realisable vector (each prompt's weights lie"
-                     " in the open free set)", None, None, False, gate_range)
+        return WeightSet(
+            kind,
+            "geometric within blocks: w|_k = c_k (g_k^{n_k-1},...,1), c_{k-1} = c_k g_k^{n_k}"
+            " (non-convex, K+1 parameters)",
+            None,
+            None,
+            gate_range == "closed",
+            gate_range,
+        )
+    return WeightSet(
+        kind,
+        "prompt-dependent weights: no fixed realisable vector (each prompt's weights lie"
+        " in the open free set)",
+        None,
+        None,
+        False,
+        gate_range,
+    )
 
 
-def is_realisable(omega: np.ndarray, kind: str, model: DataModel, tol: float = 1e-9,
-                  up_to_scale: bool = True, gate_range: str = "closed") -> bool:
+def is_realisable(
+    omega: np.ndarray,
+    kind: str,
+    model: DataModel,
+    tol: float = 1e-9,
+    up_to_scale: bool = True,
+    gate_range: str = "closed",
+) -> bool:
     """Whether ``ω`` is a one-layer weight vector of the gate class (A1/A2).
 
     ``up_to_scale``: P absorbs any nonzero scale (and sign), so ``ω`` counts if ``c ω`` is realisable for
@@ -258,8 +306,9 @@ def is_realisable(omega: np.ndarray, kind: str, model: DataModel, tol: float = 1
     return False
 
 
-def _in_unscaled_set(v: np.ndarray, kind: str, model: DataModel, tol: float, gate_range: str,
-                     scaled: bool) -> bool:
+def _in_unscaled_set(
+    v: np.ndarray, kind: str, model: DataModel, tol: float, gate_range: str, scaled: bool
+) -> bool:
     if kind == "linatt":
         target = v[0] if scaled else 1.0
         return bool(np.all(np.abs(v - target) <= tol)) and target > 0
@@ -324,8 +373,9 @@ def cone_constraint_matrices(kind: str, model: DataModel) -> tuple[np.ndarray | 
     raise AssertionError  # pragma: no cover
 
 
-def cone_constraints(kind: str, model: DataModel, drop_constraint: int | None = None
-                     ) -> Callable[[object], list] | None:
+def cone_constraints(
+    kind: str, model: DataModel, drop_constraint: int | None = None
+) -> Callable[[object], list] | None:
     """``extra_constraints`` callable for the landscape's :class:`ScalarisedFamily`: ``ω ↦ [Aω ≥ 0, Dω = 0]``.
 
     ``drop_constraint`` (tests only) deletes one row of ``A``, to plant a missing cone constraint."""
@@ -387,8 +437,9 @@ def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
 CERT_TOL = 1e-6
 
 
-def constrained_optimum(model: DataModel, kind: str, tol: float = CERT_TOL,
-                        drop_constraint: int | None = None) -> ClassOptimum:
+def constrained_optimum(
+    model: DataModel, kind: str, tol: float = CERT_TOL, drop_constraint: int | None = None
+) -> ClassOptimum:
     """A3: ``min L*(ω)`` over the realisable cone of ``kind`` (``free``, ``delimiter``, ``linatt``, or
     ``unconstrained`` for WPGD), both signs ``r^T ω = ±1``.
 
@@ -397,8 +448,9 @@ def constrained_optimum(model: DataModel, kind: str, tol: float = CERT_TOL,
     (:func:`~glaverify.numerics.landscape.optimise_scalarised`). Why this is the constrained optimum:
     ``L*`` depends on ω through ``(r^T ω, a, b)`` and falls in ``a`` and in ``b``, so on the convex set
     ``{cone, r^T ω = ±1}`` the minimiser is Pareto-minimal for ``(a, b)``; and at it, the linearisation of
-    ``L*`` is ``F_3 a + F_2 b ∝ ω^T (R + γ* I) ω`` with ``γ* = 1 + s F_2/F_3 ∈ [1 + s/λ_max, 1 + s/λ_min]``, so
-    ω is the family's solution at ``γ*``. For ``Σ = λ I`` the interval is the point ``1 + s/λ`` (one convex QP).
+    ``L*`` is ``F_3 a + F_2 b ∝ ω^T (R + γ* I) ω`` with
+    ``γ* = 1 + s F_2/F_3 ∈ [1 + s/λ_max, 1 + s/λ_min]``, so ω is the family's solution at ``γ*``. For
+    ``Σ = λ I`` the interval is the point ``1 + s/λ`` (one convex QP).
 
     Certificate: every solve ``optimal``, KKT residual and duality gap of the solution ≤ ``tol``, the
     fixed-point residual ``|γ − (1 + s F_2/F_3)|/γ ≤ 1e-4`` (first-order optimality of the outer search).
@@ -408,8 +460,16 @@ def constrained_optimum(model: DataModel, kind: str, tol: float = CERT_TOL,
     if kind == "linatt":
         w = np.ones(model.n)
         cert = {"status_optimal": 1.0, "kkt": 0.0, "duality_gap": 0.0, "fixed_point": 0.0, "ok": 1.0}
-        return ClassOptimum("linatt", profile_risk(model, w), w, optimal_preconditioner(model, w), np.nan, 1,
-                            cert, "closed form (the set is one ray)")
+        return ClassOptimum(
+            "linatt",
+            profile_risk(model, w),
+            w,
+            optimal_preconditioner(model, w),
+            np.nan,
+            1,
+            cert,
+            "closed form (the set is one ray)",
+        )
     cons = cone_constraints(kind, model, drop_constraint)
     best = None
     all_opt = []
@@ -429,18 +489,40 @@ def constrained_optimum(model: DataModel, kind: str, tol: float = CERT_TOL,
     sol = opt.solution
     omega = opt.omega
     fp = fixed_point_gamma(model, omega)
-    cert = {"status_optimal": 1.0 if (sol.status == "optimal" and all(all_opt)) else 0.0,
-            "kkt": float(sol.kkt_residual), "duality_gap": float(sol.duality_gap),
-            "fixed_point": abs(opt.gamma - fp) / opt.gamma if np.isfinite(opt.gamma) else 0.0,
-            "solves": float(sum(1 for _ in opt.solves))}
-    cert["ok"] = 1.0 if (cert["status_optimal"] and cert["kkt"] <= tol and cert["duality_gap"] <= tol
-                         and cert["fixed_point"] <= 1e-4) else 0.0
+    cert = {
+        "status_optimal": 1.0 if (sol.status == "optimal" and all(all_opt)) else 0.0,
+        "kkt": float(sol.kkt_residual),
+        "duality_gap": float(sol.duality_gap),
+        "fixed_point": abs(opt.gamma - fp) / opt.gamma if np.isfinite(opt.gamma) else 0.0,
+        "solves": float(sum(1 for _ in opt.solves)),
+    }
+    cert["ok"] = (
+        1.0
+        if (
+            cert["status_optimal"]
+            and cert["kkt"] <= tol
+            and cert["duality_gap"] <= tol
+            and cert["fixed_point"] <= 1e-4
+        )
+        else 0.0
+    )
     lam = model.eigenvalues
     iso = bool(np.allclose(lam, lam[0], rtol=1e-12))
-    method = ("isotropic: one convex cone QP at gamma = 1 + s/lambda" if iso
-              else "scalarised family (landscape) with cone constraints, outer search over gamma")
-    return ClassOptimum(kind, float(opt.risk), omega, optimal_preconditioner(model, omega), float(opt.gamma),
-                        sign, cert, method)
+    method = (
+        "isotropic: one convex cone QP at gamma = 1 + s/lambda"
+        if iso
+        else "scalarised family (landscape) with cone constraints, outer search over gamma"
+    )
+    return ClassOptimum(
+        kind,
+        float(opt.risk),
+        omega,
+        optimal_preconditioner(model, omega),
+        float(opt.gamma),
+        sign,
+        cert,
+        method,
+    )
 
 
 def wpgd_optimum(model: DataModel, tol: float = 1e-7) -> ClassOptimum:
@@ -468,13 +550,21 @@ def attains(model: DataModel, kind: str, tol: float = 1e-6) -> dict:
     co = constrained_optimum(model, kind)
     gap = co.risk - wp.risk
     member = is_realisable(wp.omega, kind, model, tol=1e-5)
-    return {"wpgd_risk": wp.risk, "class_risk": co.risk, "gap": gap,
-            "attains": bool(gap <= tol * max(1.0, abs(wp.risk))), "omega_star_realisable": member,
-            "omega_star": wp.omega, "omega_class": co.omega}
+    return {
+        "wpgd_risk": wp.risk,
+        "class_risk": co.risk,
+        "gap": gap,
+        "attains": bool(gap <= tol * max(1.0, abs(wp.risk))),
+        "omega_star_realisable": member,
+        "omega_star": wp.omega,
+        "omega_class": co.omega,
+    }
 
 
 # ============================================================================ block-id class (non-convex)
-def block_id_optimum(model: DataModel, rng: np.random.Generator, restarts: int = 8) -> tuple[float, np.ndarray]:
+def block_id_optimum(
+    model: DataModel, rng: np.random.Generator, restarts: int = 8
+) -> tuple[float, np.ndarray]:
     """Best profile risk over block-id gates (non-convex): multistart L-BFGS-B over ``g ∈ [0,1]^K``
     (the query gate only scales). A numeric upper bound on the class minimum, not a certificate."""
     from scipy.optimize import minimize
@@ -519,7 +609,8 @@ def vector_gate_risk(model: DataModel, P: np.ndarray, Gamma: np.ndarray) -> floa
 
 
 def vector_gate_profile(model: DataModel, Gamma: np.ndarray) -> tuple[float, np.ndarray]:
-    """``min_P`` of :func:`vector_gate_risk`: ``P* = Σ^{-1} H^T M^{-1}``, value ``s − tr(H Σ^{-1} H^T M^{-1})``."""
+    """``min_P`` of :func:`vector_gate_risk`: ``P* = Σ^{-1} H^T M^{-1}``, value
+    ``s − tr(H Σ^{-1} H^T M^{-1})``."""
     G = np.asarray(Gamma, dtype=np.float64)
     sig = model.sigma
     sig2 = sig @ sig
@@ -570,5 +661,10 @@ def vector_gate_optimum(model: DataModel, kind: str = "unconstrained", tol: floa
         kkts.append(sol.kkt_residual)
         statuses.append(sol.status)
     Gamma = np.stack(cols, axis=1)
-    return {"risk": float(model.s - total), "Gamma": Gamma, "kkt_max": float(max(kkts)), "status": statuses,
-            "certified": all(st == "optimal" for st in statuses) and max(kkts) <= tol}
+    return {
+        "risk": float(model.s - total),
+        "Gamma": Gamma,
+        "kkt_max": float(max(kkts)),
+        "status": statuses,
+        "certified": all(st == "optimal" for st in statuses) and max(kkts) <= tol,
+    }

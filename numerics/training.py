@@ -3,9 +3,11 @@
 Architectures (all built with :func:`glaverify.numerics.gla.wpgd_to_gla`, i.e. construction-shaped layers:
 ``k = [x; 0]``, ``v = [0; −y; 0]``, trainable ``Q_ℓ`` in ``q = [Q_ℓ x; 0]`` and trainable gates):
 
-``gla-delimiter``  scalar :class:`~glaverify.numerics.gla.DelimiterGate` (``δ_k = sigmoid(θ_k)``, one per block),
+``gla-delimiter``  scalar :class:`~glaverify.numerics.gla.DelimiterGate` (``δ_k = sigmoid(θ_k)``, one
+                   per block),
                    tokens with a delimiter after each block (``x = 0``, ``y = 0``, flag 1);
-``gla-vector``     key-dimension delimiter gates (:class:`VectorDelimiterGate`: ``α_k = sigmoid(θ_k) ∈ (0,1)^D``);
+``gla-vector``     key-dimension delimiter gates (:class:`VectorDelimiterGate`:
+                   ``α_k = sigmoid(θ_k) ∈ (0,1)^D``);
 ``linatt``         every gate 1 (no delimiters needed).
 
 Only ``Q_ℓ`` (the x-block of ``W_q``) and the gate parameters train; ``W_k``, ``W_v`` stay at the
@@ -55,8 +57,12 @@ class TrainSpec:
     def validate(self) -> TrainSpec:
         if self.arch not in ARCHS:
             raise InputError("--arch", f"must be one of {', '.join(ARCHS)}", self.arch)
-        for name, v, lo in (("--layers", self.layers, 1), ("--steps", self.steps, 1), ("batch", self.batch, 2),
-                            ("eval_prompts", self.eval_prompts, 100)):
+        for name, v, lo in (
+            ("--layers", self.layers, 1),
+            ("--steps", self.steps, 1),
+            ("batch", self.batch, 2),
+            ("eval_prompts", self.eval_prompts, 100),
+        ):
             if not isinstance(v, int) or v < lo:
                 raise InputError(name, f"must be an integer >= {lo}", v)
         if not (self.lr > 0 and np.isfinite(self.lr)):
@@ -67,7 +73,8 @@ class TrainSpec:
 
 
 class VectorDelimiterGate(GateFunction):
-    """Key-dimension delimiter gate: ``α = 1`` on data tokens (flag 0), ``α_k = sigmoid(θ_k) ∈ (0,1)^{d_k}`` on
+    """Key-dimension delimiter gate: ``α = 1`` on data tokens (flag 0),
+    ``α_k = sigmoid(θ_k) ∈ (0,1)^{d_k}`` on
     the k-th delimiter (flag 1). Range (0,1) per coordinate (open)."""
 
     def __init__(self, flag_index: int, d_k: int, num_delimiters: int, init: float = 2.0):
@@ -97,7 +104,9 @@ def delimiter_layout(model: DataModel) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data_pos), np.asarray(delim_pos)
 
 
-def delimiter_tokens(model: DataModel, X: torch.Tensor, y: torch.Tensor, x_query: torch.Tensor) -> torch.Tensor:
+def delimiter_tokens(
+    model: DataModel, X: torch.Tensor, y: torch.Tensor, x_query: torch.Tensor
+) -> torch.Tensor:
     """Tokens ``[x; y; flag]`` (B, n + K + 1, d + 2): delimiters have ``x = 0``, ``y = 0``, flag 1."""
     B, n, d = X.shape
     data_pos, delim_pos = delimiter_layout(model)
@@ -143,8 +152,14 @@ def build_model(spec: TrainSpec, model: DataModel) -> GLA:
     gates: list[GateFunction] = []
     for _ in range(spec.layers):
         if spec.arch == "gla-delimiter":
-            gates.append(DelimiterGate(d + 1, param="sigmoid", num_delimiters=K,
-                                       init=torch.full((K,), spec.gate_init, dtype=torch.float64)))
+            gates.append(
+                DelimiterGate(
+                    d + 1,
+                    param="sigmoid",
+                    num_delimiters=K,
+                    init=torch.full((K,), spec.gate_init, dtype=torch.float64),
+                )
+            )
         elif spec.arch == "gla-vector":
             gates.append(VectorDelimiterGate(d + 1, D, K, spec.gate_init))
         else:
@@ -200,14 +215,26 @@ class TrainResult:
         return (r - self.theory_risk) / self.theory_risk
 
     def to_dict(self) -> dict:
-        return {"arch": self.spec.arch, "layers": self.spec.layers, "steps": self.spec.steps,
-                "seed": self.spec.seed, "risk_mc": self.risk_mc, "ci": list(self.ci), "std_err": self.std_err,
-                "eval_prompts": self.eval_prompts, "confidence": self.spec.confidence,
-                "risk_exact": self.risk_exact, "theory_risk": self.theory_risk, "rel_gap": self.rel_gap,
-                "cosine": self.cosine, "P_rel_error": self.P_rel_error,
-                "omega": None if self.omega is None else self.omega.tolist(),
-                "omega_theory": None if self.omega_theory is None else self.omega_theory.tolist(),
-                "final_loss": self.losses[-1] if self.losses else None, "seconds": self.seconds}
+        return {
+            "arch": self.spec.arch,
+            "layers": self.spec.layers,
+            "steps": self.spec.steps,
+            "seed": self.spec.seed,
+            "risk_mc": self.risk_mc,
+            "ci": list(self.ci),
+            "std_err": self.std_err,
+            "eval_prompts": self.eval_prompts,
+            "confidence": self.spec.confidence,
+            "risk_exact": self.risk_exact,
+            "theory_risk": self.theory_risk,
+            "rel_gap": self.rel_gap,
+            "cosine": self.cosine,
+            "P_rel_error": self.P_rel_error,
+            "omega": None if self.omega is None else self.omega.tolist(),
+            "omega_theory": None if self.omega_theory is None else self.omega_theory.tolist(),
+            "final_loss": self.losses[-1] if self.losses else None,
+            "seconds": self.seconds,
+        }
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -224,9 +251,12 @@ def learned_weights(net: GLA, spec: TrainSpec, model: DataModel) -> tuple[np.nda
         return P, np.ones(model.n)
     data_pos, delim_pos = delimiter_layout(model)
     with torch.no_grad():
-        z = delimiter_tokens(model, torch.zeros(1, model.n, model.d, dtype=torch.float64),
-                             torch.zeros(1, model.n, dtype=torch.float64),
-                             torch.zeros(1, model.d, dtype=torch.float64))
+        z = delimiter_tokens(
+            model,
+            torch.zeros(1, model.n, model.d, dtype=torch.float64),
+            torch.zeros(1, model.n, dtype=torch.float64),
+            torch.zeros(1, model.d, dtype=torch.float64),
+        )
         g = lyr.gate(z)[0].numpy()
     if spec.arch == "gla-delimiter":
         # ω_i = Π_{j>i} g_j over all later tokens (query gate 1)
@@ -253,8 +283,14 @@ def class_theory(spec: TrainSpec, model: DataModel) -> tuple[float | None, np.nd
     return opt["risk"], opt["Gamma"]
 
 
-def evaluate(net: GLA, spec: TrainSpec, model: DataModel, num_prompts: int, generator: torch.Generator,
-             batch: int = 8192) -> tuple[float, float, int]:
+def evaluate(
+    net: GLA,
+    spec: TrainSpec,
+    model: DataModel,
+    num_prompts: int,
+    generator: torch.Generator,
+    batch: int = 8192,
+) -> tuple[float, float, int]:
     """Monte Carlo risk ``E(y − ŷ)²`` on fresh prompts: (mean, standard error, count)."""
     tot = tot2 = 0.0
     done = 0
@@ -262,8 +298,10 @@ def evaluate(net: GLA, spec: TrainSpec, model: DataModel, num_prompts: int, gene
         while done < num_prompts:
             b = min(batch, num_prompts - done)
             pr = sample_prompts_torch(model, b, generator)
-            err = (pr["y_query"] - net.predict(tokens_for(spec.arch, model, pr),
-                                               form=forward_form(spec.arch), chunk_size=128)) ** 2
+            err = (
+                pr["y_query"]
+                - net.predict(tokens_for(spec.arch, model, pr), form=forward_form(spec.arch), chunk_size=128)
+            ) ** 2
             tot += float(err.sum())
             tot2 += float((err**2).sum())
             done += b
@@ -272,8 +310,12 @@ def evaluate(net: GLA, spec: TrainSpec, model: DataModel, num_prompts: int, gene
     return mean, float(np.sqrt(var / done)), done
 
 
-def train(spec: TrainSpec, model: DataModel, progress: Callable[[int, float], None] | None = None,
-          with_theory: bool = True) -> TrainResult:
+def train(
+    spec: TrainSpec,
+    model: DataModel,
+    progress: Callable[[int, float], None] | None = None,
+    with_theory: bool = True,
+) -> TrainResult:
     """Train with Adam (lr halved at 50%, 75% and 90% of the steps) on fresh prompts every step."""
     spec.validate()
     t0 = time.perf_counter()
@@ -320,13 +362,41 @@ def train(spec: TrainSpec, model: DataModel, progress: Callable[[int, float], No
                     cos = min(_cosine(omega[:, m], omega_t[:, m]) for m in range(model.d))
                 else:
                     cos = _cosine(omega, omega_t)
-    return TrainResult(spec, mean, (mean - z * se, mean + z * se), se, cnt, risk_exact, theory, omega, omega_t,
-                       cos, P, prel, losses, time.perf_counter() - t0)
+    return TrainResult(
+        spec,
+        mean,
+        (mean - z * se, mean + z * se),
+        se,
+        cnt,
+        risk_exact,
+        theory,
+        omega,
+        omega_t,
+        cos,
+        P,
+        prel,
+        losses,
+        time.perf_counter() - t0,
+    )
 
 
-def depth_sweep(model: DataModel, arch: str = "gla-delimiter", depths: tuple[int, ...] = (1, 2, 3),
-                steps: int = 1500, seed: int = 0, eval_prompts: int = 100_000, batch: int = 512,
-                progress: Callable[[int, float], None] | None = None) -> list[TrainResult]:
+def depth_sweep(
+    model: DataModel,
+    arch: str = "gla-delimiter",
+    depths: tuple[int, ...] = (1, 2, 3),
+    steps: int = 1500,
+    seed: int = 0,
+    eval_prompts: int = 100_000,
+    batch: int = 512,
+    progress: Callable[[int, float], None] | None = None,
+) -> list[TrainResult]:
     """A7: train ``arch`` at each depth (same seed, steps, prompts) and return the results."""
-    return [train(TrainSpec(arch=arch, layers=L, steps=steps, seed=seed, eval_prompts=eval_prompts,
-                            batch=batch), model, progress, with_theory=(L == 1)) for L in depths]
+    return [
+        train(
+            TrainSpec(arch=arch, layers=L, steps=steps, seed=seed, eval_prompts=eval_prompts, batch=batch),
+            model,
+            progress,
+            with_theory=(L == 1),
+        )
+        for L in depths
+    ]

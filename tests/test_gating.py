@@ -55,9 +55,13 @@ def test_a2_delimiter_set_is_block_constant_and_monotone_and_parametrisation_mat
     assert not G.is_realisable(np.array([0.3, 0.4, 1, 1, 1.0]), "delimiter", m)  # not block-constant
     assert not G.is_realisable(np.array([1, 1, 0.3, 0.3, 0.3]), "delimiter", m)  # decreasing
     # sigmoid gates: (0,1) — equal block values or a zero block are not attainable
-    assert G.is_realisable(np.array([0.3, 0.3, 0.8, 0.8, 0.8]), "delimiter", m, up_to_scale=False, gate_range="open")
+    assert G.is_realisable(
+        np.array([0.3, 0.3, 0.8, 0.8, 0.8]), "delimiter", m, up_to_scale=False, gate_range="open"
+    )
     assert not G.is_realisable(np.ones(5), "delimiter", m, up_to_scale=False, gate_range="open")
-    assert not G.is_realisable(np.array([0, 0, 0.8, 0.8, 0.8]), "delimiter", m, up_to_scale=False, gate_range="open")
+    assert not G.is_realisable(
+        np.array([0, 0, 0.8, 0.8, 0.8]), "delimiter", m, up_to_scale=False, gate_range="open"
+    )
     assert G.is_realisable(np.ones(5), "delimiter", m, up_to_scale=False, gate_range="log")
     assert not G.realisable_weights("delimiter", m, "open").closed
 
@@ -192,9 +196,17 @@ def test_a6_vector_beats_scalar_on_default_and_ties_when_isotropic_or_eigenvecto
     iso = star([2, 2], [0.3, 0.9], d=2)
     rows = C.a6_rows(iso)
     assert abs(rows["unconstrained"]["advantage"]) < 1e-7
-    iid = DataModel.from_config(load_config(EXAMPLES / "iid.toml").model.with_dims(2, 6).model_copy(
-        update={"features": build_model_config({"d": 2, "features": {"covariance": "diagonal",
-                                                                    "eigenvalues": [0.5, 2]}}).features}))
+    iid = DataModel.from_config(
+        load_config(EXAMPLES / "iid.toml")
+        .model.with_dims(2, 6)
+        .model_copy(
+            update={
+                "features": build_model_config(
+                    {"d": 2, "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2]}}
+                ).features
+            }
+        )
+    )
     rows = C.a6_rows(iid)  # r = 1 is an eigenvector of R = 11^T
     assert rows["r_eigenvector_of_R"] and abs(rows["unconstrained"]["advantage"]) < 1e-7
 

@@ -48,10 +48,13 @@ def test_bad_spec_is_rejected(small):
 
 def test_cli_train_json_and_bad_arch(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text((EXAMPLES / "nonmonotone.toml").read_text() + "\n[train]\nbatch = 64\neval_prompts = 500\n")
+    cfg.write_text(
+        (EXAMPLES / "nonmonotone.toml").read_text() + "\n[train]\nbatch = 64\neval_prompts = 500\n"
+    )
     runner = CliRunner()
-    res = runner.invoke(app, ["train", "--config", str(cfg), "--arch", "gla-delimiter", "--steps", "20",
-                              "--json"])
+    res = runner.invoke(
+        app, ["train", "--config", str(cfg), "--arch", "gla-delimiter", "--steps", "20", "--json"]
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["layers"] == 1 and out["theory_risk"] is not None and len(out["ci"]) == 2

@@ -38,7 +38,7 @@ class SymbolicResult:
 def gate_products(gates: Sequence[Any]) -> list[Any]:
     """``ω_i = Π_{j=i+1}^{n+1} g_j`` for token gates ``g_1..g_{n+1}`` (last = query)."""
     n = len(gates) - 1
-    return [sp.Mul(*gates[i + 1:]) for i in range(n)]
+    return [sp.Mul(*gates[i + 1 :]) for i in range(n)]
 
 
 # ============================================================================ A1
@@ -61,10 +61,13 @@ def prove_a1(n: int, weights_fn=None) -> SymbolicResult:
     for i in range(n):
         if sp.simplify(back[i] - t[i]) != 0:
             failures.append(f"construction does not reproduce t{i + 1}")
-    return SymbolicResult("A1", not failures,
-                          f"n = {n}: w_(i+1) - w_i = w_(i+1)(1 - g_(i+1)), w_n = g_(n+1); gates t_i/t_(i+1) "
-                          "reproduce any positive monotone t",
-                          {"n": n, "failures": failures})
+    return SymbolicResult(
+        "A1",
+        not failures,
+        f"n = {n}: w_(i+1) - w_i = w_(i+1)(1 - g_(i+1)), w_n = g_(n+1); gates t_i/t_(i+1) "
+        "reproduce any positive monotone t",
+        {"n": n, "failures": failures},
+    )
 
 
 def construct_exact(weights: Sequence[Any]) -> list[sp.Rational] | None:
@@ -111,14 +114,18 @@ def prove_a2(block_sizes: Sequence[int]) -> SymbolicResult:
             if sp.expand(w_all[pos[i]] - target) != 0:
                 failures.append(f"example {i + 1} (block {k + 1})")
             i += 1
-    return SymbolicResult("A2", not failures,
-                          f"blocks {list(block_sizes)}: example weights are u_k = prod_(l>=k) delta_l",
-                          {"block_sizes": list(block_sizes), "failures": failures})
+    return SymbolicResult(
+        "A2",
+        not failures,
+        f"blocks {list(block_sizes)}: example weights are u_k = prod_(l>=k) delta_l",
+        {"block_sizes": list(block_sizes), "failures": failures},
+    )
 
 
 # ============================================================================ A5
 def star_R_r(block_sizes: Sequence[int], rho: Sequence[Any]) -> tuple[sp.Matrix, sp.Matrix]:
-    """Example-level ``R`` and ``r`` of the star family (``corr(β_k, β_l) = ρ_kρ_l``, ``corr(β_k, β) = ρ_k``)."""
+    """Example-level ``R`` and ``r`` of the star family
+    (``corr(β_k, β_l) = ρ_kρ_l``, ``corr(β_k, β) = ρ_k``)."""
     idx = [k for k, nk in enumerate(block_sizes) for _ in range(nk)]
     n = len(idx)
     R = sp.Matrix(n, n, lambda i, j: 1 if idx[i] == idx[j] else rho[idx[i]] * rho[idx[j]])
@@ -141,10 +148,13 @@ def star_curve_block_values(block_sizes: Sequence[int]) -> SymbolicResult:
     # (R + γI) is positive definite for γ > 0, so the candidate is THE solution iff the residual vanishes
     resid = (R + gam * sp.eye(n)) * w - r
     failures = [i for i in range(n) if sp.cancel(sp.together(resid[i])) != 0]
-    return SymbolicResult("A5", not failures,
-                          f"blocks {list(block_sizes)}: (R + gamma I)^(-1) r has block values "
-                          "c rho_k / ((1 - rho_k^2) n_k + gamma) with c > 0",
-                          {"block_sizes": list(block_sizes), "failures": failures})
+    return SymbolicResult(
+        "A5",
+        not failures,
+        f"blocks {list(block_sizes)}: (R + gamma I)^(-1) r has block values "
+        "c rho_k / ((1 - rho_k^2) n_k + gamma) with c > 0",
+        {"block_sizes": list(block_sizes), "failures": failures},
+    )
 
 
 def prove_a5_equal_blocks(K: int = 2) -> SymbolicResult:
@@ -163,13 +173,17 @@ def prove_a5_equal_blocks(K: int = 2) -> SymbolicResult:
         if sp.expand(num - expected) != 0 and sp.expand(num + expected) != 0:
             failures.append(str(num))
         factors.append(str(num))
-    return SymbolicResult("A5", not failures,
-                          "equal blocks: u_(k+1) - u_k ~ (rho_(k+1) - rho_k)(n + gamma + n rho_k rho_(k+1)) >= 0",
-                          {"K": K, "numerators": factors, "failures": failures})
+    return SymbolicResult(
+        "A5",
+        not failures,
+        "equal blocks: u_(k+1) - u_k ~ (rho_(k+1) - rho_k)(n + gamma + n rho_k rho_(k+1)) >= 0",
+        {"K": K, "numerators": factors, "failures": failures},
+    )
 
 
-def a5_counterexample(block_sizes: Sequence[int] = (1, 2), rho: Sequence[str] = ("1/2", "11/20"),
-                      noise_var: str = "1/10") -> SymbolicResult:
+def a5_counterexample(
+    block_sizes: Sequence[int] = (1, 2), rho: Sequence[str] = ("1/2", "11/20"), noise_var: str = "1/10"
+) -> SymbolicResult:
     """Exact rational refutation of A5 (d = 1, Σ = 1): the unique (up to scale) WPGD optimum
     ``ω* = (R + (1 + s) I)^{-1} r`` (R5 with d = λ = 1) has ``u_1 > u_2 > 0`` although ``ρ_1 ≤ ρ_2``;
     ``L*(ω) = s − (r^Tω)²/(ω^T Q ω)`` with ``Q = R + (1+s)I``; the best block-monotone ω (delimiter GLA) is
@@ -196,18 +210,34 @@ def a5_counterexample(block_sizes: Sequence[int] = (1, 2), rho: Sequence[str] = 
     uu = sp.Matrix([t, t])
     g = 2 * H * uu
     # g = nu c + mu (-1, 1)
-    sol = sp.solve([g[0] - sp.Symbol("nu") * c[0] + sp.Symbol("mu"), g[1] - sp.Symbol("nu") * c[1] - sp.Symbol("mu")],
-                   [sp.Symbol("nu"), sp.Symbol("mu")], dict=True)[0]
+    sol = sp.solve(
+        [g[0] - sp.Symbol("nu") * c[0] + sp.Symbol("mu"), g[1] - sp.Symbol("nu") * c[1] - sp.Symbol("mu")],
+        [sp.Symbol("nu"), sp.Symbol("mu")],
+        dict=True,
+    )[0]
     mu = sol[sp.Symbol("mu")]
     non_monotone = bool(u[0] > u[1] > 0) and all(rh[k] <= rh[k + 1] for k in range(len(rh) - 1))
     gap = sp.nsimplify(uni - opt)
-    return SymbolicResult("A5", not non_monotone,
-                          f"blocks {list(block_sizes)}, rho {list(rho)}, d = 1, Sigma = 1, noise {noise_var}: "
-                          f"u* = ({u[0]}, {u[1]}) is decreasing; delimiter-GLA risk {uni} > WPGD {opt}",
-                          {"u_star": [str(x) for x in u], "wpgd_risk": str(opt), "delimiter_risk": str(uni),
-                           "gap": str(gap), "gap_positive": bool(gap > 0), "kkt_mu": str(mu),
-                           "kkt_mu_nonnegative": bool(mu >= 0), "block_sizes": list(block_sizes),
-                           "rho": list(rho), "noise_var": noise_var, "d": 1, "sigma": [[1]]})
+    return SymbolicResult(
+        "A5",
+        not non_monotone,
+        f"blocks {list(block_sizes)}, rho {list(rho)}, d = 1, Sigma = 1, noise {noise_var}: "
+        f"u* = ({u[0]}, {u[1]}) is decreasing; delimiter-GLA risk {uni} > WPGD {opt}",
+        {
+            "u_star": [str(x) for x in u],
+            "wpgd_risk": str(opt),
+            "delimiter_risk": str(uni),
+            "gap": str(gap),
+            "gap_positive": bool(gap > 0),
+            "kkt_mu": str(mu),
+            "kkt_mu_nonnegative": bool(mu >= 0),
+            "block_sizes": list(block_sizes),
+            "rho": list(rho),
+            "noise_var": noise_var,
+            "d": 1,
+            "sigma": [[1]],
+        },
+    )
 
 
 # ============================================================================ A6
@@ -255,20 +285,33 @@ def prove_a6_decoupling(d: int = 2, n: int = 2) -> SymbolicResult:
     grad = [sp.simplify(sp.diff(quot, v).subs(dict(zip(gsym, gstar, strict=True)))) for v in gsym]
     if any(gv != 0 for gv in grad):
         failures.append("gamma ~ Q^{-1} r is not stationary")
-    return SymbolicResult("A6", not failures,
-                          f"d = {d}, n = {n}, diagonal Sigma: M diagonal, off-diagonal P adds "
-                          "sum lambda_m P_mm'^2 M_m' >= 0, coordinate m optimum ~ (R + (1 + s/lambda_m) I)^(-1) r",
-                          {"d": d, "n": n, "failures": failures})
+    return SymbolicResult(
+        "A6",
+        not failures,
+        f"d = {d}, n = {n}, diagonal Sigma: M diagonal, off-diagonal P adds "
+        "sum lambda_m P_mm'^2 M_m' >= 0, coordinate m optimum ~ (R + (1 + s/lambda_m) I)^(-1) r",
+        {"d": d, "n": n, "failures": failures},
+    )
 
 
 def a6_vector_advantage_zero_when_eigenvector() -> SymbolicResult:
-    """When ``r`` is an eigenvector of ``R`` (``R r = μ r``), ``(R + tI)^{-1} r = r/(μ + t)`` for every t, so all
+    """When ``r`` is an eigenvector of ``R`` (``R r = μ r``), ``(R + tI)^{-1} r = r/(μ + t)``
+    for every t, so all
     coordinates prefer the same direction and vector gating gains nothing (exact, 3×3 example)."""
     t = sp.Symbol("t", positive=True)
-    R = sp.Matrix([[1, sp.Rational(1, 2), sp.Rational(1, 2)], [sp.Rational(1, 2), 1, sp.Rational(1, 2)],
-                   [sp.Rational(1, 2), sp.Rational(1, 2), 1]])
+    R = sp.Matrix(
+        [
+            [1, sp.Rational(1, 2), sp.Rational(1, 2)],
+            [sp.Rational(1, 2), 1, sp.Rational(1, 2)],
+            [sp.Rational(1, 2), sp.Rational(1, 2), 1],
+        ]
+    )
     r = sp.Matrix([1, 1, 1]) * sp.Rational(1, 2)
     v = (R + t * sp.eye(3)).LUsolve(r)
     ok = all(sp.simplify(v[i] - v[0]) == 0 for i in range(3))
-    return SymbolicResult("A6", ok, "r eigenvector of R: (R + tI)^(-1) r is parallel to r for all t",
-                          {"R": str(R.tolist()), "r": str(r.T.tolist())})
+    return SymbolicResult(
+        "A6",
+        ok,
+        "r eigenvector of R: (R + tI)^(-1) r is parallel to r for all t",
+        {"R": str(R.tolist()), "r": str(r.T.tolist())},
+    )

@@ -19,7 +19,8 @@ A5 ``symbolic``      exact: the curve's block values, the equal-block theorem, a
 A5 ``numeric``       random star configs: equal blocks always attain; the first unequal-block failure found.
 A6 ``symbolic``      exact decoupling for diagonal Σ (d = n = 2) and the eigenvector case.
 A6 ``certified``     vector vs scalar gating risks on the model (unconstrained and delimiter-constrained).
-A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False; ``training-quick`` in the suite).
+A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False;
+                     ``training-quick`` in the suite).
 """
 
 from __future__ import annotations
@@ -75,8 +76,15 @@ def a1_symbolic(ctx: CheckContext) -> Evidence:
     bad = S.construct_exact([f"{n}/{n}"] + ["0"] * (n - 1)) if n > 1 else None
     ok = res.holds and ok_cons and bad is None
     verdict = Verdict.PROVED if ok else Verdict.REFUTED
-    fields = dict(dims={"n": n}, details={"statement": res.statement, "constructions": samples,
-                                          "failures": res.details["failures"], "note": note})
+    fields = dict(
+        dims={"n": n},
+        details={
+            "statement": res.statement,
+            "constructions": samples,
+            "failures": res.details["failures"],
+            "note": note,
+        },
+    )
     if not ok:
         fields["counterexample"] = {"failures": res.details["failures"], "n": n}
     return ctx.record("A1", "symbolic", verdict, f"{note}: {res.statement}", **fields)
@@ -156,9 +164,13 @@ def check_membership(ctx: CheckContext, kind: str, membership: Membership | None
         worst_w = max(worst_w, float(np.max(np.abs(w_t - w))))
         worst_pred = max(worst_pred, dpred)
         if not membership(w, kind, model):
-            return ctx.record(claim, "construction", Verdict.REFUTED,
-                              f"membership test rejects a vector the {kind} gates realise",
-                              counterexample={"omega": w.tolist(), "gates": g_tok.tolist()})
+            return ctx.record(
+                claim,
+                "construction",
+                Verdict.REFUTED,
+                f"membership test rejects a vector the {kind} gates realise",
+                counterexample={"omega": w.tolist(), "gates": g_tok.tolist()},
+            )
     # provably unrealisable: a strict decrease somewhere (ω_i = g_{i+1} ω_{i+1} ≤ ω_{i+1})
     for _ in range(trials):
         if kind == "free":
@@ -176,20 +188,34 @@ def check_membership(ctx: CheckContext, kind: str, membership: Membership | None
             u[i], u[i + 1] = u[i + 1] + 0.05, u[i]
             w = u[model.block_index]
         if membership(w, kind, model):
-            return ctx.record(claim, "construction", Verdict.REFUTED,
-                              f"membership test accepts a non-monotone vector no {kind} gates realise",
-                              counterexample={"omega": w.tolist(),
-                                              "reason": "w_i = g_(i+1) w_(i+1) <= w_(i+1) for gates in [0,1]"})
+            return ctx.record(
+                claim,
+                "construction",
+                Verdict.REFUTED,
+                f"membership test accepts a non-monotone vector no {kind} gates realise",
+                counterexample={
+                    "omega": w.tolist(),
+                    "reason": "w_i = g_(i+1) w_(i+1) <= w_(i+1) for gates in [0,1]",
+                },
+            )
     tol = CONSTRUCTION_TOL
     ok = worst_w <= tol and worst_pred <= tol * 100
     verdict = Verdict.CERTIFIED if ok else Verdict.REFUTED
-    fields = dict(tolerance=tol, residuals={"max_weight_error": worst_w, "max_prediction_error": worst_pred},
-                  details={"trials": trials, "kind": kind, "set": G.realisable_weights(kind, model).description})
+    fields = dict(
+        tolerance=tol,
+        residuals={"max_weight_error": worst_w, "max_prediction_error": worst_pred},
+        details={"trials": trials, "kind": kind, "set": G.realisable_weights(kind, model).description},
+    )
     if not ok:
         fields["counterexample"] = {"max_weight_error": worst_w}
-    return ctx.record(claim, "construction", verdict,
-                      f"{trials} {kind} constructions through the torch GLA (max weight error {worst_w:.2g}); "
-                      f"membership accepts all realised and rejects {trials} non-monotone vectors", **fields)
+    return ctx.record(
+        claim,
+        "construction",
+        verdict,
+        f"{trials} {kind} constructions through the torch GLA (max weight error {worst_w:.2g}); "
+        f"membership accepts all realised and rejects {trials} non-monotone vectors",
+        **fields,
+    )
 
 
 @check("A1", "construction", default=True)
@@ -213,11 +239,19 @@ def a2_symbolic(ctx: CheckContext) -> Evidence:
     bid = G.realisable_weights("block-id", model).description
     w_nonuni = np.repeat(np.arange(1, model.K + 1) / model.K, model.block_sizes)
     bid_has = G.is_realisable(w_nonuni, "block-id", model)
-    return ctx.record("A2", "symbolic", verdict, f"{note}: {res.statement}",
-                      dims={"block_sizes": sizes},
-                      details={"block_id_set": bid, "block_id_realises_nonuniform_block_constant": bid_has,
-                               "open_parametrisation": G.realisable_weights("delimiter", model, "open").description},
-                      **kw)
+    return ctx.record(
+        "A2",
+        "symbolic",
+        verdict,
+        f"{note}: {res.statement}",
+        dims={"block_sizes": sizes},
+        details={
+            "block_id_set": bid,
+            "block_id_realises_nonuniform_block_constant": bid_has,
+            "open_parametrisation": G.realisable_weights("delimiter", model, "open").description,
+        },
+        **kw,
+    )
 
 
 @check("A2", "construction", default=True)
@@ -227,20 +261,31 @@ def a2_construction(ctx: CheckContext) -> Evidence:
 
 
 # ================================================================================================ A3/A4
-def class_summary(model: DataModel, kind: str, drop_constraint: int | None = None,
-                  wpgd: G.ClassOptimum | None = None) -> dict:
+def class_summary(
+    model: DataModel, kind: str, drop_constraint: int | None = None, wpgd: G.ClassOptimum | None = None
+) -> dict:
     """Everything A3/A4 report for one class: risk, ω, certificate, attains, margin, distance from uniform."""
     wp = wpgd or G.constrained_optimum(model, "unconstrained")
     co = G.constrained_optimum(model, kind, drop_constraint=drop_constraint)
     lin = G.linatt_risk(model)
     scale = max(1.0, abs(wp.risk))
-    return {"kind": kind, "risk": co.risk, "omega": co.omega, "certificate": co.certificate,
-            "wpgd_risk": wp.risk, "wpgd_certificate": wp.certificate, "wpgd_omega": wp.omega,
-            "gap_to_wpgd": co.risk - wp.risk, "attains_wpgd": bool(co.risk - wp.risk <= 1e-7 * scale),
-            "omega_star_realisable": G.is_realisable(wp.omega, kind, model, tol=1e-6),
-            "omega_class_realisable": G.is_realisable(co.omega, kind, model, tol=1e-6),
-            "linatt_risk": lin, "margin_vs_linatt": lin - co.risk,
-            "distance_from_uniform": G.uniform_distance(co.omega), "method": co.method}
+    return {
+        "kind": kind,
+        "risk": co.risk,
+        "omega": co.omega,
+        "certificate": co.certificate,
+        "wpgd_risk": wp.risk,
+        "wpgd_certificate": wp.certificate,
+        "wpgd_omega": wp.omega,
+        "gap_to_wpgd": co.risk - wp.risk,
+        "attains_wpgd": bool(co.risk - wp.risk <= 1e-7 * scale),
+        "omega_star_realisable": G.is_realisable(wp.omega, kind, model, tol=1e-6),
+        "omega_class_realisable": G.is_realisable(co.omega, kind, model, tol=1e-6),
+        "linatt_risk": lin,
+        "margin_vs_linatt": lin - co.risk,
+        "distance_from_uniform": G.uniform_distance(co.omega),
+        "method": co.method,
+    }
 
 
 @check("A3", "certified", default=True)
@@ -255,29 +300,63 @@ def a3_certified(ctx: CheckContext) -> Evidence:
         s = class_summary(model, kind, drop, wp)
         rows[kind] = s
         if not s["omega_class_realisable"]:
-            problems.append({"kind": kind, "issue": "returned optimum is not in the realisable set",
-                             "omega": s["omega"].tolist()})
+            problems.append(
+                {
+                    "kind": kind,
+                    "issue": "returned optimum is not in the realisable set",
+                    "omega": s["omega"].tolist(),
+                }
+            )
         if s["gap_to_wpgd"] < -1e-7 * max(1.0, abs(s["wpgd_risk"])):
-            problems.append({"kind": kind, "issue": "class risk below the WPGD optimum", "gap": s["gap_to_wpgd"]})
+            problems.append(
+                {"kind": kind, "issue": "class risk below the WPGD optimum", "gap": s["gap_to_wpgd"]}
+            )
         if s["attains_wpgd"] != s["omega_star_realisable"]:
-            problems.append({"kind": kind, "issue": "attains-WPGD disagrees with the membership criterion",
-                             "attains": s["attains_wpgd"], "realisable": s["omega_star_realisable"],
-                             "gap": s["gap_to_wpgd"]})
+            problems.append(
+                {
+                    "kind": kind,
+                    "issue": "attains-WPGD disagrees with the membership criterion",
+                    "attains": s["attains_wpgd"],
+                    "realisable": s["omega_star_realisable"],
+                    "gap": s["gap_to_wpgd"],
+                }
+            )
     certs = {k: v["certificate"] for k, v in rows.items()}
-    residuals = {f"{k}_{m}": float(c[m]) for k, c in certs.items() for m in ("kkt", "duality_gap", "fixed_point")}
-    details = {k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
-               for k, v in rows.items()}
-    summary = "; ".join(f"{k}: risk {v['risk']:.6g} vs WPGD {v['wpgd_risk']:.6g}, attains={v['attains_wpgd']}"
-                        for k, v in rows.items())
+    residuals = {
+        f"{k}_{m}": float(c[m]) for k, c in certs.items() for m in ("kkt", "duality_gap", "fixed_point")
+    }
+    details = {
+        k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
+        for k, v in rows.items()
+    }
+    summary = "; ".join(
+        f"{k}: risk {v['risk']:.6g} vs WPGD {v['wpgd_risk']:.6g}, attains={v['attains_wpgd']}"
+        for k, v in rows.items()
+    )
     if problems:
-        return ctx.record("A3", "certified", Verdict.REFUTED, "inconsistent: " + problems[0]["issue"],
-                          counterexample={"problems": problems, "config": ctx.model_config.model_dump()},
-                          residuals=residuals, details=details, tolerance=tol)
+        return ctx.record(
+            "A3",
+            "certified",
+            Verdict.REFUTED,
+            "inconsistent: " + problems[0]["issue"],
+            counterexample={"problems": problems, "config": ctx.model_config.model_dump()},
+            residuals=residuals,
+            details=details,
+            tolerance=tol,
+        )
     if not all(c["ok"] for c in certs.values()) or not rows["free"]["wpgd_certificate"]["ok"]:
-        return ctx.record("A3", "certified", Verdict.INCONCLUSIVE, "certificate failed: " + summary,
-                          residuals=residuals, details=details, tolerance=tol)
-    return ctx.record("A3", "certified", Verdict.CERTIFIED, summary, residuals=residuals, details=details,
-                      tolerance=tol)
+        return ctx.record(
+            "A3",
+            "certified",
+            Verdict.INCONCLUSIVE,
+            "certificate failed: " + summary,
+            residuals=residuals,
+            details=details,
+            tolerance=tol,
+        )
+    return ctx.record(
+        "A3", "certified", Verdict.CERTIFIED, summary, residuals=residuals, details=details, tolerance=tol
+    )
 
 
 #: a margin or distance from uniform below this counts as zero in A4
@@ -290,13 +369,22 @@ def a4_decide(margin: float, distance: float, claim: str = "iff", tol: float = A
     if margin < -tol:
         return Verdict.REFUTED, f"LinAtt beats the class by {-margin:.3g}"
     if claim == "strict":
-        return ((Verdict.CERTIFIED, f"margin {margin:.6g} > 0") if margin > tol
-                else (Verdict.REFUTED, f"no advantage: margin {margin:.3g} (optimum uniform, distance {distance:.2g})"))
+        return (
+            (Verdict.CERTIFIED, f"margin {margin:.6g} > 0")
+            if margin > tol
+            else (
+                Verdict.REFUTED,
+                f"no advantage: margin {margin:.3g} (optimum uniform, distance {distance:.2g})",
+            )
+        )
     strict, nonuni = margin > tol, distance > np.sqrt(tol)
     if strict != nonuni:
         return Verdict.REFUTED, f"margin {margin:.3g} but distance from uniform {distance:.3g}"
-    return Verdict.CERTIFIED, (f"margin {margin:.6g} > 0 and the optimum is non-uniform (distance {distance:.3g})"
-                               if strict else f"margin {margin:.2g} = 0 and the optimum is uniform")
+    return Verdict.CERTIFIED, (
+        f"margin {margin:.6g} > 0 and the optimum is non-uniform (distance {distance:.3g})"
+        if strict
+        else f"margin {margin:.2g} = 0 and the optimum is uniform"
+    )
 
 
 @check("A4", "certified", default=True)
@@ -309,54 +397,108 @@ def a4_certified(ctx: CheckContext) -> Evidence:
     for kind in ("free", "delimiter"):
         s = class_summary(model, kind, wpgd=wp)
         v, why = a4_decide(s["margin_vs_linatt"], s["distance_from_uniform"], claim)
-        rows[kind] = {"margin": s["margin_vs_linatt"], "distance_from_uniform": s["distance_from_uniform"],
-                      "linatt_risk": s["linatt_risk"], "class_risk": s["risk"], "why": why,
-                      "certificate_ok": bool(s["certificate"]["ok"])}
+        rows[kind] = {
+            "margin": s["margin_vs_linatt"],
+            "distance_from_uniform": s["distance_from_uniform"],
+            "linatt_risk": s["linatt_risk"],
+            "class_risk": s["risk"],
+            "why": why,
+            "certificate_ok": bool(s["certificate"]["ok"]),
+        }
         verdicts.append(v)
     summary = "; ".join(f"{k}: {r['why']}" for k, r in rows.items())
     resid = {f"{k}_margin": r["margin"] for k, r in rows.items()}
     if Verdict.REFUTED in verdicts:
-        return ctx.record("A4", "certified", Verdict.REFUTED, summary, residuals=resid, details=rows,
-                          counterexample={"config": ctx.model_config.model_dump(), "claim": claim, "rows": rows},
-                          tolerance=A4_TOL)
+        return ctx.record(
+            "A4",
+            "certified",
+            Verdict.REFUTED,
+            summary,
+            residuals=resid,
+            details=rows,
+            counterexample={"config": ctx.model_config.model_dump(), "claim": claim, "rows": rows},
+            tolerance=A4_TOL,
+        )
     if not all(r["certificate_ok"] for r in rows.values()):
-        return ctx.record("A4", "certified", Verdict.INCONCLUSIVE, "class optimum not certified: " + summary,
-                          residuals=resid, details=rows, tolerance=A4_TOL)
-    return ctx.record("A4", "certified", Verdict.CERTIFIED, summary, residuals=resid, details=rows,
-                      tolerance=A4_TOL)
+        return ctx.record(
+            "A4",
+            "certified",
+            Verdict.INCONCLUSIVE,
+            "class optimum not certified: " + summary,
+            residuals=resid,
+            details=rows,
+            tolerance=A4_TOL,
+        )
+    return ctx.record(
+        "A4", "certified", Verdict.CERTIFIED, summary, residuals=resid, details=rows, tolerance=A4_TOL
+    )
 
 
 # ================================================================================================ A5
-def star_model(block_sizes: list[int], rho: list[float], d: int = 1, noise_var: float = 0.1,
-               eigenvalues: list[float] | None = None) -> DataModel:
-    feats = ({"covariance": "identity", "scale": 1.0} if eigenvalues is None
-             else {"covariance": "diagonal", "eigenvalues": eigenvalues})
-    cfg = build_model_config({"d": d, "n": int(sum(block_sizes)), "noise_var": noise_var, "features": feats,
-                              "tasks": {"family": "star", "block_sizes": block_sizes, "rho": rho}})
+def star_model(
+    block_sizes: list[int],
+    rho: list[float],
+    d: int = 1,
+    noise_var: float = 0.1,
+    eigenvalues: list[float] | None = None,
+) -> DataModel:
+    feats = (
+        {"covariance": "identity", "scale": 1.0}
+        if eigenvalues is None
+        else {"covariance": "diagonal", "eigenvalues": eigenvalues}
+    )
+    cfg = build_model_config(
+        {
+            "d": d,
+            "n": int(sum(block_sizes)),
+            "noise_var": noise_var,
+            "features": feats,
+            "tasks": {"family": "star", "block_sizes": block_sizes, "rho": rho},
+        }
+    )
     return DataModel.from_config(cfg)
 
 
 @check("A5", "symbolic", default=True)
 def a5_symbolic(ctx: CheckContext) -> Evidence:
-    """Exact: curve block values rho_k/((1-rho_k^2)n_k+gamma); equal blocks monotone; unequal counterexample."""
+    """Exact: curve block values rho_k/((1-rho_k^2)n_k+gamma); equal blocks monotone; unequal
+    counterexample."""
     curve = S.star_curve_block_values([1, 2])
     curve3 = S.star_curve_block_values([2, 1, 2])
     eq = S.prove_a5_equal_blocks(3)
     cex = S.a5_counterexample()
-    details = {"curve": curve.statement, "curve_ok": curve.holds and curve3.holds, "equal_blocks": eq.details,
-               "equal_blocks_ok": eq.holds, "counterexample": cex.details,
-               "corrected_statement": "star family, 0 <= rho_k: w* is block-monotone iff "
-                                      "rho_k/((1-rho_k^2) n_k + gamma*) is non-decreasing in k; sufficient: "
-                                      "rho non-decreasing and (1-rho_k^2) n_k non-increasing (e.g. equal or "
-                                      "non-increasing block sizes)"}
+    details = {
+        "curve": curve.statement,
+        "curve_ok": curve.holds and curve3.holds,
+        "equal_blocks": eq.details,
+        "equal_blocks_ok": eq.holds,
+        "counterexample": cex.details,
+        "corrected_statement": "star family, 0 <= rho_k: w* is block-monotone iff "
+        "rho_k/((1-rho_k^2) n_k + gamma*) is non-decreasing in k; sufficient: "
+        "rho non-decreasing and (1-rho_k^2) n_k non-increasing (e.g. equal or "
+        "non-increasing block sizes)",
+    }
     if not (curve.holds and curve3.holds and eq.holds):
-        return ctx.record("A5", "symbolic", Verdict.INCONCLUSIVE, "a supporting identity failed: " + str(details),
-                          details=details)
+        return ctx.record(
+            "A5",
+            "symbolic",
+            Verdict.INCONCLUSIVE,
+            "a supporting identity failed: " + str(details),
+            details=details,
+        )
     if not cex.holds and cex.details["gap_positive"] and cex.details["kkt_mu_nonnegative"]:
-        return ctx.record("A5", "symbolic", Verdict.REFUTED,
-                          "A5 fails for unequal blocks: " + cex.statement + "; holds for equal blocks (proved)",
-                          counterexample=cex.details, details=details, dims={"d": 1, "n": 3})
-    return ctx.record("A5", "symbolic", Verdict.PROVED, "no counterexample at the documented config", details=details)
+        return ctx.record(
+            "A5",
+            "symbolic",
+            Verdict.REFUTED,
+            "A5 fails for unequal blocks: " + cex.statement + "; holds for equal blocks (proved)",
+            counterexample=cex.details,
+            details=details,
+            dims={"d": 1, "n": 3},
+        )
+    return ctx.record(
+        "A5", "symbolic", Verdict.PROVED, "no counterexample at the documented config", details=details
+    )
 
 
 @check("A5", "numeric", default=True)
@@ -378,20 +520,44 @@ def a5_numeric(ctx: CheckContext) -> Evidence:
         b = G.attains(m_un, "delimiter", tol=1e-6)
         unequal.append({"block_sizes": sizes, "rho": rho, "attains": b["attains"], "gap": b["gap"]})
     fails = [u for u in unequal if not u["attains"]]
-    details = {"trials": trials, "equal_block_failures": equal_fail, "unequal_failures": fails[:5],
-               "unequal_failure_rate": len(fails) / trials}
+    details = {
+        "trials": trials,
+        "equal_block_failures": equal_fail,
+        "unequal_failures": fails[:5],
+        "unequal_failure_rate": len(fails) / trials,
+    }
     if equal_fail:
-        return ctx.record("A5", "numeric", Verdict.REFUTED, "equal blocks failed to attain (contradicts the proof)",
-                          counterexample=equal_fail[0], details=details, sample_size=trials)
+        return ctx.record(
+            "A5",
+            "numeric",
+            Verdict.REFUTED,
+            "equal blocks failed to attain (contradicts the proof)",
+            counterexample=equal_fail[0],
+            details=details,
+            sample_size=trials,
+        )
     cex = {"block_sizes": [1, 2], "rho": [0.5, 0.55], "d": 1, "sigma": [[1.0]], "noise_var": 0.1}
     m = star_model([1, 2], [0.5, 0.55])
     a = G.attains(m, "delimiter")
-    cex.update({"wpgd_risk": a["wpgd_risk"], "delimiter_risk": a["class_risk"], "gap": a["gap"],
-                "omega_star": a["omega_star"].tolist()})
-    return ctx.record("A5", "numeric", Verdict.REFUTED if not a["attains"] else Verdict.SUPPORTED,
-                      f"{trials} random increasing-rho star configs (d = 2, Sigma = I): equal blocks always attain; unequal blocks "
-                      f"fail in {len(fails)}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
-                      counterexample=cex if not a["attains"] else None, details=details, sample_size=trials)
+    cex.update(
+        {
+            "wpgd_risk": a["wpgd_risk"],
+            "delimiter_risk": a["class_risk"],
+            "gap": a["gap"],
+            "omega_star": a["omega_star"].tolist(),
+        }
+    )
+    return ctx.record(
+        "A5",
+        "numeric",
+        Verdict.REFUTED if not a["attains"] else Verdict.SUPPORTED,
+        f"{trials} random increasing-rho star configs (d = 2, Sigma = I): equal blocks always attain; "
+        f"unequal blocks "
+        f"fail in {len(fails)}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
+        counterexample=cex if not a["attains"] else None,
+        details=details,
+        sample_size=trials,
+    )
 
 
 # ================================================================================================ A6
@@ -401,10 +567,15 @@ def a6_symbolic(ctx: CheckContext) -> Evidence:
     res = S.prove_a6_decoupling(2, 2)
     eig = S.a6_vector_advantage_zero_when_eigenvector()
     ok = res.holds and eig.holds
-    return ctx.record("A6", "symbolic", Verdict.PROVED if ok else Verdict.REFUTED,
-                      "suite dims d = n = 2: " + res.statement + "; " + eig.statement, dims={"d": 2, "n": 2},
-                      details={"decoupling": res.details, "eigenvector": eig.details},
-                      **({} if ok else {"counterexample": {"decoupling": res.details, "eigenvector": eig.details}}))
+    return ctx.record(
+        "A6",
+        "symbolic",
+        Verdict.PROVED if ok else Verdict.REFUTED,
+        "suite dims d = n = 2: " + res.statement + "; " + eig.statement,
+        dims={"d": 2, "n": 2},
+        details={"decoupling": res.details, "eigenvector": eig.details},
+        **({} if ok else {"counterexample": {"decoupling": res.details, "eigenvector": eig.details}}),
+    )
 
 
 def a6_rows(model: DataModel) -> dict:
@@ -413,8 +584,12 @@ def a6_rows(model: DataModel) -> dict:
     for kind in ("unconstrained", "delimiter"):
         sc = G.constrained_optimum(model, kind)
         vec = G.vector_gate_optimum(model, kind)
-        out[kind] = {"scalar_risk": sc.risk, "vector_risk": vec["risk"], "advantage": sc.risk - vec["risk"],
-                     "certified": bool(sc.certificate["ok"]) and vec["certified"]}
+        out[kind] = {
+            "scalar_risk": sc.risk,
+            "vector_risk": vec["risk"],
+            "advantage": sc.risk - vec["risk"],
+            "certified": bool(sc.certificate["ok"]) and vec["certified"],
+        }
     lam = model.eigenvalues
     r, R = model.r, model.R
     Rr = R @ r
@@ -438,16 +613,35 @@ def a6_certified(ctx: CheckContext) -> Evidence:
     adv = rows["unconstrained"]["advantage"]
     resid = {"advantage_unconstrained": adv, "advantage_delimiter": rows["delimiter"]["advantage"]}
     if adv < -tol or (adv > tol) != pred_strict:
-        return ctx.record("A6", "certified", Verdict.REFUTED,
-                          f"advantage {adv:.3g} but predicted strict = {pred_strict}", residuals=resid,
-                          counterexample={"config": ctx.model_config.model_dump(), "rows": rows}, tolerance=tol)
+        return ctx.record(
+            "A6",
+            "certified",
+            Verdict.REFUTED,
+            f"advantage {adv:.3g} but predicted strict = {pred_strict}",
+            residuals=resid,
+            counterexample={"config": ctx.model_config.model_dump(), "rows": rows},
+            tolerance=tol,
+        )
     if not (rows["unconstrained"]["certified"] and rows["delimiter"]["certified"]):
-        return ctx.record("A6", "certified", Verdict.INCONCLUSIVE, "an optimum is not certified", details=rows,
-                          residuals=resid, tolerance=tol)
-    return ctx.record("A6", "certified", Verdict.CERTIFIED,
-                      f"vector - scalar risk: unconstrained {-adv:.4g}, delimiter-constrained "
-                      f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict})",
-                      residuals=resid, details=rows, tolerance=tol)
+        return ctx.record(
+            "A6",
+            "certified",
+            Verdict.INCONCLUSIVE,
+            "an optimum is not certified",
+            details=rows,
+            residuals=resid,
+            tolerance=tol,
+        )
+    return ctx.record(
+        "A6",
+        "certified",
+        Verdict.CERTIFIED,
+        f"vector - scalar risk: unconstrained {-adv:.4g}, delimiter-constrained "
+        f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict})",
+        residuals=resid,
+        details=rows,
+        tolerance=tol,
+    )
 
 
 # ================================================================================================ A7
@@ -455,22 +649,51 @@ def a7_record(ctx: CheckContext, method: str, steps: int, eval_prompts: int, mod
     from glaverify.numerics.training import depth_sweep
 
     advance = ctx.progress(f"A7 training L=1,2,3 ({steps} steps each)", 3 * steps)
-    res = depth_sweep(model, "gla-delimiter", (1, 2, 3), steps=steps, seed=ctx.seed, eval_prompts=eval_prompts,
-                      progress=lambda k, loss: advance(k))
+    res = depth_sweep(
+        model,
+        "gla-delimiter",
+        (1, 2, 3),
+        steps=steps,
+        seed=ctx.seed,
+        eval_prompts=eval_prompts,
+        progress=lambda k, loss: advance(k),
+    )
     rows = [{"layers": r.spec.layers, "risk": r.risk_mc, "ci": list(r.ci)} for r in res]
     falls = all(rows[i + 1]["ci"][1] < rows[i]["ci"][0] for i in range(len(rows) - 1))
     rises = any(rows[i + 1]["ci"][0] > rows[i]["ci"][1] for i in range(len(rows) - 1))
-    summary = ", ".join(f"L={r['layers']}: {r['risk']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}]" for r in rows)
+    summary = ", ".join(
+        f"L={r['layers']}: {r['risk']:.4g} [{r['ci'][0]:.4g}, {r['ci'][1]:.4g}]" for r in rows
+    )
     ci = {"confidence": res[0].spec.confidence, **{f"L{r['layers']}": r["ci"] for r in rows}}
     if falls:
-        return ctx.record("A7", method, Verdict.SUPPORTED, "risk falls with depth (disjoint CIs): " + summary,
-                          sample_size=eval_prompts, ci=ci, details={"rows": rows, "steps": steps})
+        return ctx.record(
+            "A7",
+            method,
+            Verdict.SUPPORTED,
+            "risk falls with depth (disjoint CIs): " + summary,
+            sample_size=eval_prompts,
+            ci=ci,
+            details={"rows": rows, "steps": steps},
+        )
     if rises:
-        return ctx.record("A7", method, Verdict.REFUTED, "a deeper trained model is worse (disjoint CIs): " + summary,
-                          sample_size=eval_prompts, ci=ci, counterexample={"rows": rows, "steps": steps,
-                                                                             "seed": ctx.seed})
-    return ctx.record("A7", method, Verdict.INCONCLUSIVE, "CIs overlap: " + summary, sample_size=eval_prompts,
-                      ci=ci, details={"rows": rows, "steps": steps})
+        return ctx.record(
+            "A7",
+            method,
+            Verdict.REFUTED,
+            "a deeper trained model is worse (disjoint CIs): " + summary,
+            sample_size=eval_prompts,
+            ci=ci,
+            counterexample={"rows": rows, "steps": steps, "seed": ctx.seed},
+        )
+    return ctx.record(
+        "A7",
+        method,
+        Verdict.INCONCLUSIVE,
+        "CIs overlap: " + summary,
+        sample_size=eval_prompts,
+        ci=ci,
+        details={"rows": rows, "steps": steps},
+    )
 
 
 @check("A7", "training-quick", default=True)

@@ -5,15 +5,15 @@ Landscape sections, each ``{risk, omega (or per-coordinate weights), attains_wpg
 the certified optimum of the class over its realisable cone (numerics.gating), whether it equals the WPGD
 optimum, and its margin over the best linear attention.
 
-``glaverify train --config F --arch gla-delimiter|gla-vector|linatt --layers L [--steps S] [--seed S] [--json]``
+``glaverify train --config F --arch gla-delimiter|gla-vector|linatt --layers L [--steps S] [--seed S]
+[--json]``
 trains the construction-shaped model (numerics.training) and prints the Monte Carlo risk with its CI next to
 the certified one-layer optimum of the class. Optional ``[train]`` keys in the config: ``steps``, ``batch``,
 ``lr``, ``eval_prompts``.
 """
 
-
 import json
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -29,14 +29,24 @@ def _scalar_section(kind: str):
 
         co = G.constrained_optimum(model, kind)
         lin = G.linatt_risk(model)
-        wp_risk = float(wpgd.risk) if wpgd is not None and np.isfinite(getattr(wpgd, "risk", np.nan)) else \
-            G.constrained_optimum(model, "unconstrained").risk
-        return {"risk": co.risk, "omega": co.omega.tolist(),
-                "attains_wpgd": bool(co.risk - wp_risk <= 1e-7 * max(1.0, abs(wp_risk))),
-                "gap_to_wpgd": co.risk - wp_risk, "margin_vs_linatt": lin - co.risk,
-                "distance_from_uniform": G.uniform_distance(co.omega), "gamma": co.gamma,
-                "certified": co.certified, "certificate": co.certificate, "method": co.method,
-                "set": G.realisable_weights(kind, model).description}
+        wp_risk = (
+            float(wpgd.risk)
+            if wpgd is not None and np.isfinite(getattr(wpgd, "risk", np.nan))
+            else G.constrained_optimum(model, "unconstrained").risk
+        )
+        return {
+            "risk": co.risk,
+            "omega": co.omega.tolist(),
+            "attains_wpgd": bool(co.risk - wp_risk <= 1e-7 * max(1.0, abs(wp_risk))),
+            "gap_to_wpgd": co.risk - wp_risk,
+            "margin_vs_linatt": lin - co.risk,
+            "distance_from_uniform": G.uniform_distance(co.omega),
+            "gamma": co.gamma,
+            "certified": co.certified,
+            "certificate": co.certificate,
+            "method": co.method,
+            "set": G.realisable_weights(kind, model).description,
+        }
 
     return fn
 
@@ -51,20 +61,29 @@ def _vector_section(model: Any, wpgd: Any) -> dict:
     lin = G.linatt_risk(model)
     wp_risk = float(wpgd.risk) if wpgd is not None else G.constrained_optimum(model, "unconstrained").risk
     Gm = vec["Gamma"] / np.max(np.abs(vec["Gamma"]), axis=0, keepdims=True)
-    return {"risk": vec["risk"], "omega": Gm.tolist(), "weights_layout": "n x d, column m = coordinate m",
-            "attains_wpgd": bool(vec["risk"] - wp_risk <= 1e-7 * max(1.0, abs(wp_risk))),
-            "beats_wpgd_by": wp_risk - vec["risk"], "margin_vs_linatt": lin - vec["risk"],
-            "certified": vec["certified"], "kkt_max": vec["kkt_max"],
-            "note": "key-dimension delimiter gates: per-coordinate block-monotone weights (diagonal Sigma); "
-                    "may beat scalar WPGD (A6)"}
+    return {
+        "risk": vec["risk"],
+        "omega": Gm.tolist(),
+        "weights_layout": "n x d, column m = coordinate m",
+        "attains_wpgd": bool(vec["risk"] - wp_risk <= 1e-7 * max(1.0, abs(wp_risk))),
+        "beats_wpgd_by": wp_risk - vec["risk"],
+        "margin_vs_linatt": lin - vec["risk"],
+        "certified": vec["certified"],
+        "kkt_max": vec["kkt_max"],
+        "note": "key-dimension delimiter gates: per-coordinate block-monotone weights (diagonal Sigma); "
+        "may beat scalar WPGD (A6)",
+    }
 
 
 def _register_sections() -> None:
     from .landscape import add_landscape_section, landscape_sections
 
     have = landscape_sections()
-    for name, fn in (("gla_free", _scalar_section("free")), ("gla_delimiter", _scalar_section("delimiter")),
-                     ("gla_vector", _vector_section)):
+    for name, fn in (
+        ("gla_free", _scalar_section("free")),
+        ("gla_delimiter", _scalar_section("delimiter")),
+        ("gla_vector", _vector_section),
+    ):
         if name not in have:
             add_landscape_section(name, fn)
 
@@ -110,9 +129,13 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train_cmd(
         config: ConfigOpt = None,
-        arch: Annotated[str, typer.Option("--arch", help="gla-delimiter | gla-vector | linatt")] = "gla-delimiter",
+        arch: Annotated[
+            str, typer.Option("--arch", help="gla-delimiter | gla-vector | linatt")
+        ] = "gla-delimiter",
         layers: Annotated[int, typer.Option("--layers", help="Number of layers L.")] = 1,
-        steps: Annotated[Optional[int], typer.Option("--steps", help="Adam steps (default [train].steps or 1500).")] = None,
+        steps: Annotated[
+            int | None, typer.Option("--steps", help="Adam steps (default [train].steps or 1500).")
+        ] = None,
         seed: SeedOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -129,13 +152,25 @@ def register(app: typer.Typer) -> None:
             cfg, _ = resolve_config(config, None, None, seed)
             total = steps or _train_options(cfg).get("steps", 1500)
             if err_console.is_terminal and not json_out:
-                prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
-                                console=err_console, transient=True)
+                prog = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("loss {task.fields[loss]:.4f}"),
+                    TimeElapsedColumn(),
+                    console=err_console,
+                    transient=True,
+                )
                 with prog:
                     task = prog.add_task(f"train {arch} L={layers}", total=total, loss=float("nan"))
-                    out = run_train(cfg, arch, layers, steps, cfg.run.seed,
-                                    progress=lambda k, loss: prog.update(task, advance=k, loss=loss))
+                    out = run_train(
+                        cfg,
+                        arch,
+                        layers,
+                        steps,
+                        cfg.run.seed,
+                        progress=lambda k, loss: prog.update(task, advance=k, loss=loss),
+                    )
             else:
                 out = run_train(cfg, arch, layers, steps, cfg.run.seed)
         except InputError as exc:
@@ -147,8 +182,11 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"trained {arch}, L = {layers}, {out['steps']} steps, seed {out['seed']}")
         t.add_column("quantity")
         t.add_column("value")
-        t.add_row("risk (Monte Carlo)", f"{out['risk_mc']:.6g}  CI{out['confidence']:g} "
-                  f"[{out['ci'][0]:.6g}, {out['ci'][1]:.6g}]  ({out['eval_prompts']} prompts)")
+        t.add_row(
+            "risk (Monte Carlo)",
+            f"{out['risk_mc']:.6g}  CI{out['confidence']:g} "
+            f"[{out['ci'][0]:.6g}, {out['ci'][1]:.6g}]  ({out['eval_prompts']} prompts)",
+        )
         if out.get("risk_exact") is not None:
             t.add_row("risk (closed form of the trained weights)", f"{out['risk_exact']:.6g}")
         if out.get("theory_risk") is not None:
