@@ -51,7 +51,6 @@ def _inputs(shape: str):
 def _run(variant: str, shape: str):
     """Return a zero-argument callable computing the forward pass, and its output in our layout."""
     import torch
-
     from glaverify.numerics import fla_reference as fr
     from glaverify.numerics import gla
 
@@ -105,7 +104,6 @@ def _spawn(variant: str, shape: str) -> dict:
 
 def main() -> None:
     import torch
-
     from glaverify.numerics import fla_reference as fr
 
     have_fla, info = fr.fla_available()

@@ -12,7 +12,7 @@ Convention mapping (fla → ours), for one layer:
                        fla-core naive reference                   glaverify (:mod:`glaverify.numerics.gla`)
 =====================  =========================================  ============================================
 layout                 (B, T, H, K): time before heads            (..., T, K): any batch dims, then time
-state                  ``h ∈ R^{K×V}`` (key × value)              ``S ∈ R^{d_v×d_k}`` (value × key), ``S = hᵀ``
+state                  ``h ∈ R^{K×V}`` (key × value)              ``S ∈ R^{d_v×d_k}`` (value × key); S = hᵀ
 readout                ``o_i = h_iᵀ (scale · q_i)``               ``o_i = S_i q_i``
 query scale            ``scale = K^{-1/2}`` (GLA: fixed;          none (the construction needs ``q = [Qx; 0]``
                        simple GLA: default, can be passed)        unscaled): ``q_ours = K^{-1/2} q_fla``
@@ -124,7 +124,8 @@ def ours_on_fla_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_g:
     if abs_values:
         qo, ko, vo = qo.abs(), ko.abs(), vo.abs()
     gates = torch.exp(log_g.transpose(1, 2).to(dtype))
-    o, S = gla_recurrent(qo * K**-0.5, ko, vo, gates, "key" if shape == "key" else "scalar", return_states=True)
+    our_shape = "key" if shape == "key" else "scalar"
+    o, S = gla_recurrent(qo * K**-0.5, ko, vo, gates, our_shape, return_states=True)
     return o.transpose(1, 2), S
 
 
@@ -159,6 +160,7 @@ def compare_with_fla(q, k, v, log_g, shape: str = "key", ours=None) -> dict:
     s_bound = (2 * T + 8) * U32 * S_abs.transpose(-1, -2)
     s_ratio = float((s_err / s_bound.clamp_min(1e-300)).max()) if s_err.numel() else 0.0
     return {"max_abs_err": float(err.max()) if err.numel() else 0.0, "max_ratio_to_bound": ratio,
-            "state_max_abs_err": float(s_err.max()) if s_err.numel() else 0.0, "state_ratio_to_bound": s_ratio,
+            "state_max_abs_err": float(s_err.max()) if s_err.numel() else 0.0,
+            "state_ratio_to_bound": s_ratio,
             "output_scale": float(o_o.abs().max()) if o_o.numel() else 0.0,
             "passed": ratio <= 1.0 and s_ratio <= 1.0}

@@ -29,7 +29,8 @@ Two forms of the same layer compute the same outputs:
 
 Multilayer (:class:`GLA`): ``z^{(ℓ+1)} = z^{(ℓ)} + o^{(ℓ)}`` (so ``d_v = D``), prediction
 ``ŷ = −[z_{n+1}^{(L)}]_{label}``. The minus sign: the construction's value matrix writes ``−y`` into the
-label slot (``v_i = [0_d; −y_i]``), so the query's label slot accumulates ``−ŷ``; :meth:`GLA.predict` undoes it.
+label slot (``v_i = [0_d; −y_i]``), so the query's label slot accumulates ``−ŷ``; :meth:`GLA.predict`
+undoes it.
 
 Gate functions (``nn.Module``s with ``.shape`` and ``forward(z) -> gates``), each with a documented range:
 
@@ -158,31 +159,19 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
         o, S = _vector_chunked(q, k, v, logg, zero, S, shape, chunk_size, sub_chunk)
         return (o, S) if return_states else o
     outs = []
-    for s0 in range(0, T, chunk_size):
+    for s0 in range(0, T, chunk_size):  # scalar gates: one (C, C) decay matrix per chunk
         s1 = min(s0 + chunk_size, T)
         C = s1 - s0
         qc, kc, vc = q[..., s0:s1, :], k[..., s0:s1, :], v[..., s0:s1, :]
-        if shape == "scalar":
-            lc, zc = logg[..., s0:s1], zero[..., s0:s1]
-        else:
-            lc, zc = logg[..., s0:s1, :], zero[..., s0:s1, :]
-        c = torch.cumsum(lc, dim=-1 if shape == "scalar" else -2)
-        nz = torch.cumsum(zc, dim=-1 if shape == "scalar" else -2)
+        c = torch.cumsum(logg[..., s0:s1], dim=-1)
+        nz = torch.cumsum(zero[..., s0:s1], dim=-1)
         causal = torch.ones(C, C, dtype=torch.bool, device=q.device).tril()
-        if shape == "scalar":
-            # D[t, j] (.., C, C)
-            diff = c[..., :, None] - c[..., None, :]
-            same = nz[..., :, None] == nz[..., None, :]
-            mask = causal & same
-            D = torch.where(mask, torch.exp(torch.where(mask, diff, torch.zeros_like(diff))),
-                            torch.zeros_like(diff))
-            start = torch.where(nz == 0, torch.exp(c), torch.zeros_like(c))  # decay from chunk start (.., C)
-            A = torch.einsum("...tk,...jk->...tj", qc, kc) * D
-            o = torch.einsum("...tj,...jv->...tv", A, vc)
-            o = o + start[..., None] * torch.einsum("...vk,...tk->...tv", S, qc)
-            S = start[..., -1, None, None] * S + torch.einsum("...j,...jv,...jk->...vk", D[..., -1, :], vc, kc)
-        else:
-            o, S = _vector_chunk(qc, kc, vc, c, nz, S, shape, sub_chunk)
+        D = _decay(c[..., :, None] - c[..., None, :], causal & (nz[..., :, None] == nz[..., None, :]))
+        start = _decay(c, nz == 0)  # decay from the chunk start (.., C)
+        A = torch.einsum("...tk,...jk->...tj", qc, kc) * D
+        o = torch.einsum("...tj,...jv->...tv", A, vc)
+        o = o + start[..., None] * torch.einsum("...vk,...tk->...tv", S, qc)
+        S = start[..., -1, None, None] * S + torch.einsum("...j,...jv,...jk->...vk", D[..., -1, :], vc, kc)
         outs.append(o)
     o = torch.cat(outs, dim=-2) if outs else v.new_zeros(v.shape)
     return (o, S) if return_states else o
@@ -190,7 +179,8 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
 
 def _decay(diff: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``exp(diff)`` where ``mask``, else 0 (never evaluating exp on masked entries)."""
-    return torch.where(mask, torch.exp(torch.where(mask, diff, torch.zeros_like(diff))), torch.zeros_like(diff))
+    zero = torch.zeros_like(diff)
+    return torch.where(mask, torch.exp(torch.where(mask, diff, zero)), zero)
 
 
 #: largest log-decay inside one sub-chunk for which the diagonal block is factorised
@@ -208,9 +198,10 @@ def _vector_chunked(q, k, v, logg, zero, S0, shape: str, C: int, sub: int):
     earlier outputs nor the state). Intra-chunk terms are computed for every chunk in parallel, sub-chunk by
     sub-chunk. Diagonal sub-blocks: when the sub-chunk has no zero gate and its total log-decay is below
     ``FACTORISE_LIMIT`` the decays factorise through the point before the sub-chunk (two matmuls); otherwise
-    the explicit (s, s, d) decays are formed (exact for zero gates and any magnitude). The earlier sub-blocks of the same chunk enter
-    through a per-chunk state ``H`` kept at the reference point "end of the previous sub-block", so every
-    exponent is ≤ 0. The (d_v × d_k) state is carried across chunks in a loop."""
+    the explicit (s, s, d) decays are formed (exact for zero gates and any magnitude). The earlier
+    sub-blocks of the same chunk enter through a per-chunk state ``H`` kept at the reference point "end of
+    the previous sub-block", so every exponent is ≤ 0. The (d_v × d_k) state is carried across chunks in
+    a loop."""
     T = q.shape[-2]
     C = max(1, min(C, T)) if T else 1
     pad = (-T) % C
@@ -323,6 +314,13 @@ def _gate_dim(shape: str, d_k: int | None, d_v: int | None) -> int | None:
     return dim
 
 
+def _init_tensor(init, size: tuple) -> torch.Tensor:
+    """Initial parameter values as float64: zeros of ``size`` or the given values."""
+    if init is None:
+        return torch.zeros(size, dtype=torch.float64)
+    return torch.as_tensor(init, dtype=torch.float64)
+
+
 class GateFunction(nn.Module):
     """Base: ``forward(z)`` maps tokens (..., T, D) to gates (..., T) or (..., T, dim) in [0, 1]."""
 
@@ -343,7 +341,7 @@ class FreeGate(GateFunction):
         self.shape, self.param, self.length = shape, param, length
         dim = _gate_dim(shape, d_k, d_v)
         size = (length,) if dim is None else (length, dim)
-        theta = torch.zeros(size, dtype=torch.float64) if init is None else torch.as_tensor(init, dtype=torch.float64)
+        theta = _init_tensor(init, size)
         if param == "direct":
             _check_direct(theta, "FreeGate.init")
         _param_gate(theta, param)  # validates param
@@ -401,7 +399,7 @@ class BlockGate(GateFunction):
         nb = int(ids.max()) + 1
         dim = _gate_dim(shape, d_k, d_v)
         size = (nb,) if dim is None else (nb, dim)
-        theta = torch.zeros(size, dtype=torch.float64) if init is None else torch.as_tensor(init, dtype=torch.float64)
+        theta = _init_tensor(init, size)
         if param == "direct":
             _check_direct(theta, "BlockGate.init")
         _param_gate(theta, param)
@@ -418,13 +416,14 @@ class TokenGate(GateFunction):
     value (W (d_v, D))."""
 
     def __init__(self, token_dim: int, shape: GateShape = "scalar", d_k: int | None = None,
-                 d_v: int | None = None, weight: torch.Tensor | None = None, bias: torch.Tensor | None = None):
+                 d_v: int | None = None, weight: torch.Tensor | None = None,
+                 bias: torch.Tensor | None = None):
         super().__init__()
         _check_shape(shape)
         self.shape = shape
         dim = _gate_dim(shape, d_k, d_v) or 1
-        w = torch.zeros(dim, token_dim, dtype=torch.float64) if weight is None else torch.as_tensor(weight, dtype=torch.float64).reshape(dim, token_dim)
-        b = torch.zeros(dim, dtype=torch.float64) if bias is None else torch.as_tensor(bias, dtype=torch.float64).reshape(dim)
+        w = _init_tensor(weight, (dim, token_dim)).reshape(dim, token_dim)
+        b = _init_tensor(bias, (dim,)).reshape(dim)
         self.weight = nn.Parameter(w.clone())
         self.bias = nn.Parameter(b.clone())
 
@@ -473,7 +472,9 @@ class GLALayer(nn.Module):
         if W_q.shape != W_k.shape or W_v.shape[1] != W_q.shape[1]:
             raise InputError("GLALayer", "W_q, W_k (d_k, D) and W_v (d_v, D)",
                              (tuple(W_q.shape), tuple(W_k.shape), tuple(W_v.shape)))
-        self.W_q, self.W_k, self.W_v = nn.Parameter(W_q.clone()), nn.Parameter(W_k.clone()), nn.Parameter(W_v.clone())
+        self.W_q = nn.Parameter(W_q.clone())
+        self.W_k = nn.Parameter(W_k.clone())
+        self.W_v = nn.Parameter(W_v.clone())
         self.gate = gate
 
     @property
@@ -493,8 +494,8 @@ class GLALayer(nn.Module):
 class GLA(nn.Module):
     """Multilayer GLA with residuals ``z^{(ℓ+1)} = z^{(ℓ)} + o^{(ℓ)}``; ``label_index`` is the label slot.
 
-    ``predict(z) = −[z_{n+1}^{(L)}]_{label}`` (last token = the query; the minus sign undoes the construction's
-    ``v = −y``, see module docstring).
+    ``predict(z) = −[z_{n+1}^{(L)}]_{label}`` (last token = the query; the minus sign undoes the
+    construction's ``v = −y``, see module docstring).
     """
 
     def __init__(self, layers: Sequence[GLALayer], label_index: int):
@@ -535,8 +536,9 @@ def make_tokens(X, y, x_query, extra=None, dtype=torch.float64) -> torch.Tensor:
 # ------------------------------------------------------------------------------------- construction
 def construction_weights(Q: np.ndarray | torch.Tensor, d: int, extra: int = 0) -> tuple[torch.Tensor, ...]:
     """Layer weights of THEORY §3 for ``Q ∈ R^{d×d}``, tokens of dim ``D = d + 1 + extra``:
-    ``W_k = [I_d 0; 0 0]``, ``W_q = [Q 0; 0 0]`` (so ``k = [x;0]``, ``q = [Qx;0]``), and ``W_v = −e_{d} e_{d}^T``
-    (``v = [0_d; −y; 0]``, only the label slot is written). Returns ``(W_q, W_k, W_v)``, each (D, D)."""
+    ``W_k = [I_d 0; 0 0]``, ``W_q = [Q 0; 0 0]`` (so ``k = [x;0]``, ``q = [Qx;0]``), and
+    ``W_v = −e_{d} e_{d}^T`` (``v = [0_d; −y; 0]``, only the label slot is written).
+    Returns ``(W_q, W_k, W_v)``, each (D, D)."""
     Q = torch.as_tensor(Q, dtype=torch.float64)
     if Q.shape != (d, d):
         raise InputError("Q", f"shape ({d}, {d})", tuple(Q.shape))
@@ -557,7 +559,7 @@ def wpgd_to_gla(Qs: Sequence[np.ndarray | torch.Tensor], gates: Sequence[GateFun
     runs causal WPGD with ``P_ℓ = Q_ℓ^T`` and weights ``ω^{(ℓ)}_{j→i} = Π_{k=j+1}^{i} g_k^{(ℓ)}``."""
     if len(Qs) != len(gates) or not Qs:
         raise InputError("wpgd_to_gla", "as many gate functions as Q matrices (≥ 1)", (len(Qs), len(gates)))
-    layers = [GLALayer(*construction_weights(Q, d, extra), gate=g) for Q, g in zip(Qs, gates)]
+    layers = [GLALayer(*construction_weights(Q, d, extra), gate=g) for Q, g in zip(Qs, gates, strict=True)]
     return GLA(layers, label_index=d)
 
 

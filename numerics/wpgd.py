@@ -13,7 +13,7 @@
 * :func:`gate_weights` — the weights ``ω_i = Π_{j=i+1}^{n+1} g_j`` of G1 from per-token gates.
 
 All are pure functions of their inputs; batch dimensions lead. Predictor wrappers with the shared
-``name``/``__call__(Prompts)`` interface are :class:`CausalWPGDPredictor` and :class:`FullContextWPGDPredictor`.
+``name``/``__call__(Prompts)`` interface: :class:`CausalWPGDPredictor`, :class:`FullContextWPGDPredictor`.
 """
 
 from __future__ import annotations
@@ -79,10 +79,11 @@ def causal_wpgd(X, y, x, Ps: Sequence, omegas: Sequence, return_iterates: bool =
     ``[i, j] = ω_{j→i}`` or (..., n+1, n+1, d) per-coordinate. Returns ``ŷ = x^T w_{n+1}^{(L)}`` (and the
     iterates (..., n+1, d) after each step when ``return_iterates``)."""
     if len(Ps) != len(omegas) or not Ps:
-        raise InputError("causal_wpgd", "as many weight sets as preconditioners (≥ 1)", (len(Ps), len(omegas)))
+        raise InputError("causal_wpgd", "as many weight sets as preconditioners (≥ 1)",
+                         (len(Ps), len(omegas)))
     Z = _cat_query(X, x)  # (..., n+1, d)
     yt = _cat_zero(y)
-    T, d = Z.shape[-2], Z.shape[-1]
+    T = Z.shape[-2]
     W = _zeros_like(Z, Z.shape)
     iterates = []
     for P, om in zip(Ps, omegas, strict=True):
@@ -224,7 +225,7 @@ class FullContextWPGDPredictor:
 
 @dataclass(frozen=True)
 class CausalWPGDPredictor:
-    """Causal WPGD with fixed ``Ps``/``omegas`` (each ω (n+1, n+1), ``[i, j] = ω_{j→i}``) on :class:`Prompts`."""
+    """Causal WPGD with fixed ``Ps``/``omegas`` (each ω (n+1, n+1), ``[i, j] = ω_{j→i}``) on prompts."""
 
     Ps: tuple
     omegas: tuple

@@ -125,7 +125,8 @@ def test_delimiter_gate_is_exactly_one_on_data_tokens():
     d = 2
     z = torch.randn(1, 6, d + 2, dtype=DT)
     z[..., -1] = torch.tensor([0, 0, 1, 0, 1, 0], dtype=DT)  # flags
-    gate = gla.DelimiterGate(flag_index=d + 1, param="direct", num_delimiters=2, init=torch.tensor([0.3, 0.0], dtype=DT))
+    gate = gla.DelimiterGate(flag_index=d + 1, param="direct", num_delimiters=2,
+                             init=torch.tensor([0.3, 0.0], dtype=DT))
     g = gate(z)
     assert g.tolist() == [[1.0, 1.0, 0.3, 1.0, 0.0, 1.0]]
     shared = gla.DelimiterGate(flag_index=d + 1, param="exp", init=torch.tensor([0.0]))
@@ -149,7 +150,8 @@ def test_gates_are_trainable():
     net = gla.wpgd_to_gla([torch.eye(d)], [gla.TokenGate(d + 1)], d)
     loss = net.predict(z, "chunked", 3).pow(2).sum()
     loss.backward()
-    assert net.layers[0].gate.weight.grad is not None and float(net.layers[0].gate.weight.grad.abs().sum()) > 0
+    grad = net.layers[0].gate.weight.grad
+    assert grad is not None and float(grad.abs().sum()) > 0
 
 
 # ------------------------------------------------------------------------------------- construction

@@ -33,7 +33,8 @@ def test_fla_is_loaded_by_path_without_importing_fla():
 
 @needs_fla
 @pytest.mark.parametrize("shape", ["key", "scalar"])
-@pytest.mark.parametrize("B,T,H,K,V", [(1, 1, 1, 4, 4), (2, 17, 3, 8, 5), (1, 64, 2, 16, 16), (2, 129, 1, 6, 3)])
+@pytest.mark.parametrize("B,T,H,K,V",
+                         [(1, 1, 1, 4, 4), (2, 17, 3, 8, 5), (1, 64, 2, 16, 16), (2, 129, 1, 6, 3)])
 @pytest.mark.parametrize("scale", [1e-4, 1.0, 30.0])
 def test_our_recurrence_matches_fla_within_the_float32_bound(shape, B, T, H, K, V, scale):
     q, k, v, lg = _inputs(B, T, H, K, V, shape, scale, seed=T * K + V)
@@ -57,7 +58,8 @@ def test_fla_chunked_form_agrees_too():
     q, k, v, lg = _inputs(2, 70, 2, 8, 4, "key", 3.0, 1)
     o_f, _ = fr.fla_recurrent_gla(q, k, v, lg)
     qo, ko, vo = (t.transpose(1, 2).double() for t in (q, k, v))
-    o = gla.gla_chunked(qo * 8**-0.5, ko, vo, torch.exp(lg.transpose(1, 2).double()), "key", 16).transpose(1, 2)
+    gates = torch.exp(lg.transpose(1, 2).double())
+    o = gla.gla_chunked(qo * 8**-0.5, ko, vo, gates, "key", 16).transpose(1, 2)
     assert torch.allclose(o_f.double(), o, rtol=1e-4, atol=1e-5)
 
 
@@ -69,8 +71,8 @@ def _ours_without_scale(q, k, v, lg, shape):
 
 def _ours_key_gates_on_values(q, k, v, lg, shape):
     qo, ko, vo = (t.transpose(1, 2).double() for t in (q, k, v))
-    o, S = gla.gla_recurrent(qo * q.shape[-1] ** -0.5, ko, vo, torch.exp(lg.transpose(1, 2).double()), "value",
-                             return_states=True)
+    gates = torch.exp(lg.transpose(1, 2).double())
+    o, S = gla.gla_recurrent(qo * q.shape[-1] ** -0.5, ko, vo, gates, "value", return_states=True)
     return o.transpose(1, 2), S
 
 
@@ -105,7 +107,9 @@ def test_fla_reference_checks_pass_and_catch_a_planted_error(make_ctx):
 @needs_fla
 def test_g3_fla_reference_catches_key_gates_on_values(make_ctx):
     def transposed(q, k, v, g, shape):
-        return cg._fla_layer(q, k, v, g, "scalar") if shape == "scalar" else gla.gla_recurrent(q, k, v, g, "value")
+        if shape == "scalar":
+            return cg._fla_layer(q, k, v, g, "scalar")
+        return gla.gla_recurrent(q, k, v, g, "value")
 
     ev = cg.check_fla(make_ctx(), "G3", layer_fn=transposed)
     assert ev.verdict is Verdict.REFUTED

@@ -48,7 +48,8 @@ def test_g4_two_steps_differ_by_a_nonzero_polynomial():
     assert all(0 < g <= 1 for g in gates.values())
     # re-evaluating at the witness gives the same nonzero value (exact arithmetic)
     point = {sp.Symbol(k, real=True): sp.Rational(v) for k, v in wit["point"].items()}
-    point.update({sp.Symbol(k, positive=True): sp.Rational(v) for k, v in wit["point"].items() if k[0] == "g"})
+    point.update({sp.Symbol(k, positive=True): sp.Rational(v)
+                  for k, v in wit["point"].items() if k[0] == "g"})
     assert r.difference.subs(point) == sp.Rational(wit["value"]) != 0
 
 

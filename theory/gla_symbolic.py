@@ -11,8 +11,8 @@ Gates (``gates=``):
                 the identity then holds for whatever values the gates take, so for every gate function.
 ``"function"``  data dependent: ``g_ℓ(z_i^{(ℓ)})`` with ``g_ℓ`` an undefined sympy function of the current
                 token's coordinates. On the WPGD side the argument is rebuilt from WPGD's own iterates,
-                ``z_i^{(ℓ)} = [x_i; ỹ_i − x_iᵀ w_i^{(ℓ)}]``, so the proof also shows the two sides feed the gates
-                the same tokens at every layer.
+                ``z_i^{(ℓ)} = [x_i; ỹ_i − x_iᵀ w_i^{(ℓ)}]``, so the proof also shows the two sides feed the
+                gates the same tokens at every layer.
 
 Functions here take the pieces under test as arguments (``gla_fn``, ``weights_fn``) so that tests can plant
 errors and see the proof fail.
@@ -138,9 +138,10 @@ WeightsFn = Callable[[Sequence, int, int, str], object]
 def causal_wpgd_symbolic(prompt: SymbolicPrompt, Ps: Sequence[sp.Matrix], gate_fn: GateFn,
                          shape: str = "scalar", weights_fn: WeightsFn = gate_product,
                          include_query: bool = True):
-    """L steps of causal WPGD (G3), ``ŷ = xᵀ w_{n+1}^{(L)}``, weights ``ω^{(ℓ)}_{j→i} = weights_fn(gates, j, i)``
-    from the gates evaluated on WPGD's own tokens ``[x_i; ỹ_i − x_iᵀ w_i^{(ℓ)}]``. Key gates give
-    per-coordinate ``diag(γ_{j→i})`` on the first d coordinates; value gates use the label coordinate."""
+    """L steps of causal WPGD (G3), ``ŷ = xᵀ w_{n+1}^{(L)}``, with weights
+    ``ω^{(ℓ)}_{j→i} = weights_fn(gates, j, i)`` from the gates evaluated on WPGD's own tokens
+    ``[x_i; ỹ_i − x_iᵀ w_i^{(ℓ)}]``. Key gates give per-coordinate ``diag(γ_{j→i})`` on the first d
+    coordinates; value gates use the label coordinate."""
     d, n = prompt.d, prompt.n
     xs = [sp.Matrix(prompt.X.row(i)).T for i in range(n)] + [prompt.x]
     yt = list(prompt.y) + [0]
@@ -236,7 +237,7 @@ def prove_g2(d: int = 2, n: int = 3, gla_fn=gla_predict_symbolic, weights_fn: We
 def prove_g3(d: int = 2, n: int = 3, L: int = 2, shape: str = "scalar", gates: str = "function",
              gla_fn=gla_predict_symbolic, weights_fn: WeightsFn = gate_product,
              include_query: bool = True) -> SymbolicResult:
-    """G3: L layers = L steps of causal WPGD with ``P_ℓ = Q_ℓᵀ``, ``ω^{(ℓ)}_{j→i} = Π_{k=j+1}^{i} g_k^{(ℓ)}``."""
+    """G3: L layers = L steps of causal WPGD, ``P_ℓ = Q_ℓᵀ``, ``ω^{(ℓ)}_{j→i} = Π_{k=j+1}^{i} g_k^{(ℓ)}``."""
     pr = symbolic_prompt(d, n)
     Qs = [symbolic_Q(d, ell + 1) for ell in range(L)]
     dim = 1 if shape == "scalar" else d + 1
@@ -267,8 +268,8 @@ def causal_minus_full(d: int, n: int, L: int, general_weights: bool = False,
         g = [gfn(ell, i, None) for i in range(T)]
         omegas.append([(full_weights_fn or wfn)(g, j, n, "scalar") for j in range(n)])
     full = full_context_wpgd_symbolic(pr, Ps, omegas)
-    return _result("G4", {"d": d, "n": n, "L": L, "weights": "general" if general_weights else "gate products"},
-                   causal - full)
+    weights = "general" if general_weights else "gate products"
+    return _result("G4", {"d": d, "n": n, "L": L, "weights": weights}, causal - full)
 
 
 def nonzero_witness(expr: sp.Expr, seed: int = 0, tries: int = 20) -> dict | None:

@@ -132,11 +132,13 @@ def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details:
     n_pred = batch * len(cases)
     if worst["rel_err"] <= TORCH_REL_TOL:
         return ctx.record(claim, "torch-random", Verdict.SUPPORTED,
-                          f"GLA = WPGD on {batch} random prompts × {len(cases)} gate/form cases, max relative "
-                          f"error {worst['rel_err']:.2e} ≤ {TORCH_REL_TOL:g}",
-                          dims=dims, tolerance=TORCH_REL_TOL, residuals=res, sample_size=n_pred, details=details)
+                          f"GLA = WPGD on {batch} random prompts × {len(cases)} gate/form cases, max "
+                          f"relative error {worst['rel_err']:.2e} ≤ {TORCH_REL_TOL:g}",
+                          dims=dims, tolerance=TORCH_REL_TOL, residuals=res, sample_size=n_pred,
+                          details=details)
     return ctx.record(claim, "torch-random", Verdict.REFUTED,
-                      f"GLA ≠ WPGD: case {worst['case']} relative error {worst['rel_err']:.3g} > {TORCH_REL_TOL:g}",
+                      f"GLA ≠ WPGD: case {worst['case']} relative error {worst['rel_err']:.3g} > "
+                      f"{TORCH_REL_TOL:g}",
                       dims=dims, tolerance=TORCH_REL_TOL, residuals=res, sample_size=n_pred, details=details,
                       counterexample=worst["counterexample"])
 
@@ -148,7 +150,8 @@ def _case(name: str, preds: dict, ref: torch.Tensor, p, extra: dict) -> list[dic
         b = int(torch.argmax((yhat - ref).abs()))
         out.append({"case": f"{name}/{form}", "rel_err": err,
                     "counterexample": {"case": f"{name}/{form}", "prompt_index": b,
-                                       "X": p.X[b].tolist(), "y": p.y[b].tolist(), "x_query": p.x_query[b].tolist(),
+                                       "X": p.X[b].tolist(), "y": p.y[b].tolist(),
+                                       "x_query": p.x_query[b].tolist(),
                                        "gla": float(yhat[b]), "wpgd": float(ref[b]), **extra}})
     return out
 
@@ -240,7 +243,8 @@ def g3_torch(ctx: CheckContext) -> Evidence:
 
 
 # ---------------------------------------------------------------------------------------------- symbolic
-def _symbolic_dims(ctx: CheckContext, claim: str, method: str = "symbolic") -> tuple[dict | None, Evidence | None]:
+def _symbolic_dims(ctx: CheckContext, claim: str,
+                   method: str = "symbolic") -> tuple[dict | None, Evidence | None]:
     lim = gs.SYMBOLIC_LIMITS
     if ctx.dims_explicit:
         d, n = ctx.model_config.d, ctx.model_config.n
@@ -282,10 +286,10 @@ def check_symbolic(ctx: CheckContext, claim: str, gla_fn=None, weights_fn=None,
     d, n, L = dims["d"], dims["n"], dims["L"]
     t0 = time.perf_counter()
     if claim == "G1":
-        res = [gs.prove_g1(d, n, gla_fn, weights_fn, "free"), gs.prove_g1(d, n, gla_fn, weights_fn, "function")]
+        res = [gs.prove_g1(d, n, gla_fn, weights_fn, g) for g in ("free", "function")]
         what = "one layer, scalar gates (free symbols and data-dependent g(z))"
     elif claim == "G2":
-        res = [gs.prove_g2(d, n, gla_fn, weights_fn, "free"), gs.prove_g2(d, n, gla_fn, weights_fn, "function")]
+        res = [gs.prove_g2(d, n, gla_fn, weights_fn, g) for g in ("free", "function")]
         what = "one layer, key-dimension gates α_i ∈ R^{d+1}"
     else:
         res = [gs.prove_g3(d, n, ell, shape, "function", gla_fn, weights_fn, include_query)
@@ -331,8 +335,8 @@ def check_g4_symbolic(ctx: CheckContext, causal_minus_full=None) -> Evidence:
     if one.is_zero and wit is not None:
         return ctx.record("G4", "symbolic", Verdict.PROVED,
                           f"L=1: causal − full-context ≡ 0 for arbitrary weights; L=2: a nonzero polynomial "
-                          f"({two.terms} terms at d={d}, n={n}; value {wit['value']} at an exact rational point "
-                          f"with gates in (0,1]); {dims['source']}",
+                          f"({two.terms} terms at d={d}, n={n}; value {wit['value']} at an exact rational "
+                          f"point with gates in (0,1]); {dims['source']}",
                           dims=dims, residuals={"L1_terms": 0, "L2_terms": two.terms}, details=details)
     if not one.is_zero:
         return ctx.record("G4", "symbolic", Verdict.REFUTED,
@@ -358,7 +362,8 @@ G4_GATE = 0.95
 
 def g4_parameters(model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Shared parameters of the G4 comparison: constant gates ``g = G4_GATE`` (so ``ω_{j→i} = g^{i−j}``),
-    ``P_1 = P_2 = P*(ω)`` (R3) for the query-row weights ω. Returns ``(Ps, causal ω (n+1, n+1), full ω (n,))``."""
+    ``P_1 = P_2 = P*(ω)`` (R3) for the query-row weights ω.
+    Returns ``(Ps, causal ω (n+1, n+1), full ω (n,))``."""
     n = model.n
     gates = np.full(n + 1, G4_GATE)
     om_pair = wpgd.pairwise_gate_weights(gates)
@@ -546,7 +551,7 @@ def _fla_layer(q, k, v, g, shape):
 
 @check("G1", "fla-reference", default=True)
 def g1_fla(ctx: CheckContext) -> Evidence:
-    """Our scalar-gate recurrence vs fla-core naive_recurrent_simple_gla (grid, float32 bound) + construction."""
+    """Scalar-gate recurrence vs fla-core naive_recurrent_simple_gla (grid, float32 bound) + construction."""
     return check_fla(ctx, "G1")
 
 
