@@ -36,7 +36,7 @@ def _einsum(spec: str, *ops):
         import torch
 
         return torch.einsum(spec, *ops)
-    return np.einsum(spec, *ops)
+    return np.einsum(spec, *ops, optimize=len(ops) > 2)
 
 
 def _zeros_like(a, shape):
