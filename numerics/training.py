@@ -53,6 +53,7 @@ class TrainSpec:
     eval_prompts: int = 100_000
     confidence: float = 0.999
     gate_init: float = 2.0  # θ at start: δ = sigmoid(2) ≈ 0.88
+    q_lr_scale: float = 1.0  # learning rate of Q = lr · q_lr_scale · (initial scale of Q)
 
     def validate(self) -> TrainSpec:
         if self.arch not in ARCHS:
@@ -323,8 +324,15 @@ def train(
         gen = torch.Generator().manual_seed(int(spec.seed))
         eval_gen = torch.Generator().manual_seed(int(spec.seed) + 1_000_003)
         net = build_model(spec, model)
-        params = [p for p in net.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=spec.lr)
+        # Adam steps are scale-free, so Q (entries of order 1/(n λ̄)) gets a learning rate relative to its
+        # initial scale; gate logits (order 1) get spec.lr
+        q_scale = 1.0 / (model.n * float(np.mean(model.eigenvalues)))
+        q_params = [lyr.W_q for lyr in net.layers]
+        g_params = [p for lyr in net.layers for p in lyr.gate.parameters() if p.requires_grad]
+        groups = [{"params": q_params, "lr": spec.lr * spec.q_lr_scale * q_scale}]
+        if g_params:
+            groups.append({"params": g_params, "lr": spec.lr})
+        opt = torch.optim.Adam(groups)
         milestones = [int(spec.steps * f) for f in (0.5, 0.75, 0.9)]
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.5)
         losses: list[float] = []
