@@ -8,6 +8,7 @@ import pytest
 import torch
 from glaverify.numerics import gla, wpgd
 from glaverify.numerics.errors import InputError
+from glaverify.numerics.strategies import preconditioners, prompts
 from glaverify.proofs_check.checks import gla as cg
 from glaverify.proofs_check.evidence import Verdict
 from hypothesis import given
@@ -165,6 +166,31 @@ def test_g1_construction_is_wpgd(form, C):
     omega = torch.stack([gvals[i + 1:].prod() for i in range(n)])  # Π_{j=i+1}^{n+1} g_j, query included
     ref = wpgd.wpgd_one_step(X, y, x, Q.T, omega)
     assert torch.allclose(net.predict(z, form, C), ref, rtol=1e-12, atol=1e-12)
+
+
+@given(pr=prompts(d=st.integers(1, 4), n=st.integers(1, 8)), data=st.data(),
+       shape=st.sampled_from(gla.GATE_SHAPES), L=st.integers(1, 3), C=st.integers(1, 6))
+def test_g3_property_gla_equals_causal_wpgd(pr, data, shape, L, C):
+    """G3 (G1 for L = 1) on prompts from random data models (package strategies), random Q_ℓ and
+    token-dependent gates of every shape: recurrent and chunked GLA = causal WPGD to 1e-10 relative."""
+    d = pr.X.shape[-1]
+    X, y, x = (torch.as_tensor(a) for a in (pr.X, pr.y, pr.x_query))
+    z = gla.make_tokens(X, y, x)
+    Qs = [torch.as_tensor(data.draw(preconditioners(d, 0.5))) for _ in range(L)]
+    g = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31 - 1)))
+    dim = 1 if shape == "scalar" else d + 1
+    gates = [gla.TokenGate(d + 1, shape, d_k=d + 1, d_v=d + 1,
+                           weight=torch.randn(dim, d + 1, generator=g, dtype=DT),
+                           bias=torch.randn(dim, generator=g, dtype=DT) + 1) for _ in range(L)]
+    net = gla.wpgd_to_gla(Qs, gates, d)
+    with torch.no_grad():
+        ref = wpgd.causal_wpgd_gated(X, y, x, [Q.T for Q in Qs], gates, [shape] * L)
+        # relative to the prediction, with a floor at 1e-3 of the size of the L-step terms (~‖X‖^{2L}) for
+        # prompts whose prediction cancels to ~0
+        scale = float(ref.abs().max()) + float(torch.linalg.vector_norm(X)) ** (2 * L) * 1e-3 + 1e-300
+        for form in ("recurrent", "chunked"):
+            yhat = net.predict(z, form, C)
+            assert float((yhat - ref).abs().max()) <= 1e-10 * scale
 
 
 def test_readout_recovers_P_and_weights_and_inverts_the_construction():
