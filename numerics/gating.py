@@ -650,7 +650,11 @@ def vector_gate_optimum(model: DataModel, kind: str = "unconstrained", tol: floa
             sol = fam.solve(fam.theta_of(gam))
             if sol.omega is None:
                 continue
-            q = float(sol.omega @ (model.R @ sol.omega) + gam * sol.omega @ sol.omega)
+            # the quotient γᵀQγ / (rᵀγ)² is scale-free: do not rely on the family's normalisation
+            rw = float(model.r @ sol.omega)
+            if rw == 0.0:
+                continue
+            q = float(sol.omega @ (model.R @ sol.omega) + gam * sol.omega @ sol.omega) / rw**2
             if best is None or q < best[0]:
                 best = (q, sol)
         if best is None:
