@@ -520,7 +520,25 @@ def a5_numeric(ctx: CheckContext) -> Evidence:
         b = G.attains(m_un, "delimiter", tol=1e-6)
         unequal.append({"block_sizes": sizes, "rho": rho, "attains": b["attains"], "gap": b["gap"]})
     fails = [u for u in unequal if not u["attains"]]
+    # boundary: a non-star family (corr = rho^|k-l|, query last) with random unequal blocks
+    decay = []
+    for _ in range(trials):
+        K = int(rng.integers(2, 4))
+        sizes = rng.integers(1, 7, K).tolist()
+        rho_d = round(float(rng.uniform(0.05, 0.95)), 3)
+        cfg = build_model_config(
+            {
+                "d": 2,
+                "n": int(sum(sizes)),
+                "noise_var": 0.1,
+                "tasks": {"family": "decay", "block_sizes": sizes, "rho": rho_d},
+            }
+        )
+        c = G.attains(DataModel.from_config(cfg), "delimiter", tol=1e-6)
+        decay.append({"block_sizes": sizes, "rho": rho_d, "attains": c["attains"], "gap": c["gap"]})
     details = {
+        "decay_family": decay,
+        "decay_failures": sum(not x["attains"] for x in decay),
         "trials": trials,
         "equal_block_failures": equal_fail,
         "unequal_failures": fails[:5],
@@ -553,7 +571,8 @@ def a5_numeric(ctx: CheckContext) -> Evidence:
         Verdict.REFUTED if not a["attains"] else Verdict.SUPPORTED,
         f"{trials} random increasing-rho star configs (d = 2, Sigma = I): equal blocks always attain; "
         f"unequal blocks "
-        f"fail in {len(fails)}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
+        f"fail in {len(fails)}/{trials}; decay family (random blocks) fails in "
+        f"{details['decay_failures']}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
         counterexample=cex if not a["attains"] else None,
         details=details,
         sample_size=trials,
