@@ -295,7 +295,7 @@ def test_monte_carlo_cell_catches_a_planted_wrong_closed_form(monkeypatch):
 
     monkeypatch.setattr(producers, "linatt_optimum", planted)
     cfg = parse_sweep_config(small_config(noise=(0.1,)) | {"run": {"seed": 1, "mc_prompts": 20000}})
-    vals = producers.run_producer("monte_carlo", cfg.model.model_dump(mode="json"),
+    vals = producers.run_producer("mc_linatt", cfg.model.model_dump(mode="json"),
                                   cfg.run.model_dump(mode="json"), False)["values"]
     assert vals["mc.linatt"]["verdict"] == "inconclusive"
     assert "outside the CI" in vals["mc.linatt"]["note"]

@@ -198,36 +198,38 @@ def produce_r6(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> d
 
 
 # ----------------------------------------------------------------------------------------------- Monte Carlo
-def produce_monte_carlo(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    """Monte Carlo risk of the optimal predictors (R1 in sampled form), with the run's confidence."""
+def _mc_estimate(model: DataModel, run: RunConfig, quick: bool, name: str, P: np.ndarray, omega: np.ndarray,
+                 closed: float) -> dict:
+    """Monte Carlo risk of the predictor (P, ω) with the run's confidence; 'supported' iff the closed form is
+    inside the CI."""
     from glaverify.numerics.montecarlo import mc_risk
     from glaverify.numerics.predictors import WPGDPredictor
 
-    model = DataModel.from_config(model_cfg)
     num = min(run.mc_prompts, 20_000) if quick else run.mc_prompts
-    out: dict[str, dict] = {}
+    est = mc_risk(model, WPGDPredictor(P=P, omega=omega, name=name), num, _rng(run, f"tables/{name}"),
+                  confidence=run.confidence)
+    inside = est.contains(closed)
+    return qvalue(est.mean, "supported" if inside else "inconclusive",
+                  f"{num} prompts, {run.confidence:g} CI" + ("" if inside else
+                  f"; closed form {closed:.6g} outside the CI"),
+                  ci=[est.ci_low, est.ci_high], sample_size=num, closed_form=closed)
 
-    def estimate(name: str, P: np.ndarray, omega: np.ndarray, closed: float) -> dict:
-        est = mc_risk(model, WPGDPredictor(P=P, omega=omega, name=name), num, _rng(run, f"tables/{name}"),
-                      confidence=run.confidence)
-        inside = est.contains(closed)
-        return qvalue(est.mean, "supported" if inside else "inconclusive",
-                      f"{num} prompts, {run.confidence:g} CI" + ("" if inside else
-                      f"; closed form {closed:.6g} outside the CI"),
-                      ci=[est.ci_low, est.ci_high], sample_size=num, closed_form=closed)
 
+def produce_mc_linatt(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    """Monte Carlo risk of the optimal LinAtt predictor (R1 in sampled form)."""
+    model = DataModel.from_config(model_cfg)
     lin = linatt_optimum(model, max(run.tolerance, 1e-10))
-    out["mc.linatt"] = estimate("mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
+    return {"mc.linatt": _mc_estimate(model, run, quick, "mc.linatt", lin["P"], np.ones(model.n), lin["risk"])}
+
+
+def produce_mc_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+    """Monte Carlo risk of the WPGD optimum (R1 in sampled form, at the optimum of R4/R6)."""
     res, reason = _wpgd_optimum(model_cfg, run, quick)
     if res is None:
-        out["mc.wpgd"] = not_available(reason or "")
-    else:
-        from glaverify.numerics.closed_forms import optimal_preconditioner
-
-        omega = np.asarray(res["omega"], dtype=np.float64)
-        P = np.asarray(res["P"], dtype=np.float64) if res.get("P") is not None else optimal_preconditioner(model, omega)
-        out["mc.wpgd"] = estimate("mc.wpgd", P, omega, float(res["risk"]))
-    return out
+        return {"mc.wpgd": not_available(reason or "")}
+    model = DataModel.from_config(model_cfg)
+    return {"mc.wpgd": _mc_estimate(model, run, quick, "mc.wpgd", np.asarray(res["P"], dtype=np.float64),
+                                    np.asarray(res["omega"], dtype=np.float64), float(res["risk"]))}
 
 
 # ----------------------------------------------------------------------------------------------- gating
@@ -335,7 +337,8 @@ PRODUCERS = {
     "closed_form": produce_closed_form,
     "wpgd": produce_wpgd,
     "r6": produce_r6,
-    "monte_carlo": produce_monte_carlo,
+    "mc_linatt": produce_mc_linatt,
+    "mc_wpgd": produce_mc_wpgd,
     "gla": produce_gla,
     "trained": produce_trained,
 }

@@ -64,9 +64,9 @@ _q("risk.linatt", "closed_form", "LinAtt", r"$\mathcal{L}^\star_{\mathrm{LinAtt}
 _q("omega.linatt", "closed_form", "ω LinAtt", r"$\omega_{\mathrm{LinAtt}}$", "A4", "vector",
    desc="the uniform weights of linear attention, normalised to r^T ω = 1")
 # -- Monte Carlo ---------------------------------------------------------------------------------------
-_q("mc.linatt", "monte_carlo", "LinAtt (MC)", r"$\hat{\mathcal{L}}_{\mathrm{LinAtt}}$", "R1",
+_q("mc.linatt", "mc_linatt", "LinAtt (MC)", r"$\hat{\mathcal{L}}_{\mathrm{LinAtt}}$", "R1",
    desc="Monte Carlo risk of the optimal LinAtt predictor with its CI")
-_q("mc.wpgd", "monte_carlo", "WPGD (MC)", r"$\hat{\mathcal{L}}_{\mathrm{WPGD}}$", "R1, R6",
+_q("mc.wpgd", "mc_wpgd", "WPGD (MC)", r"$\hat{\mathcal{L}}_{\mathrm{WPGD}}$", "R1, R6",
    desc="Monte Carlo risk of the WPGD optimum with its CI (needs numerics.landscape)")
 # -- landscape (numerics.landscape) --------------------------------------------------------------------
 _q("risk.wpgd", "wpgd", "WPGD", r"$\mathcal{L}^\star_{\mathrm{WPGD}}$", "R4, R6",
