@@ -80,6 +80,27 @@ def r_is_zero(model: DataModel, tol: float = R_ZERO_TOL) -> bool:
     return float(np.max(np.abs(model.query_corr))) <= tol
 
 
+def r_scale(model: DataModel) -> tuple[float, np.ndarray]:
+    """``(ρ, r/ρ)`` with ``ρ = max_i |r_i|``. ``L − s`` is ``ρ²`` times the same expression with ``r/ρ`` and
+    ``P/ρ``, so every comparison is done with the unit ``r`` (scale-free; exact for tiny ``r``)."""
+    rho = float(np.max(np.abs(model.r))) if model.n else 0.0
+    r = np.asarray(model.r, dtype=np.float64)
+    return rho, (r / rho if rho > 0 else r)
+
+
+def profile_gain(model: DataModel, omega: np.ndarray, r: np.ndarray | None = None) -> float:
+    """``(rᵀω)² f(a, b) = s − L*(ω)`` computed without the cancellation against ``s`` (with ``r`` = the unit
+    ``r`` of :func:`r_scale` it is ``(s − L*)/ρ²``)."""
+    w = np.asarray(omega, dtype=np.float64)
+    r = np.asarray(model.r) if r is None else r
+    lam = model.eigenvalues
+    sq = float(w @ w)
+    if sq == 0.0:
+        return 0.0
+    a = float(w @ _apply_R(model, w)) + sq
+    return float(r @ w) ** 2 * float(np.sum(lam**2 / (a * lam + model.s * sq)))
+
+
 # ======================================================================== curve data
 @dataclass(frozen=True)
 class CurveSpectrum:
@@ -162,7 +183,8 @@ class CurvePoint:
     risk: float
     omega: np.ndarray  # normalised
     local_min: bool  # a strict local minimum of L* on the quotient (Hessian test)
-    hess_min: float  # smallest eigenvalue of the Hessian of L* on ω^⊥ (normalised ω)
+    hess_min: float  # smallest eigenvalue of the Hessian of L* on ω^⊥ (normalised ω, unit r)
+    gain: float = float("nan")  # (s − L*)/ρ² (scale-free, see r_scale)
 
 
 @dataclass
@@ -245,30 +267,29 @@ def curve_route(
             )
             h_min.append(float(np.exp(out.x)))
     pts: list[CurvePoint] = []
+    _, ru = r_scale(model)
+    if single and not roots:
+        # r is an eigenvector of R: the curve is one ray (ω ∝ r) and every γ is stationary
+        roots = [float("inf")]
     for g in roots:
         w = normalise(curve_omega(model, g, spec), model.r)
-        risk = float(profile_risk(model, w))
         hm = float("nan")
         loc = True
         if classify:
-            ev = restricted_profile_spectrum(model, w)
+            ev = restricted_profile_spectrum(model, w, ru)
             hm = float(ev[0]) if ev.size else float("inf")
             loc = hm > HESS_RTOL * (float(np.max(np.abs(ev))) if ev.size else 1.0)
-        pts.append(CurvePoint(gamma=float(g), risk=risk, omega=w, local_min=loc, hess_min=hm))
-    if single and not pts:
-        # r is an eigenvector of R: the curve is one ray and every γ is stationary
-        w = normalise(np.asarray(model.r, dtype=np.float64), model.r)
-        hm = restricted_profile_hessian_min(model, w) if classify else float("nan")
         pts.append(
             CurvePoint(
-                gamma=float("inf"),
+                gamma=float(g),
                 risk=float(profile_risk(model, w)),
                 omega=w,
-                local_min=hm > 0 if classify else True,
+                local_min=loc,
                 hess_min=hm,
+                gain=profile_gain(model, w, ru),
             )
         )
-    pts.sort(key=lambda p: p.risk)
+    pts.sort(key=lambda p: -p.gain)
     return CurveResult(
         stationary=pts,
         h_minima=h_min,
@@ -285,25 +306,27 @@ def _apply_R(model: DataModel, omega: np.ndarray) -> np.ndarray:
     return (model.task_corr @ model.block_sums(omega))[model.block_index]
 
 
-def profile_gradient(model: DataModel, omega: np.ndarray) -> np.ndarray:
-    """∇L*(ω) = −2 c f r + 2c² (F₃ (R+I)ω + s F₂ ω), ``c = rᵀω``."""
+def profile_gradient(model: DataModel, omega: np.ndarray, r: np.ndarray | None = None) -> np.ndarray:
+    """∇L*(ω) = −2 c f r + 2c² (F₃ (R+I)ω + s F₂ ω), ``c = rᵀω`` (``r`` defaults to the model's)."""
     w = np.asarray(omega, dtype=np.float64)
+    r = np.asarray(model.r) if r is None else r
     lam, s = model.eigenvalues, model.s
     Aw = _apply_R(model, w) + w
-    c = float(model.r @ w)
+    c = float(r @ w)
     a, b = float(w @ Aw), s * float(w @ w)
     den = a * lam + b
     f = float(np.sum(lam**2 / den))
     f2, f3 = float(np.sum(lam**2 / den**2)), float(np.sum(lam**3 / den**2))
-    return -2 * c * f * model.r + 2 * c * c * (f3 * Aw + s * f2 * w)
+    return -2 * c * f * r + 2 * c * c * (f3 * Aw + s * f2 * w)
 
 
-def profile_hessian(model: DataModel, omega: np.ndarray) -> np.ndarray:
+def profile_hessian(model: DataModel, omega: np.ndarray, r: np.ndarray | None = None) -> np.ndarray:
     """Analytic Hessian of ``L*`` (n×n): ``−2f rrᵀ + 4c(r vᵀ + v rᵀ) + 2c² J_v`` with
     ``v = F₃ Aω + sF₂ ω``, ``J_v = F₃ A + sF₂ I − 4[G₄ ppᵀ + G₃(pqᵀ+qpᵀ) + G₂ qqᵀ]``, ``p = Aω``, ``q = sω``,
     ``A = R + I``, ``G_p = Σλ^p/(aλ+b)³``."""
     w = np.asarray(omega, dtype=np.float64)
-    lam, s, r = model.eigenvalues, model.s, np.asarray(model.r)
+    lam, s = model.eigenvalues, model.s
+    r = np.asarray(model.r) if r is None else r
     A = np.asarray(model.R) + np.eye(model.n)
     p = A @ w
     q = s * w
@@ -341,34 +364,39 @@ def _deflated(H: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float]:
     return PHP + kappa * np.outer(u, u), kappa
 
 
-def restricted_profile_spectrum(model: DataModel, omega: np.ndarray) -> np.ndarray:
+def restricted_profile_spectrum(
+    model: DataModel, omega: np.ndarray, r: np.ndarray | None = None
+) -> np.ndarray:
     """Eigenvalues of the Hessian of ``L*`` restricted to ``ω^⊥`` (ascending; n − 1 of them)."""
     if model.n == 1:
         return np.array([])
-    D, _ = _deflated(profile_hessian(model, omega), np.asarray(omega, dtype=np.float64))
+    D, _ = _deflated(profile_hessian(model, omega, r), np.asarray(omega, dtype=np.float64))
     return np.linalg.eigvalsh(D)[:-1]
 
 
-def restricted_profile_hessian_min(model: DataModel, omega: np.ndarray) -> float:
-    ev = restricted_profile_spectrum(model, omega)
+def restricted_profile_hessian_min(model: DataModel, omega: np.ndarray, r: np.ndarray | None = None) -> float:
+    ev = restricted_profile_spectrum(model, omega, r)
     return float(ev[0]) if ev.size else float("inf")
 
 
 # ======================================================================== full L(P, ω)
-def full_gradient(model: DataModel, P: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def full_gradient(
+    model: DataModel, P: np.ndarray, omega: np.ndarray, r: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(∂L/∂P, ∂L/∂ω) of R1: ``−2cΣ² + 2ΣPM`` and ``−2 tr(PΣ²) r + 2 tr(PᵀΣPΣ²) Aω + 2s tr(PᵀΣPΣ) ω``."""
     sig = model.sigma
     sig2 = sig @ sig
     w = np.asarray(omega, dtype=np.float64)
+    r = np.asarray(model.r) if r is None else r
     Aw = _apply_R(model, w) + w
-    c = float(model.r @ w)
+    c = float(r @ w)
     a, b = float(w @ Aw), model.s * float(w @ w)
     M = a * sig2 + b * sig
     gP = -2 * c * sig2 + 2 * sig @ P @ M
     SP = sig @ P
     t2 = float(np.sum(SP * (P @ sig2)))  # tr(PᵀΣPΣ²)
     t1 = float(np.sum(SP * (P @ sig)))  # tr(PᵀΣPΣ)
-    gw = -2 * float(np.sum(P * sig2.T)) * model.r + 2 * t2 * Aw + 2 * model.s * t1 * w
+    gw = -2 * float(np.sum(P * sig2.T)) * r + 2 * t2 * Aw + 2 * model.s * t1 * w
     return gP, gw
 
 
@@ -468,6 +496,7 @@ class ScalarisedSolution:
     solve_time: float
     gamma: float = float("nan")
     risk: float = float("nan")
+    gain: float = float("nan")  # (s − L*)/ρ², scale-free (see r_scale)
 
     @property
     def certified(self) -> bool:
@@ -486,7 +515,8 @@ class ScalarisedFamily:
     ----------
     model : the data model.
     extra_constraints : ``fn(ω) -> [constraints]`` added to the problem (e.g. ``[cp.diff(ω) >= 0, ω >= 0]``).
-    sign : ``+1`` or ``−1``: the normalisation ``rᵀω = sign``.
+    sign : ``+1`` or ``−1``: the normalisation ``r̂ᵀω = sign`` with ``r̂ = r / max_i|r_i|`` (the unit r of
+        :func:`r_scale`; equivalent to ``rᵀω = sign·max|r|``, and well scaled when r is tiny).
     solver_opts : passed to ``problem.solve`` (Clarabel, tight tolerances by default).
 
     ``solve(θ)`` returns a :class:`ScalarisedSolution`. For θ in (0, 1] the KKT condition (without extra
@@ -516,7 +546,10 @@ class ScalarisedFamily:
         self.one_minus_theta = cp.Parameter(nonneg=True, name="one_minus_theta", value=0.5)
         a = cp.sum_squares(self.F.T @ self.omega) + cp.sum_squares(self.omega)
         b = model.s * cp.sum_squares(self.omega)
-        self.normalisation = np.asarray(model.r) @ self.omega == sign
+        self.r_scale, self.r_unit = r_scale(model)
+        if self.r_scale == 0.0:
+            raise InputError("r", "is 0: the normalisation rᵀω = ±1 is infeasible (every (0, ω) is optimal)")
+        self.normalisation = self.r_unit @ self.omega == sign
         self.extra = list(extra_constraints(self.omega)) if extra_constraints else []
         self.constraints = [self.normalisation, *self.extra]
         self.problem = cp.Problem(cp.Minimize(self.theta * a + self.one_minus_theta * b), self.constraints)
@@ -576,6 +609,7 @@ class ScalarisedFamily:
             gamma=self.gamma_of(theta),
         )
         sol.risk = float(profile_risk(self.model, w))
+        sol.gain = profile_gain(self.model, w, self.r_unit)
         return sol
 
     def _kkt(self, w: np.ndarray, theta: float) -> tuple[float, float, float]:
@@ -621,6 +655,7 @@ class ScalarisedOptimum:
     solves: list[ScalarisedSolution]
     all_optimal: bool
     local_minima: list[ScalarisedSolution] = field(default_factory=list)
+    gain: float = float("nan")  # (s − L*)/ρ² at omega
 
     @property
     def certified(self) -> bool:
@@ -647,8 +682,8 @@ def optimise_scalarised(
         solves.append(sol)
         return sol
 
-    def risk_of(sol: ScalarisedSolution) -> float:
-        return sol.risk if sol.omega is not None and np.isfinite(sol.risk) else float("inf")
+    def risk_of(sol: ScalarisedSolution) -> float:  # −(s − L*)/ρ²: scale-free, no cancellation against s
+        return -sol.gain if sol.omega is not None and np.isfinite(sol.gain) else float("inf")
 
     if hi - lo <= 1e-14:
         sols = [run(lo)]
@@ -692,6 +727,7 @@ def optimise_scalarised(
         solves=solves,
         all_optimal=all(s.status == "optimal" for s in solves),
         local_minima=ok,
+        gain=profile_gain(family.model, w, family.r_unit),
     )
 
 
@@ -701,9 +737,10 @@ class MultiStartResult:
     omegas: list[np.ndarray]  # normalised, one per start
     risks: list[float]  # L*(ω) per start (after polish)
     full_risks: list[float]  # L(P, ω) reached by L-BFGS before the polish
-    grad_norms: list[float]  # ‖∇L*‖ on the quotient after polish
+    grad_norms: list[float]  # ‖∇L*‖ on the quotient after polish (unit r, see r_scale)
     best: int
     iterations: list[int]
+    gains: list[float] = field(default_factory=list)  # (s − L*)/ρ² per start
 
     @property
     def omega(self) -> np.ndarray:
@@ -714,15 +751,21 @@ class MultiStartResult:
         return self.risks[self.best]
 
     @property
+    def gain(self) -> float:
+        return self.gains[self.best]
+
+    @property
     def spread(self) -> float:
-        return float(np.max(self.risks) - np.min(self.risks)) if self.risks else float("nan")
+        """Relative spread of the start values, ``(max gain − min gain)/max gain``."""
+        return float((np.max(self.gains) - np.min(self.gains)) / np.max(self.gains)) if self.gains else np.nan
 
 
 def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tuple[np.ndarray, float, int]:
-    """L-BFGS on the full L(P, ω) in the eigenbasis of Σ (P̃ = VᵀPV, an orthogonal change of variables)."""
+    """L-BFGS on the full L(P, ω) in the eigenbasis of Σ (P̃ = VᵀPV, an orthogonal change of variables),
+    with the unit r of :func:`r_scale`: the objective is ``(L(ρP̃', ω) − s)/ρ²``, an affine image of L."""
     lam, _ = model.sigma_eig
     d, n, s = model.d, model.n, model.s
-    r = np.asarray(model.r)
+    r = r_scale(model)[1]
     lam2 = lam**2
     if d * d + n > 2000:  # large problems: the full stage only has to reach the basin; the polish finishes
         maxiter = min(maxiter, 150)
@@ -737,7 +780,7 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
         P2 = Pt * Pt
         quad = float(lam @ P2 @ m)  # Σ_ij λ_i P_ij² m_j
         trPS2 = float(np.diag(Pt) @ lam2)
-        val = s - 2 * c * trPS2 + quad
+        val = -2 * c * trPS2 + quad
         gP = 2 * Pt * np.outer(lam, m)
         gP[np.diag_indices(d)] -= 2 * c * lam2
         t2 = float(lam @ P2 @ lam2)
@@ -762,10 +805,10 @@ def _lbfgs_full(model: DataModel, rng: np.random.Generator, maxiter: int) -> tup
 def _lbfgs_profile(model: DataModel, omega: np.ndarray, maxiter: int = 2000) -> np.ndarray:
     """L-BFGS on ``L*(ω)`` (n parameters) from ``omega``, rescaled to max |ω| = 1 first."""
     w0 = normalise(omega, model.r)
-    s = model.s
+    r = r_scale(model)[1]
 
-    def fg(w: np.ndarray) -> tuple[float, np.ndarray]:
-        return float(profile_risk(model, w)) / s, profile_gradient(model, w) / s
+    def fg(w: np.ndarray) -> tuple[float, np.ndarray]:  # −gain: L* − s up to the factor ρ², no cancellation
+        return -profile_gain(model, w, r), profile_gradient(model, w, r)
 
     out = optimize.minimize(
         fg,
@@ -781,14 +824,15 @@ def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: flo
     """Newton steps on ``L*`` restricted to ``ω^⊥`` (the quotient), with backtracking; stops when the step
     stops decreasing ``L*``."""
     w = normalise(omega, model.r)
-    cur = profile_risk(model, w)
+    r = r_scale(model)[1]
+    cur = -profile_gain(model, w, r)
     for _ in range(iters):
-        g = profile_gradient(model, w)
-        if np.linalg.norm(g) <= tol * model.s:
+        g = profile_gradient(model, w, r)
+        if np.linalg.norm(g) <= tol * max(abs(cur), 1e-300):
             break
         u = w / np.linalg.norm(w)
         g = g - (u @ g) * u
-        D, kappa = _deflated(profile_hessian(model, w), w)
+        D, kappa = _deflated(profile_hessian(model, w, r), w)
         try:  # PD on ω^⊥ (the deflated direction has eigenvalue κ > 0): Newton step, which stays ⊥ û
             L_ = np.linalg.cholesky(D)
             step = -np.linalg.solve(L_.T, np.linalg.solve(L_, g))
@@ -798,7 +842,7 @@ def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: flo
         t = 1.0
         while t > 1e-8:
             cand = normalise(w + t * step, model.r)
-            val = profile_risk(model, cand)
+            val = -profile_gain(model, cand, r)
             if val <= cur:
                 break
             t /= 2
@@ -821,7 +865,8 @@ def multistart_route(
 ) -> MultiStartResult:
     """Route (c): ``starts`` random starts of L-BFGS on the full ``L(P, ω)`` (``maxiter`` iterations), each
     mapped to the quotient and polished (L-BFGS on ``L*(ω)``, then a few Newton steps on ``ω^⊥``)."""
-    oms, risks, full, gns, its = [], [], [], [], []
+    oms, risks, full, gns, its, gains = [], [], [], [], [], []
+    ru = r_scale(model)[1]
     for _ in range(starts):
         w, val, nit = _lbfgs_full(model, rng, maxiter)
         try:
@@ -833,20 +878,26 @@ def multistart_route(
             w = normalise(np.ones(model.n), model.r)
         oms.append(w)
         risks.append(float(profile_risk(model, w)))
+        gains.append(profile_gain(model, w, ru))
         full.append(val)
-        gns.append(float(np.linalg.norm(profile_gradient(model, w))))
+        gns.append(float(np.linalg.norm(profile_gradient(model, w, ru))))
         its.append(nit)
-    return MultiStartResult(oms, risks, full, gns, int(np.argmin(risks)), its)
+    return MultiStartResult(oms, risks, full, gns, int(np.argmax(gains)), its, gains)
 
 
 # ======================================================================== certificate
 @dataclass
 class Minimum:
-    """A candidate minimum on the quotient, with the route that found it."""
+    """A candidate minimum on the quotient, with the route that found it. ``gain`` is ``(s − L*)/ρ²`` (see
+    :func:`r_scale`); when it is NaN the decision falls back to comparing ``risk``."""
 
     omega: np.ndarray
     risk: float
     route: str
+    gain: float = float("nan")
+
+    def loss(self) -> float:
+        return -self.gain if np.isfinite(self.gain) else self.risk
 
 
 def distinct_minima(
@@ -875,7 +926,6 @@ class UniquenessDecision:
 def decide_uniqueness(
     minima: Sequence[Minimum],
     r: np.ndarray,
-    global_risk: float,
     hess_min: float,
     hess_scale: float,
     strict_local_nonglobal: Sequence[Minimum] = (),
@@ -885,16 +935,21 @@ def decide_uniqueness(
     routes_ok: bool = True,
     route_note: str = "",
 ) -> UniquenessDecision:
-    """The R6 decision rule on the quotient.
+    """The R6 decision rule on the quotient. Values are compared through :meth:`Minimum.loss` (``−gain``,
+    scale-free) with tolerance ``risk_rtol · |global loss|`` (``risk_rtol · max(1, |risk|)`` for risks).
 
-    * ``refuted``: two inequivalent candidates within ``risk_rtol`` of the global value, or a strict local
-      minimum (PD restricted Hessian) whose risk exceeds the global value by more than the tolerance;
+    * ``refuted``: two inequivalent candidates within tolerance of the global value, or a strict local
+      minimum (PD restricted Hessian) above the global value by more than the tolerance;
     * ``certified``: one class of minimisers at the global value, all routes agree (``routes_ok``) and the
       restricted Hessian is PD beyond ``hess_rtol · hess_scale``;
     * ``inconclusive`` otherwise, with the reason.
     """
-    tol = risk_rtol * max(1.0, abs(global_risk))
-    near = [m for m in minima if m.risk <= global_risk + tol]
+    if not minima:
+        return UniquenessDecision("inconclusive", "no candidate minimum")
+    glob = min(m.loss() for m in minima)
+    gains = all(np.isfinite(m.gain) for m in minima)
+    tol = risk_rtol * (abs(glob) if gains else max(1.0, abs(glob)))
+    near = [m for m in minima if m.loss() <= glob + tol]
     clusters = distinct_minima(near, r, omega_tol)
     if len(clusters) > 1:
         a, b = clusters[0][0], clusters[1][0]
@@ -911,21 +966,21 @@ def decide_uniqueness(
                 "quotient_distance": quotient_distance(a.omega, b.omega, r),
             },
         )
-    bad = [m for m in strict_local_nonglobal if m.risk > global_risk + tol]
+    bad = [m for m in strict_local_nonglobal if m.loss() > glob + tol]
     if bad:
-        m = min(bad, key=lambda x: x.risk)
+        m = min(bad, key=lambda x: x.loss())
+        g = min(minima, key=lambda x: x.loss())
         return UniquenessDecision(
             "refuted",
             "a strict local minimum on the quotient is not global",
             {
                 "local_omega": normalise(m.omega, r).tolist(),
                 "local_risk": m.risk,
-                "global_risk": global_risk,
+                "global_omega": normalise(g.omega, r).tolist(),
+                "global_risk": g.risk,
                 "route": m.route,
             },
         )
-    if not near:
-        return UniquenessDecision("inconclusive", "no candidate at the global value")
     if not routes_ok:
         return UniquenessDecision("inconclusive", f"routes disagree: {route_note}")
     if not (hess_min > hess_rtol * max(hess_scale, 1e-300)):
@@ -1018,78 +1073,86 @@ def certify(
     if use_cvxpy:
         scal = optimise_scalarised(ScalarisedFamily(model))
     ms = multistart_route(model, rng, starts=starts)
+    rho, ru = r_scale(model)
 
-    cands: list[Minimum] = []
-    if curve.best is not None:
-        cands += [Minimum(p.omega, p.risk, "curve") for p in curve.stationary]
+    cands: list[Minimum] = [Minimum(p.omega, p.risk, "curve", p.gain) for p in curve.stationary]
     if scal is not None and scal.omega is not None:
-        cands.append(Minimum(scal.omega, scal.risk, "cvxpy"))
+        cands.append(Minimum(scal.omega, scal.risk, "cvxpy", scal.gain))
     cands += [
-        Minimum(w, rk, f"multistart[{i}]") for i, (w, rk) in enumerate(zip(ms.omegas, ms.risks, strict=True))
+        Minimum(w, rk, f"multistart[{i}]", g)
+        for i, (w, rk, g) in enumerate(zip(ms.omegas, ms.risks, ms.gains, strict=True))
     ]
-    cands += list(extra_minima)
-    global_risk = min(m.risk for m in cands)
-    best = min(cands, key=lambda m: m.risk)
+    for m in extra_minima:  # declared values are trusted (tests plant minima here)
+        g = m.gain if np.isfinite(m.gain) else (model.s - m.risk) / rho**2
+        cands.append(Minimum(m.omega, m.risk, m.route, g))
+    G = max(m.gain for m in cands)
+    tol = risk_rtol * G
+    best = max(cands, key=lambda m: m.gain)
     # prefer the curve's representative when it is at the global value (most accurate)
-    tol = risk_rtol * max(1.0, abs(global_risk))
-    if curve.best is not None and curve.best.risk <= global_risk + tol:
-        best = Minimum(curve.best.omega, curve.best.risk, "curve")
+    if curve.best is not None and curve.best.gain >= G - tol:
+        best = Minimum(curve.best.omega, curve.best.risk, "curve", curve.best.gain)
     w = normalise(best.omega, r)
     P = np.asarray(preconditioner(model, w), dtype=np.float64)
 
-    # route agreement
+    # route agreement (gains are scale-free; risk_diff = ρ²(G − gain) is the exact risk difference)
     notes = []
     ok = True
 
-    def agree(name: str, wv: np.ndarray | None, rk: float) -> dict:
+    def agree(name: str, wv: np.ndarray | None, g: float) -> dict:
         nonlocal ok
-        if wv is None or not np.isfinite(rk):
+        if wv is None or not np.isfinite(g):
             ok = False
             notes.append(f"{name}: no result")
-            return {"risk_diff": None, "omega_dist": None}
-        rd = rk - global_risk
+            return {"risk_diff": None, "relative": None, "omega_dist": None}
+        rel = (G - g) / G
         od = quotient_distance(wv, w, r)
-        if abs(rd) > tol or od > omega_tol:
+        if abs(rel) > risk_rtol or od > omega_tol:
             ok = False
-            notes.append(f"{name}: risk diff {rd:.3g}, ω distance {od:.3g}")
-        return {"risk_diff": rd, "omega_dist": od}
+            notes.append(f"{name}: relative value diff {rel:.3g}, ω distance {od:.3g}")
+        return {"risk_diff": rho**2 * (G - g), "relative": rel, "omega_dist": od}
 
     agreement = {
         "curve": agree(
-            "curve", curve.best.omega if curve.best else None, curve.best.risk if curve.best else np.nan
+            "curve", curve.best.omega if curve.best else None, curve.best.gain if curve.best else np.nan
         ),
-        "multistart": agree("multistart", ms.omega, ms.risk),
+        "multistart": agree("multistart", ms.omega, ms.gain),
     }
     if use_cvxpy:
-        agreement["cvxpy"] = agree("cvxpy", scal.omega if scal else None, scal.risk if scal else np.nan)
+        agreement["cvxpy"] = agree("cvxpy", scal.omega if scal else None, scal.gain if scal else np.nan)
         if scal is not None and not scal.certified:
             ok = False
             notes.append("cvxpy: a solve was not 'optimal'")
-    # Hessian via the Schur complement
-    spec = restricted_profile_spectrum(model, w)
+    # Hessian via the Schur complement (unit r: the spectrum is that of L* divided by ρ²)
+    spec = restricted_profile_spectrum(model, w, ru)
     hmin = float(spec[0]) if spec.size else float("inf")
     hscale = float(np.max(np.abs(spec))) if spec.size else 1.0
     hpp = hpp_min_eigenvalue(model, w)
-    gP, gw = full_gradient(model, P, w)
+    Pu = P / rho
+    gP, gw = full_gradient(model, Pu, w, ru)
     grad_norm = float(np.sqrt(np.sum(gP**2) + np.sum(gw**2)))
-    grad_scale = float(np.linalg.norm(model.sigma) ** 2 * max(1.0, np.linalg.norm(P))) + model.s
+    g0P, g0w = full_gradient(model, np.zeros_like(Pu), w, ru)  # gradient scale at P = 0
+    grad_scale = float(np.sqrt(np.sum(g0P**2) + np.sum(g0w**2))) + 1e-300
     stationary_ok = grad_norm <= 1e-7 * grad_scale
     if not stationary_ok:
         ok = False
-        notes.append(f"(P*(ω), ω) is not stationary for L(P, ω): ‖∇L‖ = {grad_norm:.3g}")
+        notes.append(
+            f"(P*(ω), ω) is not stationary for L(P, ω): relative ‖∇L‖ = {grad_norm / grad_scale:.3g}"
+        )
     full_spec = None
     if model.d * model.d + model.n <= full_hessian_max:
         fs = restricted_full_spectrum(model, P, w)
         full_spec = {"min": float(fs[0]), "max": float(fs[-1])}
     # strict local minima on the quotient that are not global: from the curve classification and multistart
-    locals_ = [Minimum(p.omega, p.risk, "curve-stationary") for p in curve.stationary if p.local_min]
-    for i, (wi, rk) in enumerate(zip(ms.omegas, ms.risks, strict=True)):
-        if ms.grad_norms[i] <= 1e-9 and restricted_profile_hessian_min(model, wi) > hess_rtol * hscale:
-            locals_.append(Minimum(wi, rk, f"multistart[{i}]"))
+    locals_ = [Minimum(p.omega, p.risk, "curve-stationary", p.gain) for p in curve.stationary if p.local_min]
+    for i, (wi, rk, g) in enumerate(zip(ms.omegas, ms.risks, ms.gains, strict=True)):
+        if (
+            ms.grad_norms[i] <= 1e-9 * G
+            and restricted_profile_hessian_min(model, wi, ru) > hess_rtol * hscale
+        ):
+            locals_.append(Minimum(wi, rk, f"multistart[{i}]", g))
     dec = decide_uniqueness(
         cands,
         r,
-        global_risk,
         hmin,
         hscale,
         locals_,
@@ -1101,7 +1164,9 @@ def certify(
     )
     if not stationary_ok and dec.verdict == "inconclusive":
         dec = UniquenessDecision(
-            "refuted", notes[-1], {"omega": w.tolist(), "P": P.tolist(), "grad_norm": grad_norm}
+            "refuted",
+            notes[-1],
+            {"omega": w.tolist(), "P": P.tolist(), "grad_norm_relative": grad_norm / grad_scale},
         )
     cert = {
         "routes": agreement,
@@ -1113,20 +1178,22 @@ def certify(
                 distinct_minima([Minimum(x, 0.0, "m") for x in ms.omegas], r, omega_tol)
             ),
         },
-        "gradient_norm": grad_norm,
+        "gradient_norm": grad_norm * rho**2,
+        "gradient_relative": grad_norm / grad_scale,
         "hessian": {
-            "profile_restricted_min": hmin,
-            "profile_restricted_max": hscale,
+            "profile_restricted_min": hmin * rho**2,
+            "profile_restricted_max": hscale * rho**2,
             "H_PP_min": hpp,
             "restricted_min_relative": hmin / max(hscale, 1e-300),
             "full_restricted": full_spec,
         },
         "gamma_bracket": list(gamma_bracket(model)),
         "single_ray": curve.single_ray,
+        "r_scale": rho,
         "multistart": {
             "starts": len(ms.risks),
-            "risk_spread": ms.spread,
-            "max_grad_norm": float(np.max(ms.grad_norms)),
+            "relative_spread": ms.spread,
+            "max_grad_norm_unit_r": float(np.max(ms.grad_norms)),
         },
         "tolerances": {"risk_rtol": risk_rtol, "omega_tol": omega_tol, "hess_rtol": hess_rtol},
     }
@@ -1142,7 +1209,7 @@ def certify(
         }
     gamma = curve.best.gamma if curve.best is not None and best.route == "curve" else float("nan")
     return LandscapeResult(
-        risk=float(profile_risk(model, w)),
+        risk=float(model.s - rho**2 * profile_gain(model, w, ru)),
         omega=w,
         P=P,
         gamma=gamma,

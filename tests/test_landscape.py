@@ -175,7 +175,7 @@ def test_scalarised_family_is_dpp_and_matches_curve(model):
     assert sol.kkt_residual < 1e-7 and sol.duality_gap < 1e-7
     w_curve = ls.curve_omega(model, fam.gamma_of(theta))
     assert ls.quotient_distance(sol.omega, w_curve, model.r) < 1e-7
-    assert abs(model.r @ sol.omega - 1) < 1e-9
+    assert abs(fam.r_unit @ sol.omega - 1) < 1e-9 and np.max(np.abs(fam.r_unit)) == 1.0
 
 
 def test_scalarised_family_with_cone_constraints_and_negative_sign(star):
@@ -272,10 +272,32 @@ def test_decide_uniqueness_refutes_nonglobal_strict_local_minimum():
     r = np.ones(3)
     glob = ls.Minimum(np.array([1.0, 1.0, 1.0]), 1.0, "a")
     loc = ls.Minimum(np.array([1.0, 0.0, 0.5]), 1.5, "b")
-    dec = ls.decide_uniqueness([glob], r, 1.0, 1.0, 1.0, strict_local_nonglobal=[loc])
+    dec = ls.decide_uniqueness([glob], r, 1.0, 1.0, strict_local_nonglobal=[loc])
     assert dec.verdict == "refuted" and "not global" in dec.reason
-    assert ls.decide_uniqueness([glob], r, 1.0, 1.0, 1.0).verdict == "certified"
-    assert ls.decide_uniqueness([glob], r, 1.0, 0.0, 1.0).verdict == "inconclusive"
+    assert ls.decide_uniqueness([glob], r, 1.0, 1.0).verdict == "certified"
+    assert ls.decide_uniqueness([glob], r, 0.0, 1.0).verdict == "inconclusive"
+    # in gain mode (scale-free) the tolerance is relative to the gain, however small it is
+    g1 = ls.Minimum(np.array([1.0, 1.0, 1.0]), 1.0, "a", gain=1e-12)
+    g2 = ls.Minimum(np.array([1.0, 0.0, 0.5]), 1.0, "b", gain=0.5e-12)
+    assert ls.decide_uniqueness([g1, g2], r, 1.0, 1.0).verdict == "certified"
+    g3 = ls.Minimum(np.array([1.0, 0.0, 0.5]), 1.0, "b", gain=1e-12)
+    assert ls.decide_uniqueness([g1, g3], r, 1.0, 1.0).verdict == "refuted"
+
+
+def test_tiny_r_is_certified_not_falsely_refuted():
+    """|r| ~ 1e-7: L* − s ~ 1e-14, below the rounding of s; the comparisons use scale-free gains."""
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((4, 4))
+    U[:3, 3] = [1e-7, -2e-7, 1.5e-7]  # block tasks nearly orthogonal to the query task e_4
+    U[3] = [0.0, 0.0, 0.0, 1.0]
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    C = U @ U.T
+    np.fill_diagonal(C, 1.0)
+    m = DataModel.create(np.diag([0.3, 1.0, 4.0]), C, [2, 3, 2], 0.05)
+    assert 0 < np.max(np.abs(m.r)) < 1e-6
+    res = ls.certify(m, np.random.default_rng(0), starts=3)
+    assert res.verdict == "certified", res.reason
+    assert res.certificate["r_scale"] < 1e-6 and res.risk < m.s
 
 
 def test_r_zero_is_the_non_unique_clause():

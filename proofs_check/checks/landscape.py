@@ -43,14 +43,17 @@ def _dims(model: DataModel) -> dict:
     return {"d": model.d, "n": model.n, "K": model.K}
 
 
-def _global_bc(model: DataModel, rng: np.random.Generator, starts: int) -> tuple[float, np.ndarray, dict]:
-    """Global minimum by the two routes that do not use the curve (cvxpy family, multi-start)."""
+def _global_bc(
+    model: DataModel, rng: np.random.Generator, starts: int
+) -> tuple[float, np.ndarray, dict, float]:
+    """Global minimum by the two routes that do not use the curve (cvxpy family, multi-start): risk, ω,
+    info, and the scale-free gain ``(s − L*)/ρ²`` (compared without cancellation against s)."""
     scal = ls.optimise_scalarised(ls.ScalarisedFamily(model))
     ms = ls.multistart_route(model, rng, starts=starts)
-    cands = [(ms.risk, ms.omega, "multistart")]
+    cands = [(ms.risk, ms.omega, "multistart", ms.gain)]
     if scal.omega is not None:
-        cands.append((scal.risk, scal.omega, "cvxpy"))
-    risk, omega, route = min(cands, key=lambda t: t[0])
+        cands.append((scal.risk, scal.omega, "cvxpy", scal.gain))
+    risk, omega, route, gain = max(cands, key=lambda t: t[3])
     info = {
         "cvxpy_risk": scal.risk,
         "cvxpy_status_all_optimal": scal.all_optimal,
@@ -62,7 +65,7 @@ def _global_bc(model: DataModel, rng: np.random.Generator, starts: int) -> tuple
             ls.quotient_distance(scal.omega, ms.omega, model.r) if scal.omega is not None else None
         ),
     }
-    return risk, omega, info
+    return risk, omega, info, gain
 
 
 # ------------------------------------------------------------------------ R4
@@ -81,12 +84,11 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
             "r = 0: the curve is ω = 0 and R4 is vacuous",
             dims=_dims(model),
         )
-    g_risk, g_omega, info = _global_bc(model, ctx.rng("r4-multistart"), 4 if ctx.quick else 6)
+    g_risk, g_omega, info, g_gain = _global_bc(model, ctx.rng("r4-multistart"), 4 if ctx.quick else 6)
     lo, hi = ls.gamma_bracket(model)
     curve = ls.curve_route(model, gamma_map=gmap, bracket=(1.0, 1e3 * hi), grid_size=800)
     tight = [p.gamma for p in curve.stationary if np.isfinite(p.gamma)]
     tight_ok = all(lo * (1 - 1e-9) <= g <= hi * (1 + 1e-9) for g in tight)
-    scale = max(1.0, abs(g_risk))
     fields = dict(dims=_dims(model), tolerance=tol)
     if curve.best is None:
         cex = {
@@ -106,13 +108,16 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
         )
     c_risk = curve.best.risk
     w = curve.best.omega
+    rho, ru = ls.r_scale(model)
     P = np.asarray(precond(model, w), dtype=np.float64)
-    gP, gw = ls.full_gradient(model, P, w)
+    gP, gw = ls.full_gradient(model, P / rho, w, ru)  # (L − s)/ρ² in (P/ρ, ω): scale-free
     grad = float(np.sqrt(np.sum(gP**2) + np.sum(gw**2)))
-    grad_scale = float(np.linalg.norm(model.sigma) ** 2) * max(1.0, float(np.linalg.norm(P))) + model.s
+    g0P, g0w = ls.full_gradient(model, np.zeros_like(P), w, ru)
+    grad_scale = float(np.sqrt(np.sum(g0P**2) + np.sum(g0w**2))) + 1e-300
+    rel = (g_gain - curve.best.gain) / g_gain  # relative risk excess of the curve point over the global gain
     resid = {
-        "curve_minus_global": c_risk - g_risk,
-        "relative": (c_risk - g_risk) / scale,
+        "curve_minus_global": rho**2 * (g_gain - curve.best.gain),
+        "relative": rel,
         "omega_distance": ls.quotient_distance(w, g_omega, model.r),
         "grad_norm_at_P_star": grad,
         "grad_relative": grad / grad_scale,
@@ -128,7 +133,7 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
         "omega_star": w.tolist(),
         "grid": curve.grid_size,
     }
-    if c_risk > g_risk + tol * scale:
+    if rel > tol:
         cex = {
             "model": model.describe(),
             "seed": ctx.seed,
@@ -173,11 +178,7 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
             details=details,
             **fields,
         )
-    if (
-        c_risk < g_risk - tol * scale
-        or resid["omega_distance"] > 1e-5
-        or not info["cvxpy_status_all_optimal"]
-    ):
+    if rel < -tol or resid["omega_distance"] > 1e-5 or not info["cvxpy_status_all_optimal"]:
         return ctx.record(
             "R4",
             "numeric",
