@@ -258,3 +258,15 @@ def test_a6_vector_risk_agrees_with_monte_carlo_through_torch():
         err = (pr["y_query"] - net.predict(make_tokens(pr["X"], pr["y"], pr["x_query"]))) ** 2
     mean, se = float(err.mean()), float(err.std() / np.sqrt(err.numel()))
     assert abs(mean - G.vector_gate_risk(m, P, Gam)) < 4.5 * se
+
+
+def test_a6_local_optimiser_matches_certified_diagonal_and_measures_rotated_sigma(make_ctx):
+    from glaverify.numerics.config import default_model_config
+
+    m = DataModel.from_config(default_model_config(4, 12))
+    loc = G.vector_gate_local_optimum(m, restarts=0)
+    assert abs(loc["risk"] - G.vector_gate_optimum(m)["risk"]) < 1e-6
+    Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((4, 4)))
+    rot = DataModel.create(Q @ m.sigma @ Q.T, m.block_corr, m.block_sizes, m.noise_var)
+    loc = G.vector_gate_local_optimum(rot, restarts=0)
+    assert loc["advantage"] >= -1e-9  # starts at the scalar optimum, so never worse

@@ -626,7 +626,20 @@ def a6_certified(ctx: CheckContext) -> Evidence:
     try:
         rows = a6_rows(model)
     except InputError as exc:
-        return ctx.record("A6", "certified", Verdict.INCONCLUSIVE, f"not applicable: {exc}")
+        loc = G.vector_gate_local_optimum(model)
+        return ctx.record(
+            "A6",
+            "certified",
+            Verdict.INCONCLUSIVE,
+            f"not applicable ({exc}); measured by local optimisation over Γ (no certificate): vector-gated "
+            f"risk <= {loc['risk']:.6g} vs scalar {loc['scalar_risk']:.6g} "
+            f"(advantage >= {loc['advantage']:.3g})",
+            details={
+                "vector_local_risk": loc["risk"],
+                "scalar_risk": loc["scalar_risk"],
+                "advantage_lower_bound": loc["advantage"],
+            },
+        )
     tol = 1e-7 * max(1.0, model.s)
     pred_strict = rows["lambda_differ"] and not rows["r_eigenvector_of_R"]
     adv = rows["unconstrained"]["advantage"]
