@@ -149,12 +149,19 @@ def gla_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, gates: torch.
     _check_gate_tensor(q, v, gates, shape)
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError("chunk_size", "a positive integer", chunk_size)
+    if not isinstance(sub_chunk, int) or sub_chunk < 1:
+        raise InputError("sub_chunk", "a positive integer", sub_chunk)
+    if bool(((gates < 0) | (gates > 1) | torch.isnan(gates)).any()):
+        raise InputError("gates", "values in [0, 1] (the chunked form relies on log-gates ≤ 0)",
+                         float(gates.detach().min()) if gates.numel() else None)
     d_k, d_v = q.shape[-1], v.shape[-1]
     batch = q.shape[:-2]
     T = q.shape[-2]
-    logg, zero = _segment_logs(gates)
     S = (torch.zeros(*batch, d_v, d_k, dtype=q.dtype, device=q.device)
          if initial_state is None else initial_state)
+    if T == 0:
+        return (v.new_zeros(v.shape), S) if return_states else v.new_zeros(v.shape)
+    logg, zero = _segment_logs(gates)
     if shape != "scalar":
         o, S = _vector_chunked(q, k, v, logg, zero, S, shape, chunk_size, sub_chunk)
         return (o, S) if return_states else o

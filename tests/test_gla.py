@@ -106,6 +106,10 @@ def test_bad_gate_shape_and_chunk_size_raise_input_error():
         gla.gla_chunked(q, k, v, torch.ones(1, 5, dtype=DT), "scalar", 0)
     with pytest.raises(InputError, match="gate_shape"):
         gla.gla_recurrent(q, k, v, torch.ones(1, 5, dtype=DT), "diagonal")
+    with pytest.raises(InputError, match=r"gates: values in \[0, 1\]"):
+        gla.gla_chunked(q, k, v, torch.full((1, 5), 1.5, dtype=DT), "scalar", 2)
+    empty = gla.gla_chunked(q[:, :0], k[:, :0], v[:, :0], torch.ones(1, 0, 3, dtype=DT), "key", 4)
+    assert empty.shape == (1, 0, 2)
 
 
 # ---------------------------------------------------------------------------------------------- gates
