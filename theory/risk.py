@@ -33,7 +33,6 @@ from typing import Any
 
 import sympy as sp
 from sympy.polys.domains import QQ
-from sympy.polys.fields import field as frac_field
 from sympy.polys.rings import PolyElement, PolyRing
 
 from .wick import GaussianModel
@@ -60,11 +59,11 @@ def mat_mul(a: Mat, b: Mat) -> Mat:
 
 
 def mat_t(a: Mat) -> Mat:
-    return [list(col) for col in zip(*a)]
+    return [list(col) for col in zip(*a, strict=False)]
 
 
 def mat_add(a: Mat, b: Mat) -> Mat:
-    return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
+    return [[x + y for x, y in zip(ra, rb, strict=False)] for ra, rb in zip(a, b, strict=False)]
 
 
 def mat_scale(c: Any, a: Mat) -> Mat:
@@ -122,11 +121,17 @@ def wpgd_risk_from_coefficients(sigma: Mat, P: Mat, rw: Any, a: Any, b: Any, noi
     """R1 in terms of ``(rᵀω, a, b)``: ``tr Σ + σ² − 2(rᵀω) tr(PΣ²) + tr(PᵀΣPM)``, ``M = aΣ² + bΣ``."""
     sig2 = mat_mul(sigma, sigma)
     m = mat_add(mat_scale(a, sig2), mat_scale(b, sigma))
-    return (trace(sigma) + noise_var - 2 * rw * trace(mat_mul(P, sig2))
-            + trace(mat_mul(mat_mul(mat_t(P), sigma), mat_mul(P, m))))
+    return (
+        trace(sigma)
+        + noise_var
+        - 2 * rw * trace(mat_mul(P, sig2))
+        + trace(mat_mul(mat_mul(mat_t(P), sigma), mat_mul(P, m)))
+    )
 
 
-def wpgd_risk_closed_form(sigma: Mat, P: Mat, omega: Sequence[Any], R: Mat, r: Sequence[Any], noise_var: Any) -> Any:
+def wpgd_risk_closed_form(
+    sigma: Mat, P: Mat, omega: Sequence[Any], R: Mat, r: Sequence[Any], noise_var: Any
+) -> Any:
     """R1 (THEORY §5) written symbolically: the symbolic twin of ``numerics.closed_forms.wpgd_risk``."""
     s = trace(sigma) + noise_var
     rw, a, b = risk_coefficients_sym(omega, R, r, s)
@@ -157,17 +162,23 @@ def _short(expr_text: str, limit: int = 400) -> str:
     return expr_text if len(expr_text) <= limit else expr_text[: limit - 3] + "..."
 
 
-def _nonzero_point_poly(poly: PolyElement, seed: int = 0, tries: int = 40) -> tuple[dict[str, str], str] | None:
+def _nonzero_point_poly(
+    poly: PolyElement, seed: int = 0, tries: int = 40
+) -> tuple[dict[str, str], str] | None:
     """A rational point where the ring element ``poly`` is nonzero (Schwartz–Zippel: random integers)."""
     rng = random.Random(seed)
     ring = poly.ring
     for t in range(tries):
         span = 3 + 2 * t
         vals = [sp.Integer(rng.randint(1, span)) for _ in ring.gens]
-        v = poly.evaluate(list(zip(ring.gens, [QQ.convert(int(x)) for x in vals])))
+        v = poly.evaluate(list(zip(ring.gens, [QQ.convert(int(x)) for x in vals], strict=False)))
         if v != 0:
             used = {str(s) for s in poly.as_expr().free_symbols} if len(poly) < 2000 else None
-            point = {str(s): str(x) for s, x in zip(ring.symbols, vals) if used is None or str(s) in used}
+            point = {
+                str(s): str(x)
+                for s, x in zip(ring.symbols, vals, strict=False)
+                if used is None or str(s) in used
+            }
             return point, str(v)
     return None
 
@@ -192,8 +203,14 @@ def _poly_identity(name: str, diff: PolyElement, t0: float, seed: int = 0, **det
     if not diff:
         return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
     found = _nonzero_point_poly(diff, seed)
-    res = IdentityResult(name, False, len(diff), _short(str(diff.as_expr())) if len(diff) < 400
-                         else f"<{len(diff)} terms>", elapsed_s=time.perf_counter() - t0, details=details)
+    res = IdentityResult(
+        name,
+        False,
+        len(diff),
+        _short(str(diff.as_expr())) if len(diff) < 400 else f"<{len(diff)} terms>",
+        elapsed_s=time.perf_counter() - t0,
+        details=details,
+    )
     if found:
         res.point, res.value_at_point = found
     return res
@@ -206,8 +223,14 @@ def _expr_identity(name: str, diff: sp.Expr, t0: float, seed: int = 0, **details
     if num == 0:
         return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
     nterms = len(sp.Add.make_args(num))
-    res = IdentityResult(name, False, nterms, _short(str(sp.factor(num) if nterms < 60 else num)),
-                         elapsed_s=time.perf_counter() - t0, details=details)
+    res = IdentityResult(
+        name,
+        False,
+        nterms,
+        _short(str(sp.factor(num) if nterms < 60 else num)),
+        elapsed_s=time.perf_counter() - t0,
+        details=details,
+    )
     found = _nonzero_point_expr(diff, seed)
     if found:
         res.point, res.value_at_point = found
@@ -344,7 +367,7 @@ def derived_risk(problem: RiskProblem, method: str = "pairwise") -> PolyElement:
     w = [problem.gen(s) for s in problem.omega]
     if method == "expand":
         yhat = ring.zero
-        for wi, ti in zip(w, T):
+        for wi, ti in zip(w, T, strict=False):
             yhat += wi * ti
         return E((y - yhat) ** 2)
     if method != "pairwise":
@@ -371,16 +394,24 @@ def closed_form_element(problem: RiskProblem, closed_form: ClosedForm = wpgd_ris
     return closed_form(sigma, P, om, Rm, rv, el(problem.noise_var))
 
 
-def prove_r1(problem: RiskProblem, closed_form: ClosedForm = wpgd_risk_closed_form,
-             method: str = "pairwise", seed: int = 0) -> IdentityResult:
+def prove_r1(
+    problem: RiskProblem,
+    closed_form: ClosedForm = wpgd_risk_closed_form,
+    method: str = "pairwise",
+    seed: int = 0,
+) -> IdentityResult:
     """R1: derived ``E(y − ŷ)²`` minus the closed form expands to the zero polynomial."""
     t0 = time.perf_counter()
     derived = derived_risk(problem, method)
     t1 = time.perf_counter()
     diff = derived - closed_form_element(problem, closed_form)
     return _poly_identity(
-        "R1: E(y - yhat)^2 == closed form", diff, t0, seed,
-        derived_terms=len(derived), derivation_s=round(t1 - t0, 4),
+        "R1: E(y - yhat)^2 == closed form",
+        diff,
+        t0,
+        seed,
+        derived_terms=len(derived),
+        derivation_s=round(t1 - t0, 4),
         moment_evaluations=problem.gauss.moment_evaluations,
     )
 
@@ -388,8 +419,9 @@ def prove_r1(problem: RiskProblem, closed_form: ClosedForm = wpgd_risk_closed_fo
 # ============================================================================ R2
 
 
-def prove_r2(problem: RiskProblem, risk: PolyElement | None = None, p_power: int = -1, w_power: int = 1,
-             seed: int = 0) -> IdentityResult:
+def prove_r2(
+    problem: RiskProblem, risk: PolyElement | None = None, p_power: int = -1, w_power: int = 1, seed: int = 0
+) -> IdentityResult:
     """R2: ``L(P/c, cω) − L(P, ω)`` expands to 0 (c a nonzero symbol), for the *derived* risk.
 
     ``risk`` (default: :func:`derived_risk`) and the powers of ``c`` applied to P and ω are injectable.
@@ -402,8 +434,13 @@ def prove_r2(problem: RiskProblem, risk: PolyElement | None = None, p_power: int
     sub.update({w: w * c**w_power for w in problem.omega})
     diff = sp.expand(expr.xreplace(sub) - expr)
     if diff == 0:
-        return IdentityResult("R2: L(P/c, c w) == L(P, w)", True, 0, elapsed_s=time.perf_counter() - t0,
-                              details={"risk_terms": len(L)})
+        return IdentityResult(
+            "R2: L(P/c, c w) == L(P, w)",
+            True,
+            0,
+            elapsed_s=time.perf_counter() - t0,
+            details={"risk_terms": len(L)},
+        )
     return _expr_identity("R2: L(P/c, c w) == L(P, w)", diff, t0, seed, risk_terms=len(L))
 
 
@@ -421,16 +458,23 @@ def profile_risk_sym(sigma: sp.Matrix, rw: Any, a: Any, b: Any, noise_var: Any) 
     ``tr Σ + σ² − (rᵀω)² Σ_k λ_k²/(aλ_k + b)``."""
     d = sigma.shape[0]
     if sigma.is_diagonal():
-        return sigma.trace() + noise_var - rw**2 * sum(sigma[k, k] ** 2 / (a * sigma[k, k] + b) for k in range(d))
+        return (
+            sigma.trace()
+            + noise_var
+            - rw**2 * sum(sigma[k, k] ** 2 / (a * sigma[k, k] + b) for k in range(d))
+        )
     A = a * sigma + b * sp.eye(d)
     return sigma.trace() + noise_var - rw**2 * (A.adjugate() * sigma * sigma).trace() / A.det()
 
 
-def prove_r3(sigma: object, noise_var: object | None = None,
-             preconditioner: Callable[[sp.Matrix, Any, Any, Any], sp.Matrix] = optimal_preconditioner_sym,
-             profile: Callable[[sp.Matrix, Any, Any, Any, Any], sp.Expr] = profile_risk_sym,
-             risk: Callable[..., Any] = wpgd_risk_from_coefficients,
-             seed: int = 0) -> list[IdentityResult]:
+def prove_r3(
+    sigma: object,
+    noise_var: object | None = None,
+    preconditioner: Callable[[sp.Matrix, Any, Any, Any], sp.Matrix] = optimal_preconditioner_sym,
+    profile: Callable[[sp.Matrix, Any, Any, Any, Any], sp.Expr] = profile_risk_sym,
+    risk: Callable[..., Any] = wpgd_risk_from_coefficients,
+    seed: int = 0,
+) -> list[IdentityResult]:
     """R3 for an exact Σ (rational or symbolic), with ``ρ = rᵀω``, ``a``, ``b`` and σ² free symbols:
 
     1. every entry of ``∂L/∂P`` vanishes at ``P*``;
@@ -555,19 +599,28 @@ class Frac:
 def _frac_identity(name: str, diff: Frac, t0: float, seed: int = 0, **details: Any) -> IdentityResult:
     if diff.is_zero():
         return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
-    res = IdentityResult(name, False, len(diff.num), f"<numerator with {len(diff.num)} terms>",
-                         elapsed_s=time.perf_counter() - t0, details=details)
+    res = IdentityResult(
+        name,
+        False,
+        len(diff.num),
+        f"<numerator with {len(diff.num)} terms>",
+        elapsed_s=time.perf_counter() - t0,
+        details=details,
+    )
     # a point where the numerator is nonzero and the denominator is defined
     rng = random.Random(seed)
     ring = diff.num.ring
     for t in range(60):
         span = 3 + 2 * t
         vals = [QQ(rng.randint(1, 4 * span), rng.randint(1, span)) for _ in ring.gens]
-        pairs = list(zip(ring.gens, vals))
+        pairs = list(zip(ring.gens, vals, strict=False))
         dv = diff.den.evaluate(pairs)
         nv = diff.num.evaluate(pairs)
         if dv != 0 and nv != 0:
-            res.point = {str(s): str(sp.Rational(int(v.numerator), int(v.denominator))) for s, v in zip(ring.symbols, vals)}
+            res.point = {
+                str(s): str(sp.Rational(int(v.numerator), int(v.denominator)))
+                for s, v in zip(ring.symbols, vals, strict=False)
+            }
             q = nv / dv
             res.value_at_point = str(sp.Rational(int(q.numerator), int(q.denominator)))
             break
@@ -584,11 +637,15 @@ def gamma_sym(F1: Any, F2: Any, F3: Any, s: Any) -> Any:
 
 def symmetric_unit_diag(n: int, name: str = "R") -> sp.Matrix:
     """A symmetric n×n matrix of symbols with unit diagonal (a symbolic correlation matrix)."""
-    return sp.Matrix(n, n, lambda i, j: sp.Integer(1) if i == j else sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}"))
+    return sp.Matrix(
+        n, n, lambda i, j: sp.Integer(1) if i == j else sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}")
+    )
 
 
-def _profile_frac(om: Sequence[Any], Rm: Mat, rv: Sequence[Any], lams: Sequence[Any], s: Any) -> tuple[Frac, ...]:
-    """``L*(ω) = s − ρ² F₁`` (R3's profile risk, eigenvalue form) and ``ρ, a, b, F₁, F₂, F₃`` as lazy fractions."""
+def _profile_frac(
+    om: Sequence[Any], Rm: Mat, rv: Sequence[Any], lams: Sequence[Any], s: Any
+) -> tuple[Frac, ...]:
+    """``L*(ω) = s − ρ² F₁`` (R3, eigenvalue form) and ``ρ, a, b, F₁, F₂, F₃`` as lazy fractions."""
     rho, a, b = risk_coefficients_sym(om, Rm, rv, s)
     ring = rho.ring
     F1 = F2 = F3 = Frac(ring.zero)
@@ -600,8 +657,9 @@ def _profile_frac(om: Sequence[Any], Rm: Mat, rv: Sequence[Any], lams: Sequence[
     return Frac(s) - Frac(rho**2) * F1, rho, a, b, F1, F2, F3
 
 
-def prove_r4_stationarity(n: int, d: int, gamma: Callable[[Any, Any, Any, Any], Any] = gamma_sym,
-                          seed: int = 0) -> IdentityResult:
+def prove_r4_stationarity(
+    n: int, d: int, gamma: Callable[[Any, Any, Any, Any], Any] = gamma_sym, seed: int = 0
+) -> IdentityResult:
     """R4 (stationarity) with symbolic R (symmetric, unit diagonal), r, ω, eigenvalues λ_1..λ_d and σ²:
 
     ``∇_ω L*(ω) − [2ρ² F₃ (R + γ(ω) I) ω − 2ρ F₁ r] = 0`` identically, where ``ρ = rᵀω``,
@@ -646,8 +704,13 @@ def prove_r4_stationarity(n: int, d: int, gamma: Callable[[Any, Any, Any, Any], 
         if res.point is None:  # zero at every sampled point once rho, a, b depend on w: not a refutation
             res.residual = "nonzero only with rho, a, b free; undecided on the surface rho(w), a(w), b(w)"
         return res
-    return IdentityResult("R4: grad L* == 2 rho^2 F3 (R + gamma I) w - 2 rho F1 r", True, 0,
-                          elapsed_s=time.perf_counter() - t0, details={"n": n, "d": d})
+    return IdentityResult(
+        "R4: grad L* == 2 rho^2 F3 (R + gamma I) w - 2 rho F1 r",
+        True,
+        0,
+        elapsed_s=time.perf_counter() - t0,
+        details={"n": n, "d": d},
+    )
 
 
 # ============================================================================ R5
@@ -658,8 +721,14 @@ def r5_q_matrix(R: sp.Matrix, lam: Any, noise_var: Any, d: int) -> sp.Matrix:
     return R + (1 + d + noise_var / lam) * sp.eye(R.shape[0])
 
 
-def prove_r5(n: int, d: int, q_matrix: Callable[..., sp.Matrix] = r5_q_matrix, R: sp.Matrix | None = None,
-             r: sp.Matrix | None = None, seed: int = 0) -> list[IdentityResult]:
+def prove_r5(
+    n: int,
+    d: int,
+    q_matrix: Callable[..., sp.Matrix] = r5_q_matrix,
+    R: sp.Matrix | None = None,
+    r: sp.Matrix | None = None,
+    seed: int = 0,
+) -> list[IdentityResult]:
     """R5 with Σ = λI (λ, σ² symbols), symbolic R (symmetric, unit diagonal) and r unless given.
 
     ω* = adj(λQ) r (∝ Q^{-1} r, and the profile risk is invariant under ω → cω by R2). Using the *general*
@@ -674,7 +743,7 @@ def prove_r5(n: int, d: int, q_matrix: Callable[..., sp.Matrix] = r5_q_matrix, R
     wsyms = list(sp.symbols(f"w1:{n + 1}"))
     syms = wsyms + sorted(R.free_symbols | r.free_symbols, key=sp.default_sort_key) + [lam, s2]
     ring = PolyRing(syms, QQ)
-    G = dict(zip(syms, ring.gens))
+    G = dict(zip(syms, ring.gens, strict=False))
     wv = [G[x] for x in wsyms]
     Rm = [[ring.from_expr(R[i, j]) for j in range(n)] for i in range(n)]
     rv = [ring.from_expr(x) for x in r]
@@ -698,7 +767,7 @@ def prove_r5(n: int, d: int, q_matrix: Callable[..., sp.Matrix] = r5_q_matrix, R
 
     t0 = time.perf_counter()
     Lw = _profile_frac(wv, Rm, rv, lams, s)[0]
-    pairs = list(zip(wv, wstar))
+    pairs = list(zip(wv, wstar, strict=False))
     bad = None
     for i in range(n):
         g = Lw.diff(wv[i]).compose(pairs)

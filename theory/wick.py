@@ -72,7 +72,9 @@ class GaussianModel:
     covariance are added to the parameters automatically.
     """
 
-    def __init__(self, groups: Sequence[tuple[Sequence[sp.Symbol], object]], parameters: Iterable[sp.Symbol] = ()):
+    def __init__(
+        self, groups: Sequence[tuple[Sequence[sp.Symbol], object]], parameters: Iterable[sp.Symbol] = ()
+    ):
         self.groups: list[GaussianGroup] = []
         seen: set[sp.Symbol] = set()
         for gi, (vars_, cov) in enumerate(groups):
@@ -111,8 +113,13 @@ class GaussianModel:
             start += len(g.variables)
         # covariance entries as ring elements, and per-group moment caches
         self._cov = [
-            [[self.ring.from_expr(g.covariance[i, j]) if g.covariance[i, j] != 0 else self.ring.zero
-              for j in range(len(g.variables))] for i in range(len(g.variables))]
+            [
+                [
+                    self.ring.from_expr(g.covariance[i, j]) if g.covariance[i, j] != 0 else self.ring.zero
+                    for j in range(len(g.variables))
+                ]
+                for i in range(len(g.variables))
+            ]
             for g in self.groups
         ]
         self._moments: list[dict[tuple[int, ...], PolyElement]] = [{} for _ in self.groups]

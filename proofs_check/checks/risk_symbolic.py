@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
-
 from glaverify.numerics.config import ModelConfig
 from glaverify.theory import risk as rk
 
@@ -34,9 +33,13 @@ SUITE_R1 = {"d": 3, "n": 4}
 
 #: a fixed non-diagonal rational case proved in the suite next to the config's own Σ and C
 FIXED_SIGMA = sp.Matrix([[2, 1, 0], [1, 2, sp.Rational(1, 2)], [0, sp.Rational(1, 2), 1]])
-FIXED_BLOCK_CORR = sp.Matrix([[1, sp.Rational(1, 10), sp.Rational(1, 2)],
-                              [sp.Rational(1, 10), 1, sp.Rational(3, 5)],
-                              [sp.Rational(1, 2), sp.Rational(3, 5), 1]])
+FIXED_BLOCK_CORR = sp.Matrix(
+    [
+        [1, sp.Rational(1, 10), sp.Rational(1, 2)],
+        [sp.Rational(1, 10), 1, sp.Rational(3, 5)],
+        [sp.Rational(1, 2), sp.Rational(3, 5), 1],
+    ]
+)
 FIXED_BLOCKS = (2, 2)
 
 
@@ -68,7 +71,9 @@ def exact_block_corr(cfg: ModelConfig) -> tuple[list[int], sp.Matrix]:
     return sizes, rk.rational_matrix(t.correlation)
 
 
-def restrict(sigma: sp.Matrix, sizes: list[int], corr: sp.Matrix, d: int, n: int) -> tuple[sp.Matrix, list[int], sp.Matrix]:
+def restrict(
+    sigma: sp.Matrix, sizes: list[int], corr: sp.Matrix, d: int, n: int
+) -> tuple[sp.Matrix, list[int], sp.Matrix]:
     """Leading d×d block of Σ; the K blocks re-split over n examples (or the last n blocks if n < K)."""
     k = len(sizes)
     sig = sigma[:d, :d]
@@ -80,8 +85,14 @@ def restrict(sigma: sp.Matrix, sizes: list[int], corr: sp.Matrix, d: int, n: int
 
 
 def _case_desc(sigma: sp.Matrix, sizes: list[int], corr: sp.Matrix, label: str) -> dict[str, Any]:
-    return {"label": label, "d": sigma.shape[0], "n": sum(sizes), "block_sizes": list(sizes),
-            "sigma": str(sigma.tolist()), "block_corr": str(corr.tolist())}
+    return {
+        "label": label,
+        "d": sigma.shape[0],
+        "n": sum(sizes),
+        "block_sizes": list(sizes),
+        "sigma": str(sigma.tolist()),
+        "block_corr": str(corr.tolist()),
+    }
 
 
 def _too_big(ctx: CheckContext, claim: str, limit: dict[str, int]) -> Evidence | None:
@@ -90,26 +101,48 @@ def _too_big(ctx: CheckContext, claim: str, limit: dict[str, int]) -> Evidence |
     if ctx.dims_explicit and over:
         lim = ", ".join(f"{k} <= {v}" for k, v in limit.items())
         got = ", ".join(f"{k} = {v}" for k, v in over.items())
-        return ctx.record(claim, "symbolic", Verdict.INCONCLUSIVE,
-                          f"symbolic method limited to {lim}; got {got} (use the monte-carlo / numeric methods)",
-                          details={"limit": limit})
+        return ctx.record(
+            claim,
+            "symbolic",
+            Verdict.INCONCLUSIVE,
+            f"symbolic method limited to {lim}; got {got} (use the monte-carlo / numeric methods)",
+            details={"limit": limit},
+        )
     return None
 
 
-def _refuted(ctx: CheckContext, claim: str, res: rk.IdentityResult, case: dict[str, Any], what: str) -> Evidence:
-    cex = {"identity": res.name, "case": case, "point": res.point, "residual_at_point": res.value_at_point,
-           "residual": res.residual, "residual_terms": res.residual_terms}
-    return ctx.record(claim, "symbolic", Verdict.REFUTED,
-                      f"{what}: '{res.name}' fails; nonzero residual ({res.residual_terms} terms), "
-                      f"value {res.value_at_point} at the point given",
-                      dims={"d": case.get("d"), "n": case.get("n")}, counterexample=cex,
-                      residuals={"residual_terms": float(res.residual_terms)}, details={"case": case})
+def _refuted(
+    ctx: CheckContext, claim: str, res: rk.IdentityResult, case: dict[str, Any], what: str
+) -> Evidence:
+    cex = {
+        "identity": res.name,
+        "case": case,
+        "point": res.point,
+        "residual_at_point": res.value_at_point,
+        "residual": res.residual,
+        "residual_terms": res.residual_terms,
+    }
+    return ctx.record(
+        claim,
+        "symbolic",
+        Verdict.REFUTED,
+        f"{what}: '{res.name}' fails; nonzero residual ({res.residual_terms} terms), "
+        f"value {res.value_at_point} at the point given",
+        dims={"d": case.get("d"), "n": case.get("n")},
+        counterexample=cex,
+        residuals={"residual_terms": float(res.residual_terms)},
+        details={"case": case},
+    )
 
 
 def _undecided(ctx: CheckContext, claim: str, res: rk.IdentityResult, case: dict[str, Any]) -> Evidence:
-    return ctx.record(claim, "symbolic", Verdict.INCONCLUSIVE,
-                      f"'{res.name}' has a nonzero residual but no rational point was found where it is nonzero",
-                      details={"case": case, "residual": res.residual})
+    return ctx.record(
+        claim,
+        "symbolic",
+        Verdict.INCONCLUSIVE,
+        f"'{res.name}' has a nonzero residual but no rational point was found where it is nonzero",
+        details={"case": case, "residual": res.residual},
+    )
 
 
 def _fail(ctx: CheckContext, claim: str, res: rk.IdentityResult, case: dict[str, Any], what: str) -> Evidence:
@@ -125,8 +158,10 @@ def r1_cases(ctx: CheckContext) -> list[tuple[sp.Matrix, list[int], sp.Matrix, s
         return [(sigma, sizes, corr, "config")]
     d0, n0 = min(cfg.d, SUITE_R1["d"]), min(cfg.n, SUITE_R1["n"])
     sig, sz, co = restrict(sigma, sizes, corr, d0, n0)
-    return [(sig, sz, co, f"config restricted to d={d0}, n={n0}"),
-            (FIXED_SIGMA, list(FIXED_BLOCKS), FIXED_BLOCK_CORR, "fixed non-diagonal rational Sigma and C")]
+    return [
+        (sig, sz, co, f"config restricted to d={d0}, n={n0}"),
+        (FIXED_SIGMA, list(FIXED_BLOCKS), FIXED_BLOCK_CORR, "fixed non-diagonal rational Sigma and C"),
+    ]
 
 
 def r1_record(ctx: CheckContext, closed_form: rk.ClosedForm = rk.wpgd_risk_closed_form) -> Evidence:
@@ -143,11 +178,16 @@ def r1_record(ctx: CheckContext, closed_form: rk.ClosedForm = rk.wpgd_risk_close
             return _fail(ctx, "R1", res, case, "the derived risk differs from the closed form")
         cases.append(case)
     dims = ", ".join(f"d={c['d']} n={c['n']} ({c['label']})" for c in cases)
-    return ctx.record("R1", "symbolic", Verdict.PROVED,
-                      f"E(y-yhat)^2 derived by Wick pairings equals the closed form exactly, with symbolic P, "
-                      f"omega, sigma^2 and exact rational Sigma, C: {dims}",
-                      dims={"cases": [{"d": c["d"], "n": c["n"]} for c in cases]},
-                      residuals={"residual_terms": 0.0}, details={"cases": cases})
+    return ctx.record(
+        "R1",
+        "symbolic",
+        Verdict.PROVED,
+        f"E(y-yhat)^2 derived by Wick pairings equals the closed form exactly, with symbolic P, "
+        f"omega, sigma^2 and exact rational Sigma, C: {dims}",
+        dims={"cases": [{"d": c["d"], "n": c["n"]} for c in cases]},
+        residuals={"residual_terms": 0.0},
+        details={"cases": cases},
+    )
 
 
 @check("R1", "symbolic", default=True)
@@ -157,7 +197,9 @@ def r1_symbolic(ctx: CheckContext) -> Evidence:
 
 
 # ----------------------------------------------------------------------------- R2
-def r2_record(ctx: CheckContext, p_power: int = -1, w_power: int = 1, risk_fn: Callable[..., Any] | None = None) -> Evidence:
+def r2_record(
+    ctx: CheckContext, p_power: int = -1, w_power: int = 1, risk_fn: Callable[..., Any] | None = None
+) -> Evidence:
     """R2 on the derived risk: L(P c^p_power, w c^w_power) - L(P, w) expands to 0."""
     big = _too_big(ctx, "R2", R2_LIMIT)
     if big:
@@ -178,11 +220,16 @@ def r2_record(ctx: CheckContext, p_power: int = -1, w_power: int = 1, risk_fn: C
     case.update(res.details)
     if not res.holds:
         return _fail(ctx, "R2", res, case, "the risk is not invariant under (P, w) -> (P/c, c w)")
-    return ctx.record("R2", "symbolic", Verdict.PROVED,
-                      f"L(P/c, c w) - L(P, w) expands to 0 for the Wick-derived risk (c, P, w, sigma^2 symbolic; "
-                      f"d={case['d']}, n={case['n']}, {label})",
-                      dims={"d": case["d"], "n": case["n"]}, residuals={"residual_terms": 0.0},
-                      details={"case": case})
+    return ctx.record(
+        "R2",
+        "symbolic",
+        Verdict.PROVED,
+        f"L(P/c, c w) - L(P, w) expands to 0 for the Wick-derived risk (c, P, w, sigma^2 symbolic; "
+        f"d={case['d']}, n={case['n']}, {label})",
+        dims={"d": case["d"], "n": case["n"]},
+        residuals={"residual_terms": 0.0},
+        details={"case": case},
+    )
 
 
 @check("R2", "symbolic", default=True)
@@ -192,8 +239,11 @@ def r2_symbolic(ctx: CheckContext) -> Evidence:
 
 
 # ----------------------------------------------------------------------------- R3
-def r3_record(ctx: CheckContext, preconditioner: Callable[..., sp.Matrix] = rk.optimal_preconditioner_sym,
-              profile: Callable[..., sp.Expr] = rk.profile_risk_sym) -> Evidence:
+def r3_record(
+    ctx: CheckContext,
+    preconditioner: Callable[..., sp.Matrix] = rk.optimal_preconditioner_sym,
+    profile: Callable[..., sp.Expr] = rk.profile_risk_sym,
+) -> Evidence:
     """R3 at exact Sigma with free rho = r^T w, a, b, sigma^2."""
     big = _too_big(ctx, "R3", R3_LIMIT)
     if big:
@@ -212,12 +262,17 @@ def r3_record(ctx: CheckContext, preconditioner: Callable[..., sp.Matrix] = rk.o
                 return _fail(ctx, "R3", res, case, "P* is not the stationary point / L* is wrong")
             case[res.name] = round(res.elapsed_s, 3)
         cases.append(case)
-    return ctx.record("R3", "symbolic", Verdict.PROVED,
-                      "grad_P L = 0 at P* = rho (a S + b I)^{-1}, L(P*) = tr S + s2 - rho^2 tr((aS+bI)^{-1} S^2), "
-                      "and L(P*+D) - L(P*) = tr(D^T S D M) >= 0, with rho, a, b, s2 symbolic; Sigma: "
-                      + "; ".join(f"{c['label']} (d={c['d']})" for c in cases),
-                      dims={"cases": [{"d": c["d"]} for c in cases]}, residuals={"residual_terms": 0.0},
-                      details={"cases": cases})
+    return ctx.record(
+        "R3",
+        "symbolic",
+        Verdict.PROVED,
+        "grad_P L = 0 at P* = rho (a S + b I)^{-1}, L(P*) = tr S + s2 - rho^2 tr((aS+bI)^{-1} S^2), "
+        "and L(P*+D) - L(P*) = tr(D^T S D M) >= 0, with rho, a, b, s2 symbolic; Sigma: "
+        + "; ".join(f"{c['label']} (d={c['d']})" for c in cases),
+        dims={"cases": [{"d": c["d"]} for c in cases]},
+        residuals={"residual_terms": 0.0},
+        details={"cases": cases},
+    )
 
 
 @check("R3", "symbolic", default=True)
@@ -238,12 +293,17 @@ def r4_record(ctx: CheckContext, gamma: Callable[..., Any] = rk.gamma_sym) -> Ev
     res = rk.prove_r4_stationarity(n, d, gamma=gamma, seed=ctx.seed)
     if not res.holds:
         return _fail(ctx, "R4", res, case, "the stationarity identity fails")
-    return ctx.record("R4", "symbolic", Verdict.PROVED,
-                      f"grad L*(w) = 2 rho^2 F3 (R + gamma(w) I) w - 2 rho F1 r identically (n={n}, d={d}, all "
-                      "symbolic): a stationary point with r^T w != 0 lies on w ~ (R + gamma I)^{-1} r with "
-                      "gamma = 1 + s F2/F3 >= 1 (stationarity part of R4)",
-                      dims={"d": d, "n": n}, residuals={"residual_terms": 0.0},
-                      details={"case": case, "elapsed_s": round(res.elapsed_s, 3)})
+    return ctx.record(
+        "R4",
+        "symbolic",
+        Verdict.PROVED,
+        f"grad L*(w) = 2 rho^2 F3 (R + gamma(w) I) w - 2 rho F1 r identically (n={n}, d={d}, all "
+        "symbolic): a stationary point with r^T w != 0 lies on w ~ (R + gamma I)^{-1} r with "
+        "gamma = 1 + s F2/F3 >= 1 (stationarity part of R4)",
+        dims={"d": d, "n": n},
+        residuals={"residual_terms": 0.0},
+        details={"case": case, "elapsed_s": round(res.elapsed_s, 3)},
+    )
 
 
 @check("R4", "symbolic", default=True)
@@ -265,11 +325,17 @@ def r5_record(ctx: CheckContext, q_matrix: Callable[..., sp.Matrix] = rk.r5_q_ma
         if not res.holds:
             return _fail(ctx, "R5", res, case, "the isotropic closed form fails")
         case[res.name] = round(res.elapsed_s, 3)
-    return ctx.record("R5", "symbolic", Verdict.PROVED,
-                      f"Sigma = lambda I (n={n}, d={d}, R, r, lambda, sigma^2 symbolic): L* at w* ~ Q^{{-1}} r equals "
-                      "d lambda + sigma^2 - d lambda r^T Q^{-1} r, its gradient vanishes there, and "
-                      "L*(w) = d lambda + sigma^2 - d lambda (r^T w)^2/(w^T Q w) (global min by Cauchy-Schwarz, Q > 0)",
-                      dims={"d": d, "n": n}, residuals={"residual_terms": 0.0}, details={"case": case})
+    return ctx.record(
+        "R5",
+        "symbolic",
+        Verdict.PROVED,
+        f"Sigma = lambda I (n={n}, d={d}, R, r, lambda, sigma^2 symbolic): L* at w* ~ Q^{{-1}} r equals "
+        "d lambda + sigma^2 - d lambda r^T Q^{-1} r, its gradient vanishes there, and "
+        "L*(w) = d lambda + sigma^2 - d lambda (r^T w)^2/(w^T Q w) (global min by Cauchy-Schwarz, Q > 0)",
+        dims={"d": d, "n": n},
+        residuals={"residual_terms": 0.0},
+        details={"case": case},
+    )
 
 
 @check("R5", "symbolic", default=True)
