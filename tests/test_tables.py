@@ -174,6 +174,19 @@ def test_ci_tables_match_independent_closed_forms(ci_run):
             assert vals[q]["verdict"] in ("proved", "certified", "supported")
 
 
+def test_trained_risk_is_sampled_and_not_below_the_class_optimum(ci_run):
+    """A trained one-layer delimiter GLA cannot beat the certified delimiter optimum (beyond its CI)."""
+    _, result, _, _ = ci_run
+    cells = [v for v in result.values if "risk.trained" in v]
+    assert len(cells) == 1  # the figure's `where` limits training to one cell
+    tr, th = cells[0]["risk.trained"], cells[0]["risk.trained_theory"]
+    if tr["verdict"] == "n/a":
+        pytest.skip(tr["note"])
+    assert tr["verdict"] == "supported" and tr["sample_size"] == 2000
+    assert th["verdict"] == "certified"
+    assert tr["ci"][1] >= th["value"]
+
+
 def test_unavailable_producers_are_reported_not_faked(ci_run):
     _, result, _, out = ci_run
     for vals in result.values:

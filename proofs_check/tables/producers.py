@@ -291,19 +291,45 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
 
 
 # ----------------------------------------------------------------------------------------------- training
-def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    fn, reason = _optional("numerics.training", "trained_risk", "train_and_evaluate")
-    if fn is None:
-        return _all_na("trained", reason or "")
+def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False,
+                    train: dict | None = None) -> dict[str, dict]:
+    """A7/A3: train the architecture of ``[sweep.train]`` with numerics.training (seed = run.seed) and
+    report its held-out Monte Carlo risk (supported, with CI) next to the class optimum (certified by the
+    gating/closed-form certificates)."""
+    try:
+        training = importlib.import_module("glaverify.numerics.training")
+    except ImportError:
+        return _all_na("trained", "needs glaverify.numerics.training")
+    settings = dict(train or {})
     model = DataModel.from_config(model_cfg)
-    res = _as_dict(fn(model, seed=run.seed, quick=quick))
-    ci = res.get("ci")
-    return {
-        "risk.trained": qvalue(float(res["risk"]), "supported", res.get("note", ""),
-                               ci=list(ci) if ci is not None else None, sample_size=res.get("sample_size")),
-        "risk.trained_theory": (qvalue(float(res["theory"]), *(_verdict_of(res)))
-                                if res.get("theory") is not None else not_available("no theoretical risk reported")),
-    }
+    steps = min(settings.get("steps", 300), 100) if quick else settings.get("steps", 300)
+    spec = training.TrainSpec(arch=settings.get("arch", "gla-delimiter"), layers=settings.get("layers", 1),
+                              steps=steps, seed=run.seed, eval_prompts=settings.get("eval_prompts", 20_000),
+                              confidence=run.confidence)
+    res = training.train(spec, model, with_theory=False)
+    note = f"{spec.arch}, {spec.layers} layer(s), {steps} Adam steps, {res.eval_prompts} held-out prompts"
+    out = {"risk.trained": qvalue(float(res.risk_mc), "supported", note, ci=[float(c) for c in res.ci],
+                                  sample_size=int(res.eval_prompts))}
+    if spec.layers != 1:
+        out["risk.trained_theory"] = not_available("no certified optimum for more than one layer")
+    elif spec.arch == "linatt":
+        lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+        out["risk.trained_theory"] = qvalue(lin["risk"], "certified" if lin["ok"] else "inconclusive", "LinAtt")
+    elif spec.arch == "gla-delimiter":
+        gating = importlib.import_module("glaverify.numerics.gating")
+        opt = _class_optimum_dict(gating.constrained_optimum(model, "delimiter", tol=GATING_TOL), "gating")
+        out["risk.trained_theory"] = qvalue(opt["risk"], opt["verdict"], "delimiter-gated optimum " + opt["note"])
+    else:
+        gating = importlib.import_module("glaverify.numerics.gating")
+        try:
+            vec = gating.vector_gate_optimum(model, "delimiter")
+        except Exception as exc:  # noqa: BLE001 - a non-diagonal Σ: say so
+            out["risk.trained_theory"] = not_available(f"vector gates: {exc}")
+        else:
+            ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
+            out["risk.trained_theory"] = qvalue(float(vec["risk"]), "certified" if ok else "inconclusive",
+                                                "vector-delimiter optimum")
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- verdicts
@@ -325,9 +351,13 @@ def run_producer(producer: str, model: dict, run: dict, quick: bool) -> dict[str
 
     t0 = time.perf_counter()
     model_cfg = ModelConfig.model_validate(model)
+    run = dict(run)
+    train = run.pop("_train", None)
     run_cfg = RunConfig.model_validate(run)
     if producer.startswith("verdict."):
         values = produce_verdict(producer.split(".", 1)[1], model_cfg, run_cfg, quick)
+    elif producer == "trained":
+        values = produce_trained(model_cfg, run_cfg, quick, train)
     else:
         values = PRODUCERS[producer](model_cfg, run_cfg, quick)
     return {"values": jsonable(values), "elapsed_s": time.perf_counter() - t0}

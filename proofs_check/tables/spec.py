@@ -108,12 +108,24 @@ class ZipGroup(BaseModel):
         return self.name or "+".join(self.axes())
 
 
+class TrainSettings(BaseModel):
+    """How ``risk.trained`` trains (numerics.training.TrainSpec fields; the seed is ``[run].seed``)."""
+
+    model_config = _STRICT
+
+    arch: Literal["gla-delimiter", "gla-vector", "linatt"] = "gla-delimiter"
+    layers: int = Field(1, ge=1)
+    steps: int = Field(300, ge=1)
+    eval_prompts: int = Field(20_000, ge=100)
+
+
 class SweepSection(BaseModel):
     model_config = _STRICT
 
     axes: dict[str, Any] = Field(default_factory=dict)
     zip: list[ZipGroup] = Field(default_factory=list)
     cache_dir: str = ".glaverify-cache"
+    train: TrainSettings = TrainSettings()
 
     @field_validator("axes")
     @classmethod

@@ -59,19 +59,21 @@ def run_sweep(
     needs = {cell.index: cfg.needs(cell) for cell in cells}
     cache = ResultCache(cache_dir if cache_dir is not None else cfg.sweep.cache_dir, enabled=use_cache)
     run = cfg.run.model_dump(mode="json")
+    run_train = {**run, "_train": cfg.sweep.train.model_dump(mode="json")}  # only the training producer
     slots: dict[tuple[int, str], dict] = {}
     tasks, task_slots, keys = [], [], []
     cached: list[tuple[int, str]] = []
     for cell in cells:
         model = cell.model.model_dump(mode="json")
         for prod in producers_for(needs[cell.index]):
-            key = cache_key(model, run, prod, version, quick)
+            prun = run_train if prod == "trained" else run
+            key = cache_key(model, prun, prod, version, quick)
             hit = cache.get(key)
             if hit is not None:
                 slots[(cell.index, prod)] = hit
                 cached.append((cell.index, prod))
             else:
-                tasks.append((prod, model, run, quick))
+                tasks.append((prod, model, prun, quick))
                 task_slots.append((cell.index, prod))
                 keys.append(key)
     advance = progress(f"sweep: {len(tasks)} task(s), {len(cached)} cached", len(tasks))
