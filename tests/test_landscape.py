@@ -369,3 +369,24 @@ def test_cli_landscape_bad_input_exit_2():
 
     out = CliRunner().invoke(app, ["landscape", "--d", "0"])
     assert out.exit_code == 2
+
+
+def test_cli_landscape_rejects_unknown_landscape_key(tmp_path):
+    from glaverify.proofs_check.cli import app
+    from typer.testing import CliRunner
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(open("examples/star.toml").read() + "\n[landscape]\nbogus = 1\n")
+    out = CliRunner().invoke(app, ["landscape", "--config", str(cfg)])
+    assert out.exit_code == 2 and "landscape.bogus" in out.output
+    cfg.write_text(open("examples/star.toml").read() + "\n[landscape]\nstarts = 2\ncvxpy = false\n")
+    out = CliRunner().invoke(app, ["landscape", "--config", str(cfg), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert "cvxpy" not in data["wpgd"]["certificate"]["routes"]
+    assert data["wpgd"]["certificate"]["multistart"]["starts"] == 2
+
+
+def test_search_r6_summary_for_tables(model):
+    out = ls.search_r6(model, rng=np.random.default_rng(0), quick=True)
+    assert out["verdict"] == "supported" and out["checked"] == 300 and out["max_d"] == 4
