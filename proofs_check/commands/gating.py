@@ -118,6 +118,9 @@ def run_train(cfg: Any, arch: str, layers: int, steps: int | None, seed: int, pr
         one, _ = class_theory(spec, model)
         out["theory_one_layer_risk"] = one
     out["within_2pct"] = None if res.rel_gap is None else bool(res.rel_gap <= 0.02)
+    from glaverify.numerics.gating import constrained_optimum
+
+    out["wpgd_risk"] = constrained_optimum(model, "unconstrained").risk
     return jsonable(out)
 
 
@@ -192,6 +195,7 @@ def register(app: typer.Typer) -> None:
         if out.get("theory_risk") is not None:
             t.add_row("certified class optimum (theory)", f"{out['theory_risk']:.6g}")
             t.add_row("relative gap", f"{out['rel_gap']:.3%}  (within 2%: {out['within_2pct']})")
+        t.add_row("unconstrained WPGD optimum (one layer)", f"{out['wpgd_risk']:.6g}")
         if out.get("theory_one_layer_risk") is not None:
             t.add_row("one-layer class optimum", f"{out['theory_one_layer_risk']:.6g}")
         if out.get("cosine") is not None:
