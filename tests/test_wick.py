@@ -115,3 +115,17 @@ def test_monte_carlo_comparison_detects_a_wrong_moment():
     mean, se = vals.mean(), vals.std(ddof=1) / np.sqrt(len(z))
     assert abs(mean - 3 * 4.0) <= 5 * se
     assert abs(mean - 2 * 4.0) > 5 * se
+
+
+def test_fourth_moment_matrix_identity_used_by_r1():
+    """E[x xᵀ B x xᵀ] = Σ(B + Bᵀ)Σ + tr(BΣ)Σ for a symbolic B and a symbolic Σ (d = 2)."""
+    xs = sp.symbols("y1 y2")
+    sig = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"S{min(i, j)}{max(i, j)}"))
+    B = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"B{i}{j}"))
+    m = GaussianModel([(xs, sig)], parameters=list(B))
+    xv = sp.Matrix(xs)
+    lhs = (xv * xv.T * B * xv * xv.T).applyfunc(m.expectation)
+    rhs = sig * (B + B.T) * sig + (B * sig).trace() * sig
+    assert (lhs - rhs).applyfunc(sp.expand) == sp.zeros(2, 2)
+    wrong = sig * B * sig + (B * sig).trace() * sig  # planted: B instead of B + Bᵀ
+    assert (lhs - wrong).applyfunc(sp.expand) != sp.zeros(2, 2)
