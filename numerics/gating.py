@@ -306,6 +306,23 @@ def is_realisable(
     return False
 
 
+def is_realisable_vector(
+    Gamma: np.ndarray,
+    kind: str,
+    model: DataModel,
+    tol: float = 1e-9,
+    up_to_scale: bool = True,
+    gate_range: str = "closed",
+) -> bool:
+    """Key-dimension gates (G2): ``Γ`` (n, d) is realisable iff every column ``γ^m`` is realisable by the
+    scalar class ``kind`` (each coordinate has its own gate products; with ``P diag(c)`` absorbing a
+    per-coordinate scale and sign when ``up_to_scale``)."""
+    G_ = np.asarray(Gamma, dtype=np.float64)
+    if G_.ndim != 2 or G_.shape[0] != model.n:
+        raise InputError("Gamma", f"must have shape ({model.n}, d), got {G_.shape}")
+    return all(is_realisable(G_[:, m], kind, model, tol, up_to_scale, gate_range) for m in range(G_.shape[1]))
+
+
 def _in_unscaled_set(
     v: np.ndarray, kind: str, model: DataModel, tol: float, gate_range: str, scaled: bool
 ) -> bool:

@@ -270,3 +270,13 @@ def test_a6_local_optimiser_matches_certified_diagonal_and_measures_rotated_sigm
     rot = DataModel.create(Q @ m.sigma @ Q.T, m.block_corr, m.block_sizes, m.noise_var)
     loc = G.vector_gate_local_optimum(rot, restarts=0)
     assert loc["advantage"] >= -1e-9  # starts at the scalar optimum, so never worse
+
+
+def test_vector_gate_membership_is_per_coordinate():
+    m = star([2, 2], [0.3, 0.9], d=2)
+    good = np.array([[0.1, 0.5], [0.1, 0.5], [1.0, 0.7], [1.0, 0.7]])
+    assert G.is_realisable_vector(good, "delimiter", m)
+    bad = good.copy()
+    bad[:, 1] = [0.7, 0.7, 0.5, 0.5]  # second coordinate decreasing
+    assert not G.is_realisable_vector(bad, "delimiter", m)
+    assert G.is_realisable_vector(G.vector_gate_optimum(m, "delimiter")["Gamma"], "delimiter", m, tol=1e-6)
