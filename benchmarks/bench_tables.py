@@ -25,16 +25,35 @@ TASKS = [
 ]
 
 CONFIG = {
-    "model": {"d": 4, "n": 12, "noise_var": 0.1,
-              "features": {"covariance": "diagonal", "eigenvalues": [0.5, 1.0, 1.5, 2.0]}},
+    "model": {
+        "d": 4,
+        "n": 12,
+        "noise_var": 0.1,
+        "features": {"covariance": "diagonal", "eigenvalues": [0.5, 1.0, 1.5, 2.0]},
+    },
     "run": {"seed": 1, "mc_prompts": 20000},
-    "sweep": {"zip": [
-        {"name": "d", "d": [4, 8], "features": {"eigenvalues": [
-            [0.5, 1.0, 1.5, 2.0], [0.5, 0.714286, 0.928571, 1.142857, 1.357143, 1.571429, 1.785714, 2.0]]}},
-        {"name": "tasks", "tasks": TASKS},
-    ]},
-    "table": [{"name": "bench", "index": ["d", "tasks"],
-               "columns": ["risk.wpgd", "risk.gla.delimiter", "risk.gla.vector", "risk.linatt", "mc.linatt"]}],
+    "sweep": {
+        "zip": [
+            {
+                "name": "d",
+                "d": [4, 8],
+                "features": {
+                    "eigenvalues": [
+                        [0.5, 1.0, 1.5, 2.0],
+                        [0.5, 0.714286, 0.928571, 1.142857, 1.357143, 1.571429, 1.785714, 2.0],
+                    ]
+                },
+            },
+            {"name": "tasks", "tasks": TASKS},
+        ]
+    },
+    "table": [
+        {
+            "name": "bench",
+            "index": ["d", "tasks"],
+            "columns": ["risk.wpgd", "risk.gla.delimiter", "risk.gla.vector", "risk.linatt", "mc.linatt"],
+        }
+    ],
 }
 
 
@@ -48,8 +67,11 @@ def _time(cfg, **kw) -> tuple[float, object]:
 def main() -> None:
     cfg = parse_sweep_config(CONFIG)
     cells = 12
-    warm = {**CONFIG, "sweep": {"axes": {"noise_var": [0.1]}},
-            "table": [{**CONFIG["table"][0], "index": ["noise_var"]}]}
+    warm = {
+        **CONFIG,
+        "sweep": {"axes": {"noise_var": [0.1]}},
+        "table": [{**CONFIG["table"][0], "index": ["noise_var"]}],
+    }
     _time(parse_sweep_config(warm))  # warm-up imports
     import os
 
@@ -57,11 +79,15 @@ def main() -> None:
     t1, r1 = _time(cfg, jobs=1)
     t2c, r2 = _time(cfg, jobs=2)  # starts the fork server (imports the heavy modules once)
     t2, _ = _time(cfg, jobs=2)
-    print(f"sweep: {cells} cells, {len(r1.computed)} tasks; compute time per cell "
-          f"{sum(r1.cell_time_s) / cells:.2f} s (serial)")
+    print(
+        f"sweep: {cells} cells, {len(r1.computed)} tasks; compute time per cell "
+        f"{sum(r1.cell_time_s) / cells:.2f} s (serial)"
+    )
     print(f"jobs=1: {t1:.2f} s  -> {60 * cells / t1:.1f} cells/min")
-    print(f"jobs=2: {t2c:.2f} s first run (starts the fork server), {t2:.2f} s warm "
-          f"-> {60 * cells / t2:.1f} cells/min (process pool)")
+    print(
+        f"jobs=2: {t2c:.2f} s first run (starts the fork server), {t2:.2f} s warm "
+        f"-> {60 * cells / t2:.1f} cells/min (process pool)"
+    )
     print(f"speed-up {t1 / t2:.2f}x, parallel efficiency {t1 / t2 / 2:.0%} (warm)")
     same = r1.values == r2.values
     try:
@@ -70,15 +96,20 @@ def main() -> None:
         print("dask: not installed")
         return
     t0 = time.perf_counter()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         t_start = time.perf_counter() - t0
         td, rd = _time(cfg, scheduler=cluster.scheduler_address)
         td2, _ = _time(cfg, scheduler=cluster.scheduler_address)
-    print(f"dask LocalCluster (2 worker processes): start-up {t_start:.2f} s; sweep {td:.2f} s (cold workers), "
-          f"{td2:.2f} s (warm) -> {60 * cells / td2:.1f} cells/min")
-    print(f"dask overhead vs warm process pool: {td - t2:+.2f} s cold workers, {td2 - t2:+.2f} s warm "
-          f"({(td2 / t2 - 1):+.0%})")
+    print(
+        f"dask LocalCluster (2 worker processes): start-up {t_start:.2f} s; sweep {td:.2f} s (cold workers), "
+        f"{td2:.2f} s (warm) -> {60 * cells / td2:.1f} cells/min"
+    )
+    print(
+        f"dask overhead vs warm process pool: {td - t2:+.2f} s cold workers, {td2 - t2:+.2f} s warm "
+        f"({(td2 / t2 - 1):+.0%})"
+    )
     print(f"identical values: serial vs pool {same}, serial vs dask {r1.values == rd.values}")
 
 

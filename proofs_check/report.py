@@ -21,11 +21,21 @@ from .evidence import Evidence, Verdict, combine_verdicts
 from .registry import Claim, all_claims
 
 COLOURS = {
-    "proved": "#1a7f37", "certified": "#4cae4f", "supported": "#2f81c4",
-    "refuted": "#cf222e", "inconclusive": "#d4a72c", "not run": "#b0b0b0",
+    "proved": "#1a7f37",
+    "certified": "#4cae4f",
+    "supported": "#2f81c4",
+    "refuted": "#cf222e",
+    "inconclusive": "#d4a72c",
+    "not run": "#b0b0b0",
 }
-TEXT_ON = {"proved": "#fff", "certified": "#fff", "supported": "#fff", "refuted": "#fff",
-           "inconclusive": "#000", "not run": "#000"}
+TEXT_ON = {
+    "proved": "#fff",
+    "certified": "#fff",
+    "supported": "#fff",
+    "refuted": "#fff",
+    "inconclusive": "#000",
+    "not run": "#000",
+}
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;color:#1f2328;
@@ -97,8 +107,9 @@ def layers(claims: list[Claim]) -> dict[str, int]:
     return {c.id: depth(c.id) for c in claims}
 
 
-def layout(claims: list[Claim], node_w: int = 64, node_h: int = 30, gap_x: int = 26,
-           gap_y: int = 70) -> tuple[dict[str, tuple[float, float]], int, int]:
+def layout(
+    claims: list[Claim], node_w: int = 64, node_h: int = 30, gap_x: int = 26, gap_y: int = 70
+) -> tuple[dict[str, tuple[float, float]], int, int]:
     """Layered layout: rows by layer, order in a row by the mean position of what a claim uses."""
     lay = layers(claims)
     rows: dict[int, list[str]] = {}
@@ -108,8 +119,12 @@ def layout(claims: list[Claim], node_w: int = 64, node_h: int = 30, gap_x: int =
     order: dict[str, float] = {}
     for k in sorted(rows):
         if k > 0:  # barycentre ordering reduces crossings
-            rows[k].sort(key=lambda cid: sum(order[u] for u in uses[cid] if u in order)
-                         / max(1, sum(1 for u in uses[cid] if u in order)))
+            rows[k].sort(
+                key=lambda cid: (
+                    sum(order[u] for u in uses[cid] if u in order)
+                    / max(1, sum(1 for u in uses[cid] if u in order))
+                )
+            )
         for j, cid in enumerate(rows[k]):
             order[cid] = j - (len(rows[k]) - 1) / 2
     width_n = max(len(r) for r in rows.values())
@@ -127,36 +142,44 @@ def dependency_svg(statuses: list[ClaimStatus], node_w: int = 64, node_h: int = 
     claims = [s.claim for s in statuses]
     verdict = {s.claim.id: s.verdict for s in statuses}
     pos, width, height = layout(claims, node_w, node_h)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="claim dependency graph">',
-             '<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker></defs>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="claim dependency graph">',
+        '<defs><marker id="arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker></defs>',
+    ]
     for c in claims:  # edges: used claim (above) -> claim that uses it (below)
         x2, y2 = pos[c.id]
         for u in c.uses:
             if u not in pos:
                 continue
             x1, y1 = pos[u]
-            parts.append(f'<line class="edge" data-from="{u}" data-to="{c.id}" x1="{x1 + node_w / 2:.1f}" '
-                         f'y1="{y1 + node_h:.1f}" x2="{x2 + node_w / 2:.1f}" y2="{y2:.1f}" stroke="#8c959f" '
-                         f'stroke-width="1.2" marker-end="url(#arr)"/>')
+            parts.append(
+                f'<line class="edge" data-from="{u}" data-to="{c.id}" x1="{x1 + node_w / 2:.1f}" '
+                f'y1="{y1 + node_h:.1f}" x2="{x2 + node_w / 2:.1f}" y2="{y2:.1f}" stroke="#8c959f" '
+                f'stroke-width="1.2" marker-end="url(#arr)"/>'
+            )
     for c in claims:
         x, y = pos[c.id]
         v = verdict[c.id]
         title = html.escape(f"{c.id}: {c.title} [{v}]")
-        parts.append(f'<g class="node" data-claim="{c.id}" data-verdict="{v}"><title>{title}</title>'
-                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6" '
-                     f'fill="{COLOURS[v]}" stroke="#24292f" stroke-width="0.8"/>'
-                     f'<text x="{x + node_w / 2:.1f}" y="{y + node_h / 2 + 5:.1f}" text-anchor="middle" '
-                     f'font-size="13" font-weight="600" fill="{TEXT_ON[v]}">{c.id}</text></g>')
+        parts.append(
+            f'<g class="node" data-claim="{c.id}" data-verdict="{v}"><title>{title}</title>'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6" '
+            f'fill="{COLOURS[v]}" stroke="#24292f" stroke-width="0.8"/>'
+            f'<text x="{x + node_w / 2:.1f}" y="{y + node_h / 2 + 5:.1f}" text-anchor="middle" '
+            f'font-size="13" font-weight="600" fill="{TEXT_ON[v]}">{c.id}</text></g>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 # ------------------------------------------------------------------------------------------ HTML
 def _badge(v: str) -> str:
-    return f'<span class="v" style="background:{COLOURS.get(v, "#ccc")};color:{TEXT_ON.get(v, "#000")}">' \
-           f'{html.escape(v)}</span>'
+    return (
+        f'<span class="v" style="background:{COLOURS.get(v, "#ccc")};color:{TEXT_ON.get(v, "#000")}">'
+        f"{html.escape(v)}</span>"
+    )
 
 
 def _fmt(x: Any) -> str:
@@ -174,31 +197,39 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
         counts[s.verdict] = counts.get(s.verdict, 0) + 1
     seeds = sorted({r.seed for r in records if r.seed is not None})
     versions = next((r.versions for r in records if r.versions), {})
-    h = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-         "<title>glaverify verification report</title>", f"<style>{CSS}</style></head><body>",
-         "<h1>glaverify verification report</h1>",
-         f'<p class="meta">Source: {html.escape(source)}; generated '
-         f'{_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}; seeds: '
-         f'{html.escape(", ".join(map(str, seeds)) or "-")}; versions: '
-         f'{html.escape(", ".join(f"{k} {v}" for k, v in versions.items()) or "-")}</p>',
-         "<p>" + " ".join(f"{_badge(v)} {n}" for v, n in counts.items()) + "</p>",
-         "<p class=\"meta\">Conventions: E[ββᵀ] = I<sub>d</sub>; risk = E(y − ŷ)², unnormalised. "
-         "proved: exact for the stated dims; certified: numeric with a certificate (tolerance, residuals); "
-         "supported: sampled (sample size, CI); refuted: counterexample; inconclusive: with the reason.</p>",
-         "<h2>Claim dependency graph</h2>",
-         '<p class="legend">' + "".join(f"<span>{_badge(v)}</span>" for v in COLOURS) + "</p>",
-         f"<div>{dependency_svg(statuses)}</div>",
-         "<p class=\"meta\">An arrow A → B means claim B uses claim A.</p>",
-         "<h2>Claims</h2>",
-         "<table><tr><th>claim</th><th>title</th><th>uses</th><th>verdict</th><th>records</th></tr>"]
+    h = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>glaverify verification report</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>glaverify verification report</h1>",
+        f'<p class="meta">Source: {html.escape(source)}; generated '
+        f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; seeds: "
+        f"{html.escape(', '.join(map(str, seeds)) or '-')}; versions: "
+        f"{html.escape(', '.join(f'{k} {v}' for k, v in versions.items()) or '-')}</p>",
+        "<p>" + " ".join(f"{_badge(v)} {n}" for v, n in counts.items()) + "</p>",
+        '<p class="meta">Conventions: E[ββᵀ] = I<sub>d</sub>; risk = E(y − ŷ)², unnormalised. '
+        "proved: exact for the stated dims; certified: numeric with a certificate (tolerance, residuals); "
+        "supported: sampled (sample size, CI); refuted: counterexample; inconclusive: with the reason.</p>",
+        "<h2>Claim dependency graph</h2>",
+        '<p class="legend">' + "".join(f"<span>{_badge(v)}</span>" for v in COLOURS) + "</p>",
+        f"<div>{dependency_svg(statuses)}</div>",
+        '<p class="meta">An arrow A → B means claim B uses claim A.</p>',
+        "<h2>Claims</h2>",
+        "<table><tr><th>claim</th><th>title</th><th>uses</th><th>verdict</th><th>records</th></tr>",
+    ]
     for s in statuses:
         recs = ", ".join(f"{r.method}: {r.verdict.value}" for r in s.records) or "-"
-        h.append(f'<tr id="claim-{s.claim.id}"><td><b>{s.claim.id}</b></td><td>{html.escape(s.claim.title)}</td>'
-                 f"<td>{html.escape(', '.join(s.claim.uses) or '-')}</td><td>{_badge(s.verdict)}</td>"
-                 f"<td>{html.escape(recs)}</td></tr>")
+        h.append(
+            f'<tr id="claim-{s.claim.id}"><td><b>{s.claim.id}</b></td><td>{html.escape(s.claim.title)}</td>'
+            f"<td>{html.escape(', '.join(s.claim.uses) or '-')}</td><td>{_badge(s.verdict)}</td>"
+            f"<td>{html.escape(recs)}</td></tr>"
+        )
     h.append("</table><h2>Evidence</h2>")
-    h.append("<table><tr><th>claim</th><th>method</th><th>verdict</th><th>summary</th><th>dims</th>"
-             "<th>residuals / tolerance</th><th>sample / CI</th><th>seed</th><th>time (s)</th></tr>")
+    h.append(
+        "<table><tr><th>claim</th><th>method</th><th>verdict</th><th>summary</th><th>dims</th>"
+        "<th>residuals / tolerance</th><th>sample / CI</th><th>seed</th><th>time (s)</th></tr>"
+    )
     for r in records:
         res = html.escape(_fmt(r.residuals)) if r.residuals else ""
         if r.tolerance is not None:
@@ -208,13 +239,18 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
             samp += f"<br>CI {html.escape(_fmt(r.ci))}"
         extra = ""
         if r.counterexample:
-            extra += ("<details><summary>counterexample</summary><pre>"
-                      + html.escape(json.dumps(r.counterexample, indent=1)[:4000]) + "</pre></details>")
+            extra += (
+                "<details><summary>counterexample</summary><pre>"
+                + html.escape(json.dumps(r.counterexample, indent=1)[:4000])
+                + "</pre></details>"
+            )
         if r.error:
             extra += f"<br><b>error:</b> <code>{html.escape(r.error)}</code>"
-        h.append(f"<tr><td>{r.claim}</td><td>{html.escape(r.method)}</td><td>{_badge(r.verdict.value)}</td>"
-                 f"<td>{html.escape(r.summary)}{extra}</td><td>{html.escape(_fmt(r.dims))}</td><td>{res}</td>"
-                 f"<td>{samp}</td><td>{r.seed if r.seed is not None else ''}</td><td>{r.elapsed_s:.2f}</td></tr>")
+        h.append(
+            f"<tr><td>{r.claim}</td><td>{html.escape(r.method)}</td><td>{_badge(r.verdict.value)}</td>"
+            f"<td>{html.escape(r.summary)}{extra}</td><td>{html.escape(_fmt(r.dims))}</td><td>{res}</td>"
+            f"<td>{samp}</td><td>{r.seed if r.seed is not None else ''}</td><td>{r.elapsed_s:.2f}</td></tr>"
+        )
     h.append("</table></body></html>")
     return "\n".join(h) + "\n"
 
@@ -230,5 +266,12 @@ def write_html_report(input_path: Path, out_path: Path) -> Path:
     return out_path
 
 
-__all__ = ["Verdict", "claim_statuses", "dependency_svg", "layers", "load_records", "render_html",
-           "write_html_report"]
+__all__ = [
+    "Verdict",
+    "claim_statuses",
+    "dependency_svg",
+    "layers",
+    "load_records",
+    "render_html",
+    "write_html_report",
+]

@@ -10,7 +10,6 @@ from glaverify.numerics.config import default_model_config
 from glaverify.numerics.errors import InputError
 from glaverify.proofs_check.cli import app
 from glaverify.proofs_check.context import CheckContext
-from glaverify.proofs_check.evidence import Verdict
 from glaverify.proofs_check.registry import Claim, all_claims
 from glaverify.proofs_check.report import (
     COLOURS,
@@ -70,8 +69,16 @@ def test_cycle_is_detected():
 
 
 def test_graph_is_coloured_by_combined_verdict(ctx):
-    recs = records(ctx, {"R1/monte-carlo": "supported", "R3/certificate": "certified",
-                         "R3/planted": "refuted", "G1/symbolic": "proved", "A5/x": "inconclusive"})
+    recs = records(
+        ctx,
+        {
+            "R1/monte-carlo": "supported",
+            "R3/certificate": "certified",
+            "R3/planted": "refuted",
+            "G1/symbolic": "proved",
+            "A5/x": "inconclusive",
+        },
+    )
     statuses = {s.claim.id: s.verdict for s in claim_statuses(recs)}
     assert statuses["R3"] == "refuted"  # one refuting record refutes the claim
     assert statuses["R1"] == "supported" and statuses["G1"] == "proved" and statuses["R6"] == "not run"
@@ -89,7 +96,7 @@ def test_html_is_self_contained_and_escapes_text(ctx):
     recs = records(ctx, {"R1/monte-carlo": "supported", "R3/planted": "refuted", "R2/c": "certified"})
     text = render_html(recs, source="x.json")
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<style>" in text
-    for ref in ("<script", "<link", "src=", "href=\"http", "url(http", "@import"):
+    for ref in ("<script", "<link", "src=", 'href="http', "url(http", "@import"):
         assert ref not in text
     assert "<b>summary</b>" not in text and "&lt;b&gt;summary&lt;/b&gt; &amp; more" in text
     assert "n = 1000" in text and "tol 1e-08" in text and "kkt=3e-12" in text

@@ -45,9 +45,13 @@ FULL_CONFIG = ROOT / "examples" / "appendix.toml"
 def small_config(noise=(0.1, 0.5), columns=("risk.null", "risk.linatt", "mc.linatt"), **extra) -> dict:
     """A tiny sweep (d = 2, n = 4) for cache and executor tests."""
     cfg = {
-        "model": {"d": 2, "n": 4, "noise_var": 0.1,
-                  "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
-                  "tasks": {"family": "star", "block_sizes": [2, 2], "rho": [0.3, 0.9]}},
+        "model": {
+            "d": 2,
+            "n": 4,
+            "noise_var": 0.1,
+            "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
+            "tasks": {"family": "star", "block_sizes": [2, 2], "rho": [0.3, 0.9]},
+        },
         "run": {"seed": 3, "mc_prompts": 500},
         "sweep": {"axes": {"noise_var": list(noise)}},
         "table": [{"name": "t", "caption": "small", "index": ["noise_var"], "columns": list(columns)}],
@@ -75,9 +79,8 @@ def brute_force_min_profile(model: DataModel, kind: str, starts: int = 6, seed: 
     """min L*(ω) by multistart BFGS over a parametrisation of the set (independent of numerics.gating):
     all of R^n (WPGD), the monotone cone ±(a_1², a_1²+a_2², ...) (scalar gates), or block-constant
     monotone vectors (delimiter gates)."""
-    from scipy.optimize import minimize
-
     from glaverify.numerics.closed_forms import profile_risk
+    from scipy.optimize import minimize
 
     rng = np.random.default_rng(seed)
     m = model.n if kind in ("wpgd", "scalar") else model.K
@@ -91,8 +94,12 @@ def brute_force_min_profile(model: DataModel, kind: str, starts: int = 6, seed: 
     best = np.inf
     for sign in (1.0, -1.0):
         for _ in range(starts):
-            res = minimize(lambda x: profile_risk(model, omega(x, sign)), rng.uniform(0.2, 1.0, m), method="BFGS",
-                           options={"gtol": 1e-11})
+            res = minimize(
+                lambda x, sign=sign: profile_risk(model, omega(x, sign)),
+                rng.uniform(0.2, 1.0, m),
+                method="BFGS",
+                options={"gtol": 1e-11},
+            )
             best = min(best, float(res.fun))
     return best
 
@@ -107,9 +114,17 @@ def test_ci_and_full_examples_validate():
 
 
 def test_cells_are_the_product_of_axes_and_zipped_axes():
-    cfg = parse_sweep_config(small_config(noise=(0.1, 0.2, 0.3)) | {"sweep": {
-        "axes": {"noise_var": [0.1, 0.2, 0.3]},
-        "zip": [{"name": "dims", "d": [2, 3], "features": {"eigenvalues": [[1.0, 2.0], [1.0, 2.0, 3.0]]}}]}})
+    cfg = parse_sweep_config(
+        small_config(noise=(0.1, 0.2, 0.3))
+        | {
+            "sweep": {
+                "axes": {"noise_var": [0.1, 0.2, 0.3]},
+                "zip": [
+                    {"name": "dims", "d": [2, 3], "features": {"eigenvalues": [[1.0, 2.0], [1.0, 2.0, 3.0]]}}
+                ],
+            }
+        }
+    )
     cells = expand_cells(cfg)
     assert len(cells) == 6
     assert {(c.model.d, len(c.model.features.eigenvalues)) for c in cells} == {(2, 2), (3, 3)}
@@ -117,22 +132,32 @@ def test_cells_are_the_product_of_axes_and_zipped_axes():
 
 
 def test_invalid_cell_names_the_axis_and_the_cell():
-    bad = small_config() | {"sweep": {"axes": {"d": [2, 3]}}, "table": [{"name": "t", "columns": ["risk.null"]}]}
+    bad = small_config() | {
+        "sweep": {"axes": {"d": [2, 3]}},
+        "table": [{"name": "t", "columns": ["risk.null"]}],
+    }
     with pytest.raises(InputError) as exc:
         parse_sweep_config(bad)
     assert exc.value.field == "sweep.axes.d"
     assert "cell 1 (d=3)" in str(exc.value) and "eigenvalues" in str(exc.value)
 
 
-@pytest.mark.parametrize("patch, field, text", [
-    ({"table": [{"name": "t", "columns": ["risk.bogus"]}]}, "table[0].columns", "unknown quantity"),
-    ({"table": [{"name": "t", "index": ["nope"], "columns": ["risk.null"]}]}, "table[0]", "not a sweep axis"),
-    ({"sweep": {"zip": [{"d": [2, 3], "noise_var": [0.1]}]}}, "sweep.zip[0]", "equal lengths"),
-    ({"sweep": {"axes": {"noise_var": []}}}, "sweep.axes.noise_var", "non-empty"),
-    ({"sweep": {"axes": {"noise_var": [-1.0]}}}, "sweep.axes.noise_var", "cell 0"),
-    ({"figure": [{"name": "f", "kind": "line", "columns": ["risk.null"]}]}, "figure[0].x", "needs x"),
-    ({"bogus": 1}, "bogus", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "patch, field, text",
+    [
+        ({"table": [{"name": "t", "columns": ["risk.bogus"]}]}, "table[0].columns", "unknown quantity"),
+        (
+            {"table": [{"name": "t", "index": ["nope"], "columns": ["risk.null"]}]},
+            "table[0]",
+            "not a sweep axis",
+        ),
+        ({"sweep": {"zip": [{"d": [2, 3], "noise_var": [0.1]}]}}, "sweep.zip[0]", "equal lengths"),
+        ({"sweep": {"axes": {"noise_var": []}}}, "sweep.axes.noise_var", "non-empty"),
+        ({"sweep": {"axes": {"noise_var": [-1.0]}}}, "sweep.axes.noise_var", "cell 0"),
+        ({"figure": [{"name": "f", "kind": "line", "columns": ["risk.null"]}]}, "figure[0].x", "needs x"),
+        ({"bogus": 1}, "bogus", "unknown key"),
+    ],
+)
 def test_bad_sweep_configs_raise_input_errors_naming_the_field(patch, field, text):
     with pytest.raises(InputError) as exc:
         parse_sweep_config(small_config() | patch)
@@ -164,7 +189,11 @@ def test_ci_tables_match_independent_closed_forms(ci_run):
         assert mc["verdict"] == "supported" and mc["sample_size"] > 0
         assert mc["ci"][0] <= lin["value"] <= mc["ci"][1]
         # WPGD and GLA optima against an independent brute-force minimisation of the R3 profile risk
-        for q, kind in (("risk.wpgd", "wpgd"), ("risk.gla.scalar", "scalar"), ("risk.gla.delimiter", "delimiter")):
+        for q, kind in (
+            ("risk.wpgd", "wpgd"),
+            ("risk.gla.scalar", "scalar"),
+            ("risk.gla.delimiter", "delimiter"),
+        ):
             assert vals[q]["verdict"] == "certified", vals[q]
             assert vals[q]["value"] == pytest.approx(brute_force_min_profile(model, kind), rel=1e-6, abs=1e-9)
         wp, sc, de = (vals[q]["value"] for q in ("risk.wpgd", "risk.gla.scalar", "risk.gla.delimiter"))
@@ -224,11 +253,13 @@ def _latex_structure(tex: str, ncols: int) -> None:
     for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
         assert tex.count(rule) == 1
     assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
-    assert re.search(r"\\caption\{.*E\}\[\\beta\\beta\^\\top\]=I_d.*not normalised", tex.replace("\\mathbb{E}", "E}"))
+    assert re.search(
+        r"\\caption\{.*E\}\[\\beta\\beta\^\\top\]=I_d.*not normalised", tex.replace("\\mathbb{E}", "E}")
+    )
     assert re.search(r"\\label\{tab:[\w\-]+\}", tex)
     spec = re.search(r"\\begin\{tabular\}\{([lrc]+)\}", tex)
     assert spec and len(spec.group(1)) == ncols
-    body = tex[tex.index(r"\toprule"):tex.index(r"\bottomrule")]
+    body = tex[tex.index(r"\toprule") : tex.index(r"\bottomrule")]
     rows = [ln for ln in body.splitlines() if ln.rstrip().endswith(r"\\")]
     assert rows
     for ln in rows:
@@ -247,10 +278,18 @@ def test_latex_structure_and_compiles_if_tex_available(ci_run, tmp_path):
     if engine is None:
         pytest.skip("no TeX engine: structural checks only")
     doc = tmp_path / "doc.tex"
-    doc.write_text("\\documentclass{article}\\usepackage{booktabs,siunitx,amsmath,amssymb}\\begin{document}\n"
-                   + "\n".join((out / f"{t.name}.tex").read_text() for t in cfg.table) + "\\end{document}\n")
-    proc = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    doc.write_text(
+        "\\documentclass{article}\\usepackage{booktabs,siunitx,amsmath,amssymb}\\begin{document}\n"
+        + "\n".join((out / f"{t.name}.tex").read_text() for t in cfg.table)
+        + "\\end{document}\n"
+    )
+    proc = subprocess.run(
+        [engine, "-interaction=nonstopmode", "-halt-on-error", doc.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
@@ -308,8 +347,9 @@ def test_monte_carlo_cell_catches_a_planted_wrong_closed_form(monkeypatch):
 
     monkeypatch.setattr(producers, "linatt_optimum", planted)
     cfg = parse_sweep_config(small_config(noise=(0.1,)) | {"run": {"seed": 1, "mc_prompts": 20000}})
-    vals = producers.run_producer("mc_linatt", cfg.model.model_dump(mode="json"),
-                                  cfg.run.model_dump(mode="json"), False)["values"]
+    vals = producers.run_producer(
+        "mc_linatt", cfg.model.model_dump(mode="json"), cfg.run.model_dump(mode="json"), False
+    )["values"]
     assert vals["mc.linatt"]["verdict"] == "inconclusive"
     assert "outside the CI" in vals["mc.linatt"]["note"]
 
@@ -418,12 +458,22 @@ def _tables(result) -> list[str]:
 
 def test_serial_process_pool_and_dask_give_identical_tables(tmp_path):
     distributed = pytest.importorskip("distributed")
-    cfg = parse_sweep_config(small_config(noise=(0.1, 0.3, 0.5)) | {
-        "table": [{"name": "t", "index": ["noise_var"], "columns": ["risk.linatt", "mc.linatt", "verdict.R3"]}]})
+    cfg = parse_sweep_config(
+        small_config(noise=(0.1, 0.3, 0.5))
+        | {
+            "table": [
+                {"name": "t", "index": ["noise_var"], "columns": ["risk.linatt", "mc.linatt", "verdict.R3"]}
+            ]
+        }
+    )
     serial = run_sweep(cfg, cache_dir=tmp_path / "a", version="e")
     pool = run_sweep(cfg, cache_dir=tmp_path / "b", version="e", jobs=2)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         dask_addr = run_sweep(cfg, cache_dir=tmp_path / "c", version="e", scheduler=cluster.scheduler_address)
         dask_client = run_sweep(cfg, cache_dir=tmp_path / "d", version="e", scheduler=client)
     assert len(serial.computed) == len(pool.computed) == len(dask_addr.computed) == 9
@@ -485,7 +535,9 @@ columns = ["risk.null", "risk.linatt"]
 
 def test_cli_tables_bad_config_is_one_line_exit_2(tmp_path):
     cfg = tmp_path / "bad.toml"
-    cfg.write_text('[model]\nd = 2\nn = 4\n[sweep.axes]\nn = [4, 0]\n[[table]]\nname = "t"\ncolumns = ["risk.null"]\n')
+    cfg.write_text(
+        '[model]\nd = 2\nn = 4\n[sweep.axes]\nn = [4, 0]\n[[table]]\nname = "t"\ncolumns = ["risk.null"]\n'
+    )
     res = CliRunner().invoke(app, ["tables", "--config", str(cfg), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "sweep.axes.n" in res.output and "cell 1" in res.output

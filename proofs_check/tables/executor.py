@@ -17,7 +17,7 @@ from typing import Any
 
 from glaverify.numerics.errors import InputError
 
-from ._worker import THREAD_VARS, single_threaded
+from ._worker import THREAD_VARS, blas_threads, single_threaded
 from .producers import run_producer
 
 Task = tuple[str, dict, dict, bool]
@@ -27,8 +27,9 @@ CONNECT_TIMEOUT = "10s"
 
 
 def run_serial(tasks: list[Task]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for i, t in enumerate(tasks):
-        yield i, run_producer(*t)
+    with blas_threads(1):
+        for i, t in enumerate(tasks):
+            yield i, run_producer(*t)
 
 
 #: imported once by the fork server, so pool workers start warm (forked, not re-importing)
@@ -74,8 +75,10 @@ def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str,
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError("--scheduler", f"cannot connect to the Dask scheduler: {exc}", scheduler) from None
     try:
-        futures = [client.submit(run_producer, *t, pure=False, key=f"glaverify-{t[0]}-{i}-{id(tasks)}")
-                   for i, t in enumerate(tasks)]
+        futures = [
+            client.submit(run_producer, *t, pure=False, key=f"glaverify-{t[0]}-{i}-{id(tasks)}")
+            for i, t in enumerate(tasks)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in dask_as_completed(futures):
             yield index[fut.key], fut.result()
@@ -84,7 +87,9 @@ def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str,
             client.close()
 
 
-def iter_results(tasks: list[Task], jobs: int = 1, scheduler: Any = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_results(
+    tasks: list[Task], jobs: int = 1, scheduler: Any = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Run every task; yield ``(index, result)`` as each completes."""
     if jobs < 1:
         raise InputError("--jobs", "must be >= 1", jobs)
@@ -97,8 +102,12 @@ def iter_results(tasks: list[Task], jobs: int = 1, scheduler: Any = None) -> Ite
     return run_serial(tasks)
 
 
-def execute(tasks: list[Task], jobs: int = 1, scheduler: Any = None,
-            on_result: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def execute(
+    tasks: list[Task],
+    jobs: int = 1,
+    scheduler: Any = None,
+    on_result: Callable[[int, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every task; results in task order. ``on_result`` sees each result as it arrives."""
     out: list[dict[str, Any] | None] = [None] * len(tasks)
     for i, res in iter_results(tasks, jobs, scheduler):

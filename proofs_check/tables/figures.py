@@ -34,15 +34,18 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("pdf", "png"):
         p = out / f"{name}.{ext}"
-        fig.savefig(p, dpi=130, bbox_inches="tight", metadata={"CreationDate": None} if ext == "pdf" else None)
+        fig.savefig(
+            p, dpi=130, bbox_inches="tight", metadata={"CreationDate": None} if ext == "pdf" else None
+        )
         paths.append(p)
     plt.close(fig)
     return paths
 
 
 def _footer(fig, notes: list[str]) -> None:
-    text = ("Filled markers: proved/certified; hollow: sampled or not certified. "
-            "E[ββᵀ] = I_d, risk unnormalised.")
+    text = (
+        "Filled markers: proved/certified; hollow: sampled or not certified. E[ββᵀ] = I_d, risk unnormalised."
+    )
     if notes:
         text += "\n" + "\n".join(notes)
     fig.text(0.01, -0.02, text, fontsize=7, va="top", ha="left", wrap=True)
@@ -53,8 +56,10 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
     cells = _cells(result, spec)[: spec.max_panels]
     ncols = min(3, max(len(cells), 1))
     nrows = max(1, -(-len(cells) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained")
-    for ax in axes.flat[len(cells):]:
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False, layout="constrained"
+    )
+    for ax in axes.flat[len(cells) :]:
         ax.axis("off")
     for ax, i in zip(axes.flat, cells, strict=False):
         for q in qs:
@@ -64,8 +69,14 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
             w = np.asarray(qv["value"], dtype=float)
             scale = np.max(np.abs(w)) or 1.0
             filled = qv["verdict"] in CERTIFIED
-            ax.plot(np.arange(1, len(w) + 1), w / scale, marker="o", ms=3.5, label=QUANTITIES[q].label,
-                    mfc=None if filled else "none")
+            ax.plot(
+                np.arange(1, len(w) + 1),
+                w / scale,
+                marker="o",
+                ms=3.5,
+                label=QUANTITIES[q].label,
+                mfc=None if filled else "none",
+            )
         ax.set_title(result.cells[i].label(), fontsize=8)
         ax.ticklabel_format(axis="y", useOffset=False)
         lo = min([0.0] + [float(np.min(line.get_ydata())) for line in ax.lines])
@@ -84,11 +95,16 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
     fig, ax = plt.subplots(figsize=(6, 4))
     xlabels = list(dict.fromkeys(result.cells[i].labels[spec.x] for i in cells))  # type: ignore[index]
     numeric = all(spec.x in result.cells[i].coords for i in cells)
-    series = list(dict.fromkeys(result.cells[i].labels[spec.series] for i in cells)) if spec.series else [None]
+    series = (
+        list(dict.fromkeys(result.cells[i].labels[spec.series] for i in cells)) if spec.series else [None]
+    )
     for q in spec.columns:
         for s in series:
-            pts = [(i, result.values[i][q]) for i in cells
-                   if (s is None or result.cells[i].labels[spec.series] == s)]  # type: ignore[index]
+            pts = [
+                (i, result.values[i][q])
+                for i in cells
+                if (s is None or result.cells[i].labels[spec.series] == s)
+            ]  # type: ignore[index]
             pts = [(i, v) for i, v in pts if v["verdict"] != "n/a" and isinstance(v["value"], (int, float))]
             if not pts:
                 continue
@@ -99,13 +115,14 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
             ys = np.array([v["value"] for _, v in pts], dtype=float)
             order = np.argsort(xs)
             label = QUANTITIES[q].label + (f" ({spec.series}={s})" if s is not None else "")
-            line, = ax.plot(xs[order], ys[order], "-", label=label)
-            for (x, y, (_, v)) in zip(xs[order], ys[order], [pts[k] for k in order], strict=False):
+            (line,) = ax.plot(xs[order], ys[order], "-", label=label)
+            for x, y, (_, v) in zip(xs[order], ys[order], [pts[k] for k in order], strict=False):
                 filled = v["verdict"] in CERTIFIED
                 ax.plot([x], [y], "o", color=line.get_color(), mfc=line.get_color() if filled else "none")
                 if v.get("ci"):
-                    ax.errorbar([x], [y], yerr=[[y - v["ci"][0]], [v["ci"][1] - y]], color=line.get_color(),
-                                capsize=2)
+                    ax.errorbar(
+                        [x], [y], yerr=[[y - v["ci"][0]], [v["ci"][1] - y]], color=line.get_color(), capsize=2
+                    )
     if not numeric:
         ax.set_xticks(range(len(xlabels)), xlabels, rotation=20, fontsize=7)
     ax.set_xlabel(spec.xlabel or spec.x or "")
@@ -153,18 +170,32 @@ def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Pa
     for ax, q in zip(axes[0], qs, strict=True):
         rows = [(result.cells[i].label(), result.values[i][q]) for i in cells if q in result.values[i]]
         avail = [(lab, v) for lab, v in rows if v["verdict"] != "n/a" and isinstance(v["value"], dict)]
-        keys = sorted({k for _, v in avail for k, x in v["value"].items()
-                       if isinstance(x, (int, float)) and not isinstance(x, bool)})
+        keys = sorted(
+            {
+                k
+                for _, v in avail
+                for k, x in v["value"].items()
+                if isinstance(x, (int, float)) and not isinstance(x, bool)
+            }
+        )
         ax.set_title(QUANTITIES[q].label, fontsize=9)
         if not (avail and keys):
             ax.axis("off")
             continue
         width = 0.8 / len(keys)
         for j, k in enumerate(keys):
-            ax.bar(np.arange(len(avail)) + j * width, [abs(float(v["value"].get(k, np.nan))) for _, v in avail],
-                   width, label=k)
-        ax.set_xticks(np.arange(len(avail)) + 0.4 - width / 2, [f"{lab}\n[{v['verdict']}]" for lab, v in avail],
-                      fontsize=6, rotation=20)
+            ax.bar(
+                np.arange(len(avail)) + j * width,
+                [abs(float(v["value"].get(k, np.nan))) for _, v in avail],
+                width,
+                label=k,
+            )
+        ax.set_xticks(
+            np.arange(len(avail)) + 0.4 - width / 2,
+            [f"{lab}\n[{v['verdict']}]" for lab, v in avail],
+            fontsize=6,
+            rotation=20,
+        )
         ax.set_yscale("symlog", linthresh=1e-2)
         ax.legend(fontsize=6)
     fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell")

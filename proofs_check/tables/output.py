@@ -29,9 +29,16 @@ def atomic_write(path: Path, text: str) -> None:
 def git_commit(root: Path | None = None) -> str:
     root = root or source_root()
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if out.returncode != 0:
@@ -45,32 +52,43 @@ def provenance(result: SweepResult, outputs: dict[str, Any], jobs: int, schedule
         version = md.version("glaverify")
     except md.PackageNotFoundError:  # pragma: no cover
         version = "unknown"
-    return jsonable({
-        "config": cfg.model_dump(mode="json"),
-        "config_hash": cfg.content_hash(),
-        "seeds": {"run.seed": cfg.run.seed,
-                  "streams": "numpy SeedSequence([run.seed, crc32(stream)]) per producer stream"},
-        "conventions": "E[beta beta^T] = I_d; risk = E(y - yhat)^2 (unnormalised)",
-        "glaverify_version": version,
-        "git_commit": git_commit(),
-        "code_version": result.code_version,
-        "package_versions": package_versions(),
-        "executor": {"jobs": jobs, "scheduler": scheduler},
-        "quick": result.quick,
-        "wall_time_s": result.wall_time_s,
-        "cells": [
-            {"index": c.index, "labels": c.labels, "model": c.model.model_dump(mode="json"),
-             "wall_time_s": t,
-             "computed": sorted(p for (i, p) in result.computed if i == c.index),
-             "cached": sorted(p for (i, p) in result.cached if i == c.index)}
-            for c, t in zip(result.cells, result.cell_time_s, strict=False)
-        ],
-        "outputs": outputs,
-    })
+    return jsonable(
+        {
+            "config": cfg.model_dump(mode="json"),
+            "config_hash": cfg.content_hash(),
+            "seeds": {
+                "run.seed": cfg.run.seed,
+                "streams": "numpy SeedSequence([run.seed, crc32(stream)]) per producer stream",
+            },
+            "conventions": "E[beta beta^T] = I_d; risk = E(y - yhat)^2 (unnormalised)",
+            "glaverify_version": version,
+            "git_commit": git_commit(),
+            "code_version": result.code_version,
+            "package_versions": package_versions(),
+            "executor": {"jobs": jobs, "scheduler": scheduler},
+            "quick": result.quick,
+            "wall_time_s": result.wall_time_s,
+            "cells": [
+                {
+                    "index": c.index,
+                    "labels": c.labels,
+                    "model": c.model.model_dump(mode="json"),
+                    "wall_time_s": t,
+                    "computed": sorted(p for (i, p) in result.computed if i == c.index),
+                    "cached": sorted(p for (i, p) in result.cached if i == c.index),
+                }
+                for c, t in zip(result.cells, result.cell_time_s, strict=False)
+            ],
+            "outputs": outputs,
+        }
+    )
 
 
-def write_outputs(result: SweepResult, out: Path, jobs: int = 1, scheduler: str | None = None) -> dict[str, Any]:
-    """Tables (``.tex``, ``.md``, ``.csv``), figures (``.pdf``, ``.png``), ``provenance.json``, ``index.md``."""
+def write_outputs(
+    result: SweepResult, out: Path, jobs: int = 1, scheduler: str | None = None
+) -> dict[str, Any]:
+    """Tables (``.tex``, ``.md``, ``.csv``), figures (``.pdf``, ``.png``), ``provenance.json``,
+    ``index.md``."""
     out.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Any] = {"tables": {}, "figures": {}}
     index = ["# glaverify tables", ""]

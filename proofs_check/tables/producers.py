@@ -74,7 +74,10 @@ def linatt_optimum(model: DataModel, tolerance: float) -> dict[str, Any]:
     agreement = abs(risk_r1 - risk_r3) / max(abs(risk_r3), 1e-300)
     ok = stationarity <= tolerance and agreement <= tolerance and hess_min > 0
     return {
-        "risk": risk_r3, "P": P, "omega": omega / co.rw if co.rw != 0 else omega, "ok": ok,
+        "risk": risk_r3,
+        "P": P,
+        "omega": omega / co.rw if co.rw != 0 else omega,
+        "ok": ok,
         "residuals": {"stationarity": stationarity, "r1_vs_r3": agreement, "hessian_min_eig": hess_min},
     }
 
@@ -100,13 +103,22 @@ def _class_optimum_dict(opt: Any, source: str) -> dict:
     """A numerics.gating ClassOptimum as a plain dict with a verdict from its own certificate."""
     cert = {k: float(v) for k, v in opt.certificate.items()}
     ok = bool(opt.certified)
-    return {"risk": float(opt.risk), "omega": np.asarray(opt.omega, dtype=np.float64), "P": np.asarray(opt.P),
-            "gamma": float(opt.gamma), "verdict": "certified" if ok else "inconclusive",
-            "note": "" if ok else f"certificate failed: {cert}", "certificate": cert, "source": source,
-            "tolerance": GATING_TOL}
+    return {
+        "risk": float(opt.risk),
+        "omega": np.asarray(opt.omega, dtype=np.float64),
+        "P": np.asarray(opt.P),
+        "gamma": float(opt.gamma),
+        "verdict": "certified" if ok else "inconclusive",
+        "note": "" if ok else f"certificate failed: {cert}",
+        "certificate": cert,
+        "source": source,
+        "tolerance": GATING_TOL,
+    }
 
 
-def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> tuple[dict | None, str | None]:
+def _wpgd_optimum(
+    model_cfg: ModelConfig, run: RunConfig, quick: bool = False
+) -> tuple[dict | None, str | None]:
     """The WPGD optimum (R4/R6) from numerics.landscape.certify (three routes + uniqueness certificate);
     numerics.gating's γ search if landscape is missing."""
     model = DataModel.from_config(model_cfg)
@@ -114,11 +126,19 @@ def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -
     if certify is not None:
         res = certify(model, rng=_rng(run, "tables/landscape"), starts=3 if quick else 6)
         verdict = str(res.verdict)
-        return {"risk": float(res.risk), "omega": np.asarray(res.omega, dtype=np.float64),
-                "P": np.asarray(res.P, dtype=np.float64), "gamma": float(res.gamma), "verdict": verdict,
-                "note": "" if verdict == "certified" else str(res.reason), "reason": str(res.reason),
-                "certificate": res.certificate, "counterexample": res.counterexample,
-                "source": "numerics.landscape.certify", "tolerance": 1e-8}, None
+        return {
+            "risk": float(res.risk),
+            "omega": np.asarray(res.omega, dtype=np.float64),
+            "P": np.asarray(res.P, dtype=np.float64),
+            "gamma": float(res.gamma),
+            "verdict": verdict,
+            "note": "" if verdict == "certified" else str(res.reason),
+            "reason": str(res.reason),
+            "certificate": res.certificate,
+            "counterexample": res.counterexample,
+            "source": "numerics.landscape.certify",
+            "tolerance": 1e-8,
+        }, None
     fn, _ = _optional("numerics.gating", "wpgd_optimum")
     if fn is None:
         return None, "needs glaverify.numerics.landscape or glaverify.numerics.gating"
@@ -154,8 +174,11 @@ def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) ->
     return {
         "risk.wpgd": qvalue(float(res["risk"]), verdict, note, **extra),
         "omega.wpgd": qvalue(np.asarray(res["omega"]).tolist(), verdict, note),
-        "gamma.wpgd": (qvalue(float(gamma), verdict, note) if gamma is not None and np.isfinite(gamma)
-                       else not_available("no finite γ reported (ω* ∝ r)")),
+        "gamma.wpgd": (
+            qvalue(float(gamma), verdict, note)
+            if gamma is not None and np.isfinite(gamma)
+            else not_available("no finite γ reported (ω* ∝ r)")
+        ),
         "certificate.wpgd": qvalue(verdict, verdict, note, **extra),
     }
 
@@ -179,47 +202,78 @@ def produce_r6(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> d
         out["r6.certificate"] = not_available("needs glaverify.numerics.landscape")
     else:
         cert = res["certificate"] or {}
-        keep = {k: v for k, v in _numbers(cert).items()
-                if k.startswith(("distinct_minima.", "gradient_norm", "hessian.restricted_min_relative",
-                                 "multistart.risk_spread"))}
-        out["r6.certificate"] = qvalue(keep, res["verdict"], res["reason"], counterexample=res.get("counterexample"))
+        keep = {
+            k: v
+            for k, v in _numbers(cert).items()
+            if k.startswith(
+                (
+                    "distinct_minima.",
+                    "gradient_norm",
+                    "hessian.restricted_min_relative",
+                    "multistart.risk_spread",
+                )
+            )
+        }
+        out["r6.certificate"] = qvalue(
+            keep, res["verdict"], res["reason"], counterexample=res.get("counterexample")
+        )
     search, reason = _optional("numerics.r6_search", "search")
     if search is None:
         out["r6.search"] = not_available(reason or "")
     else:
-        sr = search(budget=20 if quick else 100, seed=run.seed, max_d=model_cfg.d, max_n=model_cfg.n, full=True)
+        sr = search(
+            budget=20 if quick else 100, seed=run.seed, max_d=model_cfg.d, max_n=model_cfg.n, full=True
+        )
         d = sr.to_dict()
-        summary = {"checked": d["checked"], "suspects": d["suspects"],
-                   "counterexamples": len(d["counterexamples"]), "seconds": d["seconds"]}
+        summary = {
+            "checked": d["checked"],
+            "suspects": d["suspects"],
+            "counterexamples": len(d["counterexamples"]),
+            "seconds": d["seconds"],
+        }
         note = f"search over d <= {model_cfg.d}, n <= {model_cfg.n}, seed {run.seed}"
-        out["r6.search"] = qvalue(summary, d["verdict"], note, counterexample=d["counterexamples"] or None,
-                                  sample_size=d["checked"])
+        out["r6.search"] = qvalue(
+            summary, d["verdict"], note, counterexample=d["counterexamples"] or None, sample_size=d["checked"]
+        )
     return out
 
 
 # ----------------------------------------------------------------------------------------------- Monte Carlo
-def _mc_estimate(model: DataModel, run: RunConfig, quick: bool, name: str, P: np.ndarray, omega: np.ndarray,
-                 closed: float) -> dict:
+def _mc_estimate(
+    model: DataModel, run: RunConfig, quick: bool, name: str, P: np.ndarray, omega: np.ndarray, closed: float
+) -> dict:
     """Monte Carlo risk of the predictor (P, ω) with the run's confidence; 'supported' iff the closed form is
     inside the CI."""
     from glaverify.numerics.montecarlo import mc_risk
     from glaverify.numerics.predictors import WPGDPredictor
 
     num = min(run.mc_prompts, 20_000) if quick else run.mc_prompts
-    est = mc_risk(model, WPGDPredictor(P=P, omega=omega, name=name), num, _rng(run, f"tables/{name}"),
-                  confidence=run.confidence)
+    est = mc_risk(
+        model,
+        WPGDPredictor(P=P, omega=omega, name=name),
+        num,
+        _rng(run, f"tables/{name}"),
+        confidence=run.confidence,
+    )
     inside = est.contains(closed)
-    return qvalue(est.mean, "supported" if inside else "inconclusive",
-                  f"{num} prompts, {run.confidence:g} CI" + ("" if inside else
-                  f"; closed form {closed:.6g} outside the CI"),
-                  ci=[est.ci_low, est.ci_high], sample_size=num, closed_form=closed)
+    return qvalue(
+        est.mean,
+        "supported" if inside else "inconclusive",
+        f"{num} prompts, {run.confidence:g} CI"
+        + ("" if inside else f"; closed form {closed:.6g} outside the CI"),
+        ci=[est.ci_low, est.ci_high],
+        sample_size=num,
+        closed_form=closed,
+    )
 
 
 def produce_mc_linatt(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     """Monte Carlo risk of the optimal LinAtt predictor (R1 in sampled form)."""
     model = DataModel.from_config(model_cfg)
     lin = linatt_optimum(model, max(run.tolerance, 1e-10))
-    return {"mc.linatt": _mc_estimate(model, run, quick, "mc.linatt", lin["P"], np.ones(model.n), lin["risk"])}
+    return {
+        "mc.linatt": _mc_estimate(model, run, quick, "mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
+    }
 
 
 def produce_mc_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
@@ -228,8 +282,17 @@ def produce_mc_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False)
     if res is None:
         return {"mc.wpgd": not_available(reason or "")}
     model = DataModel.from_config(model_cfg)
-    return {"mc.wpgd": _mc_estimate(model, run, quick, "mc.wpgd", np.asarray(res["P"], dtype=np.float64),
-                                    np.asarray(res["omega"], dtype=np.float64), float(res["risk"]))}
+    return {
+        "mc.wpgd": _mc_estimate(
+            model,
+            run,
+            quick,
+            "mc.wpgd",
+            np.asarray(res["P"], dtype=np.float64),
+            np.asarray(res["omega"], dtype=np.float64),
+            float(res["risk"]),
+        )
+    }
 
 
 # ----------------------------------------------------------------------------------------------- gating
@@ -255,13 +318,18 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
         return min(vs, key=order.index)
 
     for cls, kind in GATE_CLASSES.items():
-        opt = _class_optimum_dict(gating.constrained_optimum(model, kind, tol=GATING_TOL),
-                                  f"numerics.gating.constrained_optimum({kind!r})")
+        opt = _class_optimum_dict(
+            gating.constrained_optimum(model, kind, tol=GATING_TOL),
+            f"numerics.gating.constrained_optimum({kind!r})",
+        )
         v, note = opt["verdict"], opt["note"]
-        out[f"risk.gla.{cls}"] = qvalue(opt["risk"], v, note, residuals=opt["certificate"], tolerance=GATING_TOL)
+        out[f"risk.gla.{cls}"] = qvalue(
+            opt["risk"], v, note, residuals=opt["certificate"], tolerance=GATING_TOL
+        )
         out[f"omega.gla.{cls}"] = qvalue(opt["omega"].tolist(), v, note)
-        out[f"margin.linatt_gla.{cls}"] = qvalue(lin["risk"] - opt["risk"],
-                                                 weaker(v, "certified" if lin["ok"] else "inconclusive"), note)
+        out[f"margin.linatt_gla.{cls}"] = qvalue(
+            lin["risk"] - opt["risk"], weaker(v, "certified" if lin["ok"] else "inconclusive"), note
+        )
         if wp is None:
             out[f"attains.gla.{cls}"] = not_available("needs the WPGD optimum")
         else:
@@ -270,9 +338,12 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
             member = bool(gating.is_realisable(wp["omega"], kind, model, tol=1e-5))
             agree = att == member
             out[f"attains.gla.{cls}"] = qvalue(
-                "yes" if att else "no", weaker(v, wp["verdict"]) if agree else "inconclusive",
+                "yes" if att else "no",
+                weaker(v, wp["verdict"]) if agree else "inconclusive",
                 f"risk gap {gap:.3g}; ω* realisable: {member}" + ("" if agree else " (criteria disagree)"),
-                gap=gap, omega_star_realisable=member)
+                gap=gap,
+                omega_star_realisable=member,
+            )
     try:
         vec = gating.vector_gate_optimum(model, "free")
     except InputError as exc:
@@ -282,17 +353,22 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
         ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
         v = "certified" if ok else "inconclusive"
         note = "" if ok else f"QP status {vec['status']}, KKT {vec['kkt_max']:.3g}"
-        out["risk.gla.vector"] = qvalue(float(vec["risk"]), v, note, residuals={"kkt_max": vec["kkt_max"]},
-                                        tolerance=1e-6)
-        out["margin.linatt_gla.vector"] = qvalue(lin["risk"] - float(vec["risk"]),
-                                                 weaker(v, "certified" if lin["ok"] else "inconclusive"), note)
-    out["attains.gla.vector"] = not_available("not defined: vector gates realise a weight vector per coordinate")
+        out["risk.gla.vector"] = qvalue(
+            float(vec["risk"]), v, note, residuals={"kkt_max": vec["kkt_max"]}, tolerance=1e-6
+        )
+        out["margin.linatt_gla.vector"] = qvalue(
+            lin["risk"] - float(vec["risk"]), weaker(v, "certified" if lin["ok"] else "inconclusive"), note
+        )
+    out["attains.gla.vector"] = not_available(
+        "not defined: vector gates realise a weight vector per coordinate"
+    )
     return out
 
 
 # ----------------------------------------------------------------------------------------------- training
-def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False,
-                    train: dict | None = None) -> dict[str, dict]:
+def produce_trained(
+    model_cfg: ModelConfig, run: RunConfig, quick: bool = False, train: dict | None = None
+) -> dict[str, dict]:
     """A7/A3: train the architecture of ``[sweep.train]`` with numerics.training (seed = run.seed) and
     report its held-out Monte Carlo risk (supported, with CI) next to the class optimum (certified by the
     gating/closed-form certificates)."""
@@ -303,22 +379,38 @@ def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False,
     settings = dict(train or {})
     model = DataModel.from_config(model_cfg)
     steps = min(settings.get("steps", 300), 100) if quick else settings.get("steps", 300)
-    spec = training.TrainSpec(arch=settings.get("arch", "gla-delimiter"), layers=settings.get("layers", 1),
-                              steps=steps, seed=run.seed, eval_prompts=settings.get("eval_prompts", 20_000),
-                              confidence=run.confidence)
+    spec = training.TrainSpec(
+        arch=settings.get("arch", "gla-delimiter"),
+        layers=settings.get("layers", 1),
+        steps=steps,
+        seed=run.seed,
+        eval_prompts=settings.get("eval_prompts", 20_000),
+        confidence=run.confidence,
+    )
     res = training.train(spec, model, with_theory=False)
     note = f"{spec.arch}, {spec.layers} layer(s), {steps} Adam steps, {res.eval_prompts} held-out prompts"
-    out = {"risk.trained": qvalue(float(res.risk_mc), "supported", note, ci=[float(c) for c in res.ci],
-                                  sample_size=int(res.eval_prompts))}
+    out = {
+        "risk.trained": qvalue(
+            float(res.risk_mc),
+            "supported",
+            note,
+            ci=[float(c) for c in res.ci],
+            sample_size=int(res.eval_prompts),
+        )
+    }
     if spec.layers != 1:
         out["risk.trained_theory"] = not_available("no certified optimum for more than one layer")
     elif spec.arch == "linatt":
         lin = linatt_optimum(model, max(run.tolerance, 1e-10))
-        out["risk.trained_theory"] = qvalue(lin["risk"], "certified" if lin["ok"] else "inconclusive", "LinAtt")
+        out["risk.trained_theory"] = qvalue(
+            lin["risk"], "certified" if lin["ok"] else "inconclusive", "LinAtt"
+        )
     elif spec.arch == "gla-delimiter":
         gating = importlib.import_module("glaverify.numerics.gating")
         opt = _class_optimum_dict(gating.constrained_optimum(model, "delimiter", tol=GATING_TOL), "gating")
-        out["risk.trained_theory"] = qvalue(opt["risk"], opt["verdict"], "delimiter-gated optimum " + opt["note"])
+        out["risk.trained_theory"] = qvalue(
+            opt["risk"], opt["verdict"], "delimiter-gated optimum " + opt["note"]
+        )
     else:
         gating = importlib.import_module("glaverify.numerics.gating")
         try:
@@ -327,13 +419,16 @@ def produce_trained(model_cfg: ModelConfig, run: RunConfig, quick: bool = False,
             out["risk.trained_theory"] = not_available(f"vector gates: {exc}")
         else:
             ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
-            out["risk.trained_theory"] = qvalue(float(vec["risk"]), "certified" if ok else "inconclusive",
-                                                "vector-delimiter optimum")
+            out["risk.trained_theory"] = qvalue(
+                float(vec["risk"]), "certified" if ok else "inconclusive", "vector-delimiter optimum"
+            )
     return out
 
 
 # ----------------------------------------------------------------------------------------------- verdicts
-def produce_verdict(claim: str, model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
+def produce_verdict(
+    claim: str, model_cfg: ModelConfig, run: RunConfig, quick: bool = False
+) -> dict[str, dict]:
     """Run the claim's default checks on this cell (dims explicit: size-limited checks may refuse)."""
     from glaverify.proofs_check.context import CheckContext
     from glaverify.proofs_check.runner import run_claim

@@ -26,17 +26,25 @@ from .spec import TableSpec, _fmt_value
 from .sweep import SweepResult
 
 MARKERS = {"supported": "†", "inconclusive": "‡", "refuted": "!"}
-LATEX_MARKERS = {"supported": r"\textsuperscript{\dag}", "inconclusive": r"\textsuperscript{\ddag}",
-                 "refuted": r"\textsuperscript{!}"}
+LATEX_MARKERS = {
+    "supported": r"\textsuperscript{\dag}",
+    "inconclusive": r"\textsuperscript{\ddag}",
+    "refuted": r"\textsuperscript{!}",
+}
 MARKER_TEXT = {
     "supported": "sampled estimate (Monte Carlo or randomized evidence), not certified; CI in the CSV",
-    "inconclusive": "computed, but its certificate did not pass or the check was inconclusive; see the CSV note",
+    "inconclusive": "computed, but its certificate did not pass or the check was inconclusive; "
+    "see the CSV note",
     "refuted": "the claim behind this value is refuted on this cell",
 }
-CONVENTIONS = ("Scale conventions: task vectors with E[ββᵀ] = I_d; risk is the plain squared error "
-               "E(y − ŷ)², not normalised by d or by the null risk.")
-LATEX_CONVENTIONS = (r"Scale conventions: task vectors with $\mathbb{E}[\beta\beta^\top]=I_d$; risk is the plain "
-                     r"squared error $\mathbb{E}(y-\hat y)^2$, not normalised.")
+CONVENTIONS = (
+    "Scale conventions: task vectors with E[ββᵀ] = I_d; risk is the plain squared error "
+    "E(y − ŷ)², not normalised by d or by the null risk."
+)
+LATEX_CONVENTIONS = (
+    r"Scale conventions: task vectors with $\mathbb{E}[\beta\beta^\top]=I_d$; risk is the plain "
+    r"squared error $\mathbb{E}(y-\hat y)^2$, not normalised."
+)
 
 
 def format_number(x: float, digits: int) -> str:
@@ -50,10 +58,31 @@ def format_number(x: float, digits: int) -> str:
 
 
 def _latex_escape(text: str) -> str:
-    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-           "σ": r"$\sigma$", "ρ": r"$\rho$", "Σ": r"$\Sigma$", "ω": r"$\omega$", "γ": r"$\gamma$",
-           "λ": r"$\lambda$", "β": r"$\beta$", "−": "-", "²": r"$^2$", "·": r"$\cdot$", "…": r"\dots{}", "†": r"\dag{}", "‡": r"\ddag{}"}
+    rep = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "σ": r"$\sigma$",
+        "ρ": r"$\rho$",
+        "Σ": r"$\Sigma$",
+        "ω": r"$\omega$",
+        "γ": r"$\gamma$",
+        "λ": r"$\lambda$",
+        "β": r"$\beta$",
+        "−": "-",
+        "²": r"$^2$",
+        "·": r"$\cdot$",
+        "…": r"\dots{}",
+        "†": r"\dag{}",
+        "‡": r"\ddag{}",
+    }
     return "".join(rep.get(c, c) for c in text)
 
 
@@ -104,21 +133,34 @@ def _footnotes(rows: list[Row], spec: TableSpec) -> tuple[list[str], list[str]]:
 def model_description(result: SweepResult) -> str:
     m = result.config.model
     f = m.features
-    sig = {"identity": f"Σ = {f.scale:g}·I", "diagonal": f"Σ = diag({_fmt_value(f.eigenvalues)})",
-           "full": "Σ given in full"}[f.covariance]
+    sig = {
+        "identity": f"Σ = {f.scale:g}·I",
+        "diagonal": f"Σ = diag({_fmt_value(f.eigenvalues)})",
+        "full": "Σ given in full",
+    }[f.covariance]
     t = m.tasks
-    tasks = f"{t.family} tasks" + (f", blocks {t.block_sizes}" if t.block_sizes else "") + (
-        f", ρ = {_fmt_value(t.rho)}" if t.rho is not None else "")
+    tasks = (
+        f"{t.family} tasks"
+        + (f", blocks {t.block_sizes}" if t.block_sizes else "")
+        + (f", ρ = {_fmt_value(t.rho)}" if t.rho is not None else "")
+    )
     axes = ", ".join(sorted({k for c in result.cells for k in c.labels}))
-    return (f"Base model: d = {m.d}, n = {m.n}, σ² = {m.noise_var:g}, {sig}, {tasks}"
-            + (f"; swept: {axes}" if axes else "") + ".")
+    return (
+        f"Base model: d = {m.d}, n = {m.n}, σ² = {m.noise_var:g}, {sig}, {tasks}"
+        + (f"; swept: {axes}" if axes else "")
+        + "."
+    )
 
 
 def render_markdown(result: SweepResult, spec: TableSpec) -> str:
     rows = table_rows(result, spec)
     head = [*spec.index, *(QUANTITIES[q].label for q in spec.columns)]
-    lines = [f"**Table {spec.name}.** {spec.caption} {model_description(result)} {CONVENTIONS}".strip(), "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [
+        f"**Table {spec.name}.** {spec.caption} {model_description(result)} {CONVENTIONS}".strip(),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     na = _na_notes(rows)
     for r in rows:
         cells = []
@@ -145,8 +187,11 @@ def render_latex(result: SweepResult, spec: TableSpec) -> str:
     ncol = len(spec.index) + len(spec.columns)
     na = _na_notes(rows)
     head = [_latex_escape(a) for a in spec.index] + [QUANTITIES[q].latex for q in spec.columns]
-    caption = " ".join(x for x in (_latex_escape(spec.caption), _latex_escape(model_description(result)),
-                                   LATEX_CONVENTIONS) if x)
+    caption = " ".join(
+        x
+        for x in (_latex_escape(spec.caption), _latex_escape(model_description(result)), LATEX_CONVENTIONS)
+        if x
+    )
     out = [
         "% generated by glaverify tables; needs \\usepackage{booktabs,siunitx}",
         r"\begin{table}[ht]",
@@ -207,8 +252,13 @@ def render_csv(result: SweepResult, spec: TableSpec) -> str:
         row = list(r.index)
         for q, qv in zip(spec.columns, r.cells, strict=False):
             ci = qv.get("ci") or [None, None]
-            row += [_csv_value(q, qv), qv["verdict"], "" if ci[0] is None else repr(float(ci[0])),
-                    "" if ci[1] is None else repr(float(ci[1])), qv.get("note", "")]
+            row += [
+                _csv_value(q, qv),
+                qv["verdict"],
+                "" if ci[0] is None else repr(float(ci[0])),
+                "" if ci[1] is None else repr(float(ci[1])),
+                qv.get("note", ""),
+            ]
         w.writerow(row)
     return buf.getvalue()
 

@@ -97,11 +97,15 @@ class ZipGroup(BaseModel):
         if len(set(lens.values())) != 1:
             raise ValueError(f"zipped fields must have equal lengths, got {lens}")
         if self.labels is not None and len(self.labels) != next(iter(lens.values())):
-            raise ValueError(f"labels: has {len(self.labels)} entries but the zipped fields have "
-                             f"{next(iter(lens.values()))} values")
+            raise ValueError(
+                f"labels: has {len(self.labels)} entries but the zipped fields have "
+                f"{next(iter(lens.values()))} values"
+            )
         if self.coords is not None and len(self.coords) != next(iter(lens.values())):
-            raise ValueError(f"coords: has {len(self.coords)} entries but the zipped fields have "
-                             f"{next(iter(lens.values()))} values")
+            raise ValueError(
+                f"coords: has {len(self.coords)} entries but the zipped fields have "
+                f"{next(iter(lens.values()))} values"
+            )
         return self
 
     def axis_name(self) -> str:
@@ -137,7 +141,8 @@ class SweepSection(BaseModel):
 
 
 class TableSpec(BaseModel):
-    """A table: one row per cell (filtered by ``where``), ``index`` axes first, then one column per quantity."""
+    """A table: one row per cell (filtered by ``where``), ``index`` axes first, then one column per
+    quantity."""
 
     model_config = _STRICT
 
@@ -162,7 +167,7 @@ class TableSpec(BaseModel):
 class FigureSpec(BaseModel):
     """A figure.
 
-    - ``omega``: ω* against position, one panel per cell, one line per architecture (``columns``: ω quantities);
+    - ``omega``: ω* against position, one panel per cell, one line per architecture (``columns``: ω);
     - ``line``: ``x`` (an axis) against quantities, one line per quantity (and per ``series`` axis value);
     - ``scatter``: quantity ``x`` against quantities (e.g. trained vs theoretical risk), with the diagonal;
     - ``r6``: the R6 search summary (counts and worst gaps per cell).
@@ -208,7 +213,8 @@ class SweepConfig(BaseModel):
             out += t.columns
         for f in self.figure:
             out += (f.columns or (OMEGA_DEFAULT if f.kind == "omega" else [])) + (
-                [f.x] if f.kind == "scatter" and f.x else [])
+                [f.x] if f.kind == "scatter" and f.x else []
+            )
             if f.kind == "r6" and not f.columns:
                 out += ["r6.certificate", "r6.search"]
         return list(dict.fromkeys(out))
@@ -222,7 +228,8 @@ class SweepConfig(BaseModel):
         for f in self.figure:
             if cell.matches(f.where):
                 out += (f.columns or (OMEGA_DEFAULT if f.kind == "omega" else [])) + (
-                    [f.x] if f.kind == "scatter" and f.x else [])
+                    [f.x] if f.kind == "scatter" and f.x else []
+                )
                 if f.kind == "r6" and not f.columns:
                     out += ["r6.certificate", "r6.search"]
         return list(dict.fromkeys(out))
@@ -283,14 +290,21 @@ def _fmt_value(v: Any) -> str:
 def axes_of(cfg: SweepConfig) -> list[Axis]:
     axes: list[Axis] = []
     for path, vals in _flatten_axes(cfg.sweep.axes).items():
-        coords = tuple(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in vals)
-        axes.append(Axis(path, (path,), tuple({path: v} for v in vals), tuple(_fmt_value(v) for v in vals), coords))
+        coords = tuple(
+            float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None for v in vals
+        )
+        axes.append(
+            Axis(path, (path,), tuple({path: v} for v in vals), tuple(_fmt_value(v) for v in vals), coords)
+        )
     for g in cfg.sweep.zip:
         fields = g.axes()
         n = len(next(iter(fields.values())))
         values = tuple({k: fields[k][i] for k in fields} for i in range(n))
-        labels = tuple(g.labels) if g.labels else tuple(
-            ", ".join(_fmt_value(v) for v in val.values()) for val in values)
+        labels = (
+            tuple(g.labels)
+            if g.labels
+            else tuple(", ".join(_fmt_value(v) for v in val.values()) for val in values)
+        )
         coords = tuple(g.coords) if g.coords else (None,) * n
         axes.append(Axis(g.axis_name(), tuple(fields), values, labels, coords))
     names = [a.name for a in axes]
@@ -329,7 +343,9 @@ def _culprit_axis(base: dict, axes: list[Axis], combo: tuple[int, ...], field: s
     """The axis that makes a cell invalid: the one that sets the offending field, else the one whose value,
     left at the base config, makes the cell valid."""
     for a in axes:
-        if any(field == p or field.startswith((p + ".", p + "[")) or p.startswith(field + ".") for p in a.fields):
+        if any(
+            field == p or field.startswith((p + ".", p + "[")) or p.startswith(field + ".") for p in a.fields
+        ):
             return a.name
     for skip, a in enumerate(axes):
         data = copy.deepcopy(base)
@@ -365,8 +381,11 @@ def expand_cells(cfg: SweepConfig) -> list[Cell]:
             culprit = _culprit_axis(base, axes, combo, exc.field.removeprefix("model."))
             where = f"sweep.axes.{culprit}" if culprit else "sweep"
             cell = ", ".join(f"{k}={v}" for k, v in labels.items())
-            raise InputError(where, f"cell {idx} ({cell}) is not a valid model: {exc.field}: {exc.constraint}"
-                             + ("" if culprit else f" (axes: {', '.join(a.name for a in axes)})")) from None
+            raise InputError(
+                where,
+                f"cell {idx} ({cell}) is not a valid model: {exc.field}: {exc.constraint}"
+                + ("" if culprit else f" (axes: {', '.join(a.name for a in axes)})"),
+            ) from None
         cells.append(Cell(idx, labels, settings, model, coords))
     return cells
 
@@ -386,10 +405,18 @@ def parse_sweep_config(data: dict[str, Any]) -> SweepConfig:
         for i, s in enumerate(specs):
             for ax in [*getattr(s, "index", []), *s.where]:
                 if ax not in axis_names:
-                    raise InputError(f"{kind}[{i}]", f"{ax!r} is not a sweep axis (axes: {', '.join(sorted(axis_names)) or 'none'})")
-            for ax in (getattr(s, "series", None),) + ((s.x,) if kind == "figure" and s.kind == "line" else ()):
+                    raise InputError(
+                        f"{kind}[{i}]",
+                        f"{ax!r} is not a sweep axis (axes: {', '.join(sorted(axis_names)) or 'none'})",
+                    )
+            for ax in (getattr(s, "series", None),) + (
+                (s.x,) if kind == "figure" and s.kind == "line" else ()
+            ):
                 if ax is not None and ax not in axis_names:
-                    raise InputError(f"{kind}[{i}]", f"{ax!r} is not a sweep axis (axes: {', '.join(sorted(axis_names)) or 'none'})")
+                    raise InputError(
+                        f"{kind}[{i}]",
+                        f"{ax!r} is not a sweep axis (axes: {', '.join(sorted(axis_names)) or 'none'})",
+                    )
     expand_cells(cfg)
     return cfg
 

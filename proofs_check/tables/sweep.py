@@ -94,5 +94,14 @@ def run_sweep(
             t += float(entry.get("elapsed_s", 0.0))
         values.append({q: v for q, v in vals.items() if q in QUANTITIES})
         times.append(t)
-    return SweepResult(cfg, cells, values, times, computed=task_slots, cached=cached, code_version=version,
-                       wall_time_s=time.perf_counter() - t0, quick=quick)
+    return SweepResult(
+        cfg,
+        cells,
+        values,
+        times,
+        computed=task_slots,
+        cached=cached,
+        code_version=version,
+        wall_time_s=time.perf_counter() - t0,
+        quick=quick,
+    )
