@@ -10,7 +10,7 @@ from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
 from glaverify.proofs_check.checks import gating as C
 from glaverify.proofs_check.evidence import Verdict
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
@@ -280,3 +280,17 @@ def test_vector_gate_membership_is_per_coordinate():
     bad[:, 1] = [0.7, 0.7, 0.5, 0.5]  # second coordinate decreasing
     assert not G.is_realisable_vector(bad, "delimiter", m)
     assert G.is_realisable_vector(G.vector_gate_optimum(m, "delimiter")["Gamma"], "delimiter", m, tol=1e-6)
+
+
+@settings(max_examples=15)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=3),
+    st.lists(st.floats(-0.9, 0.95), min_size=3, max_size=3),
+)
+def test_a3_attains_iff_omega_star_realisable_on_random_star_models(sizes, rho):
+    m = star(sizes, [round(x, 3) for x in rho[: len(sizes)]], d=2)
+    if np.linalg.norm(m.r) < 1e-3:
+        return
+    for kind in ("free", "delimiter"):
+        a = G.attains(m, kind, tol=1e-7)
+        assert a["attains"] == a["omega_star_realisable"], (kind, a["gap"])
