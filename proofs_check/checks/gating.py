@@ -677,7 +677,9 @@ def a6_certified(ctx: CheckContext) -> Evidence:
 
 
 # ================================================================================================ A7
-def a7_record(ctx: CheckContext, method: str, steps: int, eval_prompts: int, model: DataModel) -> Evidence:
+def a7_record(
+    ctx: CheckContext, method: str, steps: int, eval_prompts: int, model: DataModel, batch: int = 512
+) -> Evidence:
     from glaverify.numerics.training import depth_sweep
 
     advance = ctx.progress(f"A7 training L=1,2,3 ({steps} steps each)", 3 * steps)
@@ -688,6 +690,7 @@ def a7_record(ctx: CheckContext, method: str, steps: int, eval_prompts: int, mod
         steps=steps,
         seed=ctx.seed,
         eval_prompts=eval_prompts,
+        batch=batch,
         progress=lambda k, loss: advance(k),
     )
     rows = [{"layers": r.spec.layers, "risk": r.risk_mc, "ci": list(r.ci)} for r in res]
