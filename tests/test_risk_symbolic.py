@@ -239,3 +239,35 @@ def test_cli_check_r1_d3_n4_json_is_proved():
     data = json.loads(out.stdout)
     assert data["verdict"] == "proved"
     assert data["records"][0]["method"] == "symbolic"
+
+
+@pytest.mark.parametrize(
+    ("features", "tasks"),
+    [
+        (
+            {"covariance": "full", "matrix": [[1.0, 0.3], [0.3, 0.5]]},
+            {"family": "decay", "block_sizes": [1, 2], "rho": 0.7},
+        ),
+        ({"covariance": "identity", "scale": 1.5}, {"family": "iid"}),
+        (
+            {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
+            {
+                "family": "custom",
+                "block_sizes": [2, 1],
+                "correlation": [[1, 0.2, 0.4], [0.2, 1, 0.5], [0.4, 0.5, 1]],
+            },
+        ),
+    ],
+)
+def test_r1_and_r3_proved_for_every_config_family(features, tasks):
+    cfg = build_model_config({"d": 2, "n": 3, "noise_var": 0.25, "features": features, "tasks": tasks})
+    ctx = CheckContext(model_config=cfg, dims_explicit=True)
+    assert rs.r1_record(ctx).verdict is Verdict.PROVED
+    assert rs.r3_record(ctx).verdict is Verdict.PROVED
+
+
+def test_floats_are_converted_exactly_never_kept_as_floats():
+    assert rk.rational_matrix([[0.3, 0.1]]) == sp.Matrix([[sp.Rational(3, 10), sp.Rational(1, 10)]])
+    assert rk.rational_matrix(sp.Matrix([[0.3]]))[0, 0] == sp.Rational(3, 10)
+    with pytest.raises(ValueError, match="float"):
+        rk.to_rational(sp.Symbol("t") * sp.Float(0.5))

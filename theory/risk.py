@@ -96,14 +96,20 @@ def dot(u: Sequence[Any], v: Sequence[Any]) -> Any:
 
 def to_rational(x: object) -> sp.Expr:
     """Exact conversion of a config number: ``0.55`` -> 11/20 (via its decimal string, never its binary)."""
-    if isinstance(x, float):
-        return sp.Rational(repr(x))
-    return sp.sympify(x)
+    if isinstance(x, (float, sp.Float)):
+        return sp.Rational(repr(float(x)))
+    out = sp.sympify(x)
+    if out.atoms(sp.Float):
+        raise ValueError(f"{x!r}: exact proofs need rationals or symbols, not floating-point numbers")
+    return out
 
 
 def rational_matrix(mat: object) -> sp.Matrix:
-    m = sp.Matrix(mat)
-    return m.applyfunc(to_rational)
+    """An exact sympy matrix: floats (Python or sympy) become the rational of their decimal repr."""
+    if isinstance(mat, sp.MatrixBase):
+        return mat.applyfunc(to_rational)
+    rows = [[to_rational(v) for v in row] for row in mat]  # convert before sympy turns floats into Floats
+    return sp.Matrix(rows)
 
 
 # ============================================================================ R1 closed form (symbolic)
@@ -737,8 +743,8 @@ def prove_r5(
     ``L*(ω) = dλ + σ² − dλ (rᵀω)²/(ωᵀQω)`` holds identically in ω, which gives global minimality when
     Q ≻ 0 (docs/risk.md).
     """
-    R = symmetric_unit_diag(n) if R is None else sp.Matrix(R)
-    r = sp.Matrix(sp.symbols(f"r1:{n + 1}")) if r is None else sp.Matrix(r)
+    R = symmetric_unit_diag(n) if R is None else rational_matrix(R)
+    r = sp.Matrix(sp.symbols(f"r1:{n + 1}")) if r is None else sp.Matrix([to_rational(v) for v in list(r)])
     lam, s2 = sp.symbols("lambda sigma2")
     wsyms = list(sp.symbols(f"w1:{n + 1}"))
     syms = wsyms + sorted(R.free_symbols | r.free_symbols, key=sp.default_sort_key) + [lam, s2]

@@ -54,10 +54,20 @@ class GaussianGroup:
 
 
 def _as_cov(cov: object, m: int, name: str) -> sp.Matrix:
-    mat = sp.Matrix(cov) if not isinstance(cov, sp.MatrixBase) else sp.Matrix(cov)
+    def exact(v: object) -> sp.Expr:
+        if isinstance(v, (float, sp.Float)):  # exact from the decimal repr, never the binary expansion
+            return sp.Rational(repr(float(v)))
+        out = sp.sympify(v)
+        if out.atoms(sp.Float):
+            raise ValueError(f"{name}: covariance entry {v!r} holds a float; use rationals or symbols")
+        return out
+
+    if isinstance(cov, sp.MatrixBase):
+        mat = cov.applyfunc(exact)
+    else:
+        mat = sp.Matrix([[exact(v) for v in row] for row in cov])
     if mat.shape != (m, m):
         raise ValueError(f"{name}: covariance must be {m}x{m}, got {mat.shape}")
-    mat = mat.applyfunc(lambda v: sp.Rational(str(v)) if isinstance(v, float) else sp.sympify(v))
     if any(sp.expand(mat[i, j] - mat[j, i]) != 0 for i in range(m) for j in range(i + 1, m)):
         raise ValueError(f"{name}: covariance must be symmetric")
     return mat
