@@ -271,3 +271,29 @@ def test_floats_are_converted_exactly_never_kept_as_floats():
     assert rk.rational_matrix(sp.Matrix([[0.3]]))[0, 0] == sp.Rational(3, 10)
     with pytest.raises(ValueError, match="float"):
         rk.to_rational(sp.Symbol("t") * sp.Float(0.5))
+
+
+def test_r4_identity_agrees_with_direct_differentiation_at_rational_points():
+    """Independent of the chain-rule route: differentiate L*(w) directly in w and compare at exact points."""
+    n, d = 3, 2
+    R = rk.symmetric_unit_diag(n)
+    w = list(sp.symbols(f"w1:{n + 1}"))
+    r = list(sp.symbols(f"r1:{n + 1}"))
+    lam = list(sp.symbols(f"lambda1:{d + 1}"))
+    s2 = sp.Symbol("sigma2")
+    s = sum(lam) + s2
+    rho, a, b = rk.risk_coefficients_sym(w, R.tolist(), r, s)
+    F = [sum(lk**p / (a * lk + b) ** q for lk in lam) for p, q in ((2, 1), (2, 2), (3, 2))]
+    Lstar = s - rho**2 * F[0]
+    gamma = rk.gamma_sym(F[0], F[1], F[2], s)
+    rng = np.random.default_rng(7)
+    syms = sorted(R.free_symbols, key=sp.default_sort_key) + w + r + lam + [s2]
+    for _ in range(3):
+        pt = {x: sp.Rational(int(rng.integers(1, 9)), int(rng.integers(1, 5))) for x in syms}
+        for i in range(n):
+            direct = sp.diff(Lstar, w[i]).xreplace(pt)
+            claim = (
+                2 * rho**2 * F[2] * (sum(R[i, j] * w[j] for j in range(n)) + gamma * w[i])
+                - 2 * rho * F[0] * r[i]
+            ).xreplace(pt)
+            assert sp.nsimplify(direct - claim) == 0
