@@ -147,7 +147,11 @@ def figure_scatter(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[li
             continue
         xs = np.array([a["value"] for a, _ in pts], dtype=float)
         ys = np.array([b["value"] for _, b in pts], dtype=float)
-        ax.plot(xs, ys, "o", label=QUANTITIES[q].label, mfc="none")
+        (pts_line,) = ax.plot(xs, ys, "o", label=QUANTITIES[q].label, mfc="none")
+        for (_, b), x, y in zip(pts, xs, ys, strict=True):
+            if b.get("ci"):  # sampled values: their confidence interval
+                ax.errorbar([x], [y], yerr=[[y - b["ci"][0]], [b["ci"][1] - y]], color=pts_line.get_color(),
+                            capsize=2)
         lo, hi = min(lo, xs.min(), ys.min()), max(hi, xs.max(), ys.max())
     if np.isfinite(lo):
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="y = x")
