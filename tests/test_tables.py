@@ -552,3 +552,16 @@ def test_full_appendix_example_runs(tmp_path):
     for cell, vals in zip(result.cells, result.values, strict=False):
         model = DataModel.from_config(cell.model)
         assert vals["risk.linatt"]["value"] == pytest.approx(independent_linatt_risk(model), rel=1e-9)
+
+
+def test_a_failing_task_in_the_pool_stops_the_sweep():
+    """A task that raises in a worker propagates, and the queued tasks are cancelled (not all run)."""
+    from glaverify.proofs_check.tables.executor import execute
+
+    cfg = parse_sweep_config(small_config(noise=(0.1,)))
+    model, run = cfg.model.model_dump(mode="json"), cfg.run.model_dump(mode="json")
+    seen = []
+    tasks = [("no-such-producer", model, run, False)] + [("closed_form", model, run, False)] * 6
+    with pytest.raises(KeyError, match="no-such-producer"):
+        execute(tasks, jobs=2, on_result=lambda i, res: seen.append(i))
+    assert len(seen) < len(tasks)

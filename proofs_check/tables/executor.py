@@ -57,9 +57,13 @@ def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[s
     with _child_env({v: "1" for v in THREAD_VARS}):
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=single_threaded)
         futures = {pool.submit(run_producer, *t): i for i, t in enumerate(tasks)}
-    with pool:
+    try:
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
+    except BaseException:  # Ctrl-C or a failed task: drop the queued tasks instead of running them all
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str, Any]]]:
