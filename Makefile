@@ -6,7 +6,12 @@ STAMP  := $(VENV)/.glaverify-installed
 # torch is pinned to the CPU wheel that this machine keeps on disk; a bare requirement would pull CUDA.
 TORCH  := torch==2.13.0
 
-.PHONY: verify test test-slow bench lint clean-venv
+# Small dense problems: one BLAS thread per process is faster than two fighting for 2 cores.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: verify test test-slow bench lint docs clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +33,9 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check theory numerics proofs_check tests benchmarks
+
+docs: $(STAMP)
+	$(VENV)/bin/typer glaverify.proofs_check.cli utils docs --name glaverify --title "glaverify CLI reference" --output docs/cli.md && sed -i "s/&#x27;/'/g" docs/cli.md
 
 clean-venv:
 	rm -rf $(VENV)
