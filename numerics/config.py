@@ -228,6 +228,32 @@ class RunConfig(BaseModel):
     tolerance: float = Field(1e-8, gt=0, description="relative tolerance of numeric certificates")
 
 
+class TrainSection(BaseModel):
+    """Training settings (``[train]``) for ``glaverify train``; unset fields take the command's defaults."""
+
+    model_config = _STRICT
+
+    steps: StrictInt | None = Field(None, ge=1, description="Adam steps")
+    batch: StrictInt | None = Field(None, ge=1, description="prompts per step")
+    lr: float | None = Field(None, gt=0, description="Adam learning rate")
+    eval_prompts: StrictInt | None = Field(None, ge=1, description="fresh prompts for the risk estimate")
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class LandscapeSection(BaseModel):
+    """Landscape settings (``[landscape]``) for ``glaverify landscape``."""
+
+    model_config = _STRICT
+
+    starts: StrictInt | None = Field(None, ge=1, description="multi-start local optimisations (route c)")
+    cvxpy: bool | None = Field(None, description="run the cvxpy route (b)")
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class GlaverifyConfig(BaseModel):
     """A glaverify config file. ``[model]`` is required; other sections are optional."""
 
@@ -235,9 +261,8 @@ class GlaverifyConfig(BaseModel):
 
     model: ModelConfig
     run: RunConfig = RunConfig()
-    # Sections of later features are declared by name so that unknown keys are still rejected.
-    train: dict[str, Any] | None = None
-    landscape: dict[str, Any] | None = None
+    train: TrainSection | None = None
+    landscape: LandscapeSection | None = None
 
 
 _UNION_TAGS = ("list[", "float", "int", "str", "dict[")

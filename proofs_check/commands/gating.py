@@ -20,7 +20,6 @@ import typer
 from glaverify.numerics.errors import InputError
 
 #: keys of [train] read by `glaverify train`
-TRAIN_KEYS = {"steps": int, "batch": int, "lr": float, "eval_prompts": int}
 
 
 def _scalar_section(kind: str):
@@ -89,16 +88,8 @@ def _register_sections() -> None:
 
 
 def _train_options(cfg: Any) -> dict:
-    raw = getattr(cfg, "train", None) or {}
-    out = {}
-    for k, v in raw.items():
-        if k not in TRAIN_KEYS:
-            raise InputError(f"train.{k}", f"unknown key; known: {', '.join(TRAIN_KEYS)}")
-        typ = TRAIN_KEYS[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float) if typ is float else int):
-            raise InputError(f"train.{k}", f"must be {typ.__name__}", v)
-        out[k] = typ(v)
-    return out
+    section = getattr(cfg, "train", None)
+    return section.options() if section is not None else {}
 
 
 def run_train(cfg: Any, arch: str, layers: int, steps: int | None, seed: int, progress=None) -> dict:

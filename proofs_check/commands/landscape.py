@@ -23,7 +23,6 @@ SectionFn = Callable[[Any, Any], dict]
 _SECTIONS: dict[str, SectionFn] = {}
 
 #: keys of [landscape] in a config file that this command reads
-LANDSCAPE_KEYS = {"starts": int, "cvxpy": bool}
 
 
 def add_landscape_section(name: str, fn: SectionFn) -> None:
@@ -38,18 +37,8 @@ def landscape_sections() -> dict[str, SectionFn]:
 
 
 def _options(cfg: Any) -> dict:
-    raw = getattr(cfg, "landscape", None) or {}
-    out = {}
-    for k, v in raw.items():
-        if k not in LANDSCAPE_KEYS:
-            raise InputError(f"landscape.{k}", f"unknown key; known: {', '.join(LANDSCAPE_KEYS)}")
-        typ = LANDSCAPE_KEYS[k]
-        if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
-            raise InputError(f"landscape.{k}", f"must be {typ.__name__}", v)
-        if k == "starts" and v < 1:
-            raise InputError("landscape.starts", "must be >= 1", v)
-        out[k] = v
-    return out
+    section = getattr(cfg, "landscape", None)
+    return section.options() if section is not None else {}
 
 
 def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True) -> dict:
