@@ -50,7 +50,9 @@ class DataModel:
         if any(int(b) != b or b < 1 for b in np.atleast_1d(np.asarray(block_sizes))):
             raise InputError("block_sizes", "every block size must be an integer >= 1", block_sizes)
         if corr.shape != (len(sizes) + 1, len(sizes) + 1):
-            raise InputError("block_corr", f"must be (K+1)x(K+1) with K = {len(sizes)} blocks, got {corr.shape}")
+            raise InputError(
+                "block_corr", f"must be (K+1)x(K+1) with K = {len(sizes)} blocks, got {corr.shape}"
+            )
         check_correlation(corr, "block_corr")
         nv = float(noise_var)
         if not np.isfinite(nv) or nv < 0:

@@ -14,16 +14,15 @@ import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+from glaverify.numerics.config import GlaverifyConfig, RunConfig, default_model_config, load_config
+from glaverify.numerics.errors import InputError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from glaverify.numerics.config import GlaverifyConfig, RunConfig, default_model_config, load_config
-from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
 from .evidence import Verdict, jsonable
@@ -41,14 +40,17 @@ err_console = Console(stderr=True)
 out_console = Console()
 
 VERDICT_STYLE = {
-    "proved": "bold green", "certified": "green", "supported": "cyan",
-    "refuted": "bold red", "inconclusive": "yellow",
+    "proved": "bold green",
+    "certified": "green",
+    "supported": "cyan",
+    "refuted": "bold red",
+    "inconclusive": "yellow",
 }
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")]
-DOpt = Annotated[Optional[int], typer.Option("--d", help="Feature dimension d (overrides the config).")]
-NOpt = Annotated[Optional[int], typer.Option("--n", help="Number of examples n (overrides the config).")]
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed (overrides [run].seed).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")]
+DOpt = Annotated[int | None, typer.Option("--d", help="Feature dimension d (overrides the config).")]
+NOpt = Annotated[int | None, typer.Option("--n", help="Number of examples n (overrides the config).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed (overrides [run].seed).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON object on stdout.")]
 
 
@@ -56,7 +58,9 @@ def styled(verdict: str) -> str:
     return f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]"
 
 
-def resolve_config(config: Path | None, d: int | None, n: int | None, seed: int | None) -> tuple[GlaverifyConfig, bool]:
+def resolve_config(
+    config: Path | None, d: int | None, n: int | None, seed: int | None
+) -> tuple[GlaverifyConfig, bool]:
     """Config file (or the documented default model) with command-line overrides applied."""
     for name, v in (("--d", d), ("--n", n)):
         if v is not None and v < 1:
@@ -72,20 +76,27 @@ def resolve_config(config: Path | None, d: int | None, n: int | None, seed: int 
         cfg = GlaverifyConfig(model=model)
         explicit = d is not None or n is not None
     run = cfg.run if seed is None else RunConfig(**{**cfg.run.model_dump(), "seed": seed})
-    return GlaverifyConfig(**{**cfg.model_dump(), "model": model.model_dump(), "run": run.model_dump()}), explicit
+    return GlaverifyConfig(
+        **{**cfg.model_dump(), "model": model.model_dump(), "run": run.model_dump()}
+    ), explicit
 
 
 @contextlib.contextmanager
 def progress_factory(enabled: bool = True) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
     """A rich progress display on stderr; yields ``make(description, total) -> advance(k)``."""
     if not enabled or not err_console.is_terminal:
-        yield lambda description, total: (lambda k: None)
+        yield lambda description, total: lambda k: None
         return
     prog = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     )
     with prog:
+
         def make(description: str, total: int) -> Callable[[int], None]:
             task = prog.add_task(description, total=total)
             return lambda k: prog.advance(task, k)
@@ -93,9 +104,17 @@ def progress_factory(enabled: bool = True) -> Iterator[Callable[[str, int], Call
         yield make
 
 
-def make_context(cfg: GlaverifyConfig, explicit: bool, progress, quick: bool = False, **options) -> CheckContext:
-    return CheckContext(model_config=cfg.model, run=cfg.run, dims_explicit=explicit, quick=quick,
-                        progress=progress, options=options)
+def make_context(
+    cfg: GlaverifyConfig, explicit: bool, progress, quick: bool = False, **options
+) -> CheckContext:
+    return CheckContext(
+        model_config=cfg.model,
+        run=cfg.run,
+        dims_explicit=explicit,
+        quick=quick,
+        progress=progress,
+        options=options,
+    )
 
 
 def fail(exc: Exception, code: int = 2) -> None:
@@ -116,8 +135,14 @@ def list_claims(
         table.add_column(col)
     for c in all_claims():
         v = last.get(c.id, "-")
-        table.add_row(c.id, c.family, c.title, ", ".join(c.uses) or "-", ", ".join(c.checks) or "(none)",
-                      styled(v) if v != "-" else v)
+        table.add_row(
+            c.id,
+            c.family,
+            c.title,
+            ", ".join(c.uses) or "-",
+            ", ".join(c.checks) or "(none)",
+            styled(v) if v != "-" else v,
+        )
     out_console.print(table)
 
 
@@ -128,7 +153,7 @@ def check_cmd(
     n: NOpt = None,
     config: ConfigOpt = None,
     seed: SeedOpt = None,
-    method: Annotated[Optional[str], typer.Option("--method", "-m", help="Run only this method.")] = None,
+    method: Annotated[str | None, typer.Option("--method", "-m", help="Run only this method.")] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smaller sample sizes (CI-sized).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -144,11 +169,16 @@ def check_cmd(
         return
     out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}")
     for r in res.records:
-        out_console.print(f"  - {r.method}: {styled(r.verdict.value)} ({r.elapsed_s:.2f} s) {r.summary}",
-                          highlight=False)
+        out_console.print(
+            f"  - {r.method}: {styled(r.verdict.value)} ({r.elapsed_s:.2f} s) {r.summary}", highlight=False
+        )
         if r.residuals:
-            out_console.print("      residuals: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else
-                                                            f"{k}={v}" for k, v in r.residuals.items()))
+            out_console.print(
+                "      residuals: "
+                + ", ".join(
+                    f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.residuals.items()
+                )
+            )
         if r.tolerance is not None:
             out_console.print(f"      tolerance: {r.tolerance:.3g}; seed: {r.seed}")
         if r.ci:
@@ -160,9 +190,13 @@ def check_cmd(
 @app.command("verify")
 def verify_cmd(
     config: ConfigOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Directory for verification.json / .md.")] = Path("reports"),
+    out: Annotated[Path, typer.Option("--out", help="Directory for verification.json / .md.")] = Path(
+        "reports"
+    ),
     seed: SeedOpt = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Also exit non-zero if any claim is refuted.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Also exit non-zero if any claim is refuted.")
+    ] = False,
     quick: Annotated[bool, typer.Option("--quick", help="Smaller sample sizes (CI-sized).")] = False,
 ) -> None:
     """Run the default verification suite and write DIR/verification.json and DIR/verification.md."""
@@ -178,13 +212,18 @@ def verify_cmd(
     for col in ("claim", "verdict", "records"):
         table.add_column(col)
     for res in results:
-        table.add_row(res.claim, styled(res.verdict.value),
-                      ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records))
+        table.add_row(
+            res.claim,
+            styled(res.verdict.value),
+            ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records),
+        )
     out_console.print(table)
     out_console.print(f"wrote {jpath} and {mpath}")
     errors = [r for res in results for r in res.records if r.error]
     if errors:
-        err_console.print(f"[red]{len(errors)} check(s) crashed:[/] " + ", ".join(f"{r.claim}/{r.method}" for r in errors))
+        err_console.print(
+            f"[red]{len(errors)} check(s) crashed:[/] " + ", ".join(f"{r.claim}/{r.method}" for r in errors)
+        )
         raise typer.Exit(1)
     if strict and any(res.verdict is Verdict.REFUTED for res in results):
         err_console.print("[red]--strict: at least one claim is refuted[/]")
@@ -235,8 +274,9 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except ce.BadParameter as exc:  # an option value of the wrong type: one line as well
-        err_console.print(f"[bold red]error:[/] {escape(_bad_parameter_line(exc))}", highlight=False,
-                          soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(_bad_parameter_line(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except ce.ClickException as exc:  # usage errors: typer's own formatting
         from typer import rich_utils

@@ -61,7 +61,9 @@ def add_claim(claim: Claim) -> Claim:
     return claim
 
 
-def check(claim_id: str, method: str, default: bool = True, description: str = "") -> Callable[[CheckFn], CheckFn]:
+def check(
+    claim_id: str, method: str, default: bool = True, description: str = ""
+) -> Callable[[CheckFn], CheckFn]:
     """Decorator registering ``fn`` as method ``method`` of claim ``claim_id``."""
 
     def deco(fn: CheckFn) -> CheckFn:

@@ -22,7 +22,11 @@ class ClaimResult:
     records: list[Evidence]
 
     def to_dict(self) -> dict:
-        return {"claim": self.claim, "verdict": self.verdict.value, "records": [r.to_dict() for r in self.records]}
+        return {
+            "claim": self.claim,
+            "verdict": self.verdict.value,
+            "records": [r.to_dict() for r in self.records],
+        }
 
 
 def not_implemented(claim: Claim, ctx: CheckContext) -> Evidence:
@@ -38,7 +42,10 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
         raise
     except Exception as exc:  # a bug or a solver failure: keep going, but say so
         rec = ctx.record(
-            spec.claim, spec.method, Verdict.INCONCLUSIVE, f"check crashed: {type(exc).__name__}: {exc}",
+            spec.claim,
+            spec.method,
+            Verdict.INCONCLUSIVE,
+            f"check crashed: {type(exc).__name__}: {exc}",
             error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
             details={"traceback": traceback.format_exc(limit=8)},
         )
@@ -46,7 +53,9 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
     return rec
 
 
-def run_claim(claim_id: str, ctx: CheckContext, method: str | None = None, suite: bool = False) -> ClaimResult:
+def run_claim(
+    claim_id: str, ctx: CheckContext, method: str | None = None, suite: bool = False
+) -> ClaimResult:
     """Run the checks of one claim: all of them, method ``method`` only, or (``suite``) the default ones."""
     claim = get_claim(claim_id)
     if method is not None:
