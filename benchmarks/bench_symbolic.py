@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import sympy as sp
-
 from glaverify.theory import risk as rk
 
 

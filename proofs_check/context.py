@@ -10,7 +10,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-
 from glaverify.numerics.config import ModelConfig, RunConfig
 from glaverify.numerics.model import DataModel
 

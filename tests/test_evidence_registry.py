@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from glaverify.numerics.config import default_model_config
 from glaverify.numerics.errors import InputError
 from glaverify.proofs_check.context import CheckContext
