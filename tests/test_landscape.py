@@ -390,3 +390,24 @@ def test_cli_landscape_rejects_unknown_landscape_key(tmp_path):
 def test_search_r6_summary_for_tables(model):
     out = ls.search_r6(model, rng=np.random.default_rng(0), quick=True)
     assert out["verdict"] == "supported" and out["checked"] == 300 and out["max_d"] == 4
+
+
+def test_cli_landscape_r_zero_reports_the_non_unique_case_for_every_section(tmp_path):
+    """R6's r = 0 clause: a valid config, not an error; every class's best risk is tr Σ + σ²."""
+    from glaverify.proofs_check.cli import app
+    from typer.testing import CliRunner
+
+    cfg = tmp_path / "r0.toml"
+    cfg.write_text(
+        "[model]\nd = 3\nn = 4\nnoise_var = 0.1\n[model.features]\ncovariance = 'diagonal'\n"
+        "eigenvalues = [0.5, 1.0, 2.0]\n[model.tasks]\nfamily = 'custom'\nblock_sizes = [2, 2]\n"
+        "correlation = [[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 1.0]]\n"
+    )
+    out = CliRunner().invoke(app, ["landscape", "--config", str(cfg), "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    s = 3.5 + 0.1
+    assert data["wpgd"]["verdict"] == "certified" and data["wpgd"]["unique"] is False
+    assert data["wpgd"]["risk"] == pytest.approx(s)
+    for name in ("gla_free", "gla_delimiter", "gla_vector"):
+        assert data[name]["risk"] == pytest.approx(s) and "r = 0" in data[name]["note"]

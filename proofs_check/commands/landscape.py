@@ -68,7 +68,18 @@ def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = 
             "margin_over_wpgd": lin["risk"] - res.risk,
         },
     }
+    r_zero = ls.r_scale(model)[0] == 0.0
     for name, fn in _SECTIONS.items():
+        if r_zero:  # no normalisation r^T w = 1 exists; every class's best predictor is P = 0
+            out[name] = {
+                "risk": model.s,
+                "omega": None,
+                "attains_wpgd": True,
+                "margin_vs_linatt": 0.0,
+                "note": "r = 0: the best predictor of every gate class is P = 0 (risk tr Σ + σ²); "
+                "the weights are arbitrary (R6's non-unique clause)",
+            }
+            continue
         try:
             out[name] = fn(model, res)
         except InputError:
