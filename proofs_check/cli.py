@@ -58,6 +58,11 @@ def styled(verdict: str) -> str:
     return f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]"
 
 
+def part(rec) -> str:
+    """Marker for a record that establishes only part of its claim (it never sets the claim's verdict)."""
+    return " (part of the claim)" if getattr(rec, "scope", "full") == "partial" else ""
+
+
 def resolve_config(
     config: Path | None, d: int | None, n: int | None, seed: int | None
 ) -> tuple[GlaverifyConfig, bool]:
@@ -170,7 +175,8 @@ def check_cmd(
     out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}")
     for r in res.records:
         out_console.print(
-            f"  - {r.method}: {styled(r.verdict.value)} ({r.elapsed_s:.2f} s) {r.summary}", highlight=False
+            f"  - {r.method}: {styled(r.verdict.value)}{part(r)} ({r.elapsed_s:.2f} s) {r.summary}",
+            highlight=False,
         )
         if r.residuals:
             out_console.print(

@@ -36,15 +36,23 @@ class Verdict(str, Enum):
 _STRENGTH = {Verdict.PROVED: 3, Verdict.CERTIFIED: 2, Verdict.SUPPORTED: 1, Verdict.INCONCLUSIVE: 0}
 
 
-def combine_verdicts(verdicts: list[Verdict]) -> Verdict:
+def combine_verdicts(verdicts: list[Verdict], scopes: list[str] | None = None) -> Verdict:
     """A claim's verdict from its records: ``refuted`` if any record refutes, otherwise the strongest of
-    proved > certified > supported, otherwise ``inconclusive``."""
+    proved > certified > supported among the records that cover the whole claim, otherwise
+    ``inconclusive``. A record with scope ``"partial"`` (it establishes a lemma or one part of the claim)
+    can refute the claim but never raises its verdict."""
     vs = [Verdict(v) for v in verdicts]
+    sc = list(scopes) if scopes is not None else ["full"] * len(vs)
     if Verdict.REFUTED in vs:
         return Verdict.REFUTED
-    if not vs:
+    full = [v for v, s in zip(vs, sc, strict=True) if s == "full"]
+    if not full:
         return Verdict.INCONCLUSIVE
-    return max(vs, key=lambda v: _STRENGTH[v])
+    return max(full, key=lambda v: _STRENGTH[v])
+
+
+def combine_records(records: list[Evidence]) -> Verdict:
+    return combine_verdicts([r.verdict for r in records], [r.scope for r in records])
 
 
 _PACKAGES = ("glaverify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch", "pydantic", "hypothesis")
@@ -105,9 +113,15 @@ class Evidence:
     elapsed_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    #: "full" when the record speaks to the whole claim, "partial" when it establishes only a part or lemma
+    scope: str = "full"
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)
+        if self.scope not in ("full", "partial"):
+            raise ValueError(
+                f"{self.claim}/{self.method}: scope must be 'full' or 'partial', not {self.scope!r}"
+            )
         if self.verdict is Verdict.SUPPORTED and self.sample_size is None:
             raise ValueError(f"{self.claim}/{self.method}: a 'supported' record must state its sample size")
         if self.verdict is Verdict.CERTIFIED and self.tolerance is None:

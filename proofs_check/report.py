@@ -17,7 +17,7 @@ from typing import Any
 
 from glaverify.numerics.errors import InputError
 
-from .evidence import Evidence, Verdict, combine_verdicts
+from .evidence import Evidence, Verdict, combine_records
 from .registry import Claim, all_claims
 
 COLOURS = {
@@ -84,7 +84,7 @@ def claim_statuses(records: list[Evidence], claims: list[Claim] | None = None) -
     out = []
     for c in claims:
         recs = by.get(c.id, [])
-        v = combine_verdicts([r.verdict for r in recs]).value if recs else "not run"
+        v = combine_records(recs).value if recs else "not run"
         out.append(ClaimStatus(c, v, recs))
     return out
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
-from .evidence import Evidence, Verdict, combine_verdicts, jsonable, package_versions
+from .evidence import Evidence, Verdict, combine_records, combine_verdicts, jsonable, package_versions
 from .registry import CheckSpec, Claim, all_claims, get_claim
 
 
@@ -66,7 +66,7 @@ def run_claim(
     else:
         specs = [s for s in claim.checks.values() if s.default or not suite]
     records = [run_check(s, ctx) for s in specs] if specs else [not_implemented(claim, ctx)]
-    return ClaimResult(claim.id, combine_verdicts([r.verdict for r in records]), records)
+    return ClaimResult(claim.id, combine_records(records), records)
 
 
 def run_suite(ctx: CheckContext, claims: list[str] | None = None) -> list[ClaimResult]:
@@ -93,7 +93,10 @@ def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -
     for res in results:
         for r in res.records:
             summ = r.summary.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {r.claim} | **{r.verdict.value}** | {r.method} | {summ} | {r.elapsed_s:.2f} |")
+            part = " (part)" if r.scope == "partial" else ""
+            lines.append(
+                f"| {r.claim} | **{r.verdict.value}**{part} | {r.method} | {summ} | {r.elapsed_s:.2f} |"
+            )
     lines += ["", "## Claim verdicts", "", "| claim | verdict |", "|---|---|"]
     lines += [f"| {res.claim} | {res.verdict.value} |" for res in results]
     mpath = out_dir / "verification.md"
@@ -109,7 +112,7 @@ def last_verdicts(path: Path) -> dict[str, str]:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
-    by_claim: dict[str, list[Verdict]] = {}
+    by_claim: dict[str, list[tuple[Verdict, str]]] = {}
     for rec in data:
-        by_claim.setdefault(rec["claim"], []).append(Verdict(rec["verdict"]))
-    return {k: combine_verdicts(v).value for k, v in by_claim.items()}
+        by_claim.setdefault(rec["claim"], []).append((Verdict(rec["verdict"]), rec.get("scope", "full")))
+    return {k: combine_verdicts([v for v, _ in vs], [s for _, s in vs]).value for k, vs in by_claim.items()}

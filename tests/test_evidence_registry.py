@@ -131,3 +131,17 @@ def test_report_round_trip(tmp_path):
     assert [r["verdict"] for r in data] == ["proved", "refuted"]
     assert last_verdicts(jpath) == {"R1": "proved", "R2": "refuted"}
     assert "| R2 | **refuted** |" in mpath.read_text()
+
+
+def test_a_partial_record_can_refute_but_never_sets_the_claim_verdict():
+    from glaverify.proofs_check.evidence import combine_records
+
+    ctx = _ctx()
+    lemma = ctx.record("A6", "symbolic", Verdict.PROVED, "a lemma", scope="partial")
+    whole = ctx.record("A6", "certified", Verdict.CERTIFIED, "the claim", tolerance=1e-8)
+    assert combine_records([lemma, whole]) is Verdict.CERTIFIED
+    assert combine_records([lemma]) is Verdict.INCONCLUSIVE
+    bad = ctx.record("A6", "symbolic", Verdict.REFUTED, "lemma fails", scope="partial", counterexample={})
+    assert combine_records([bad, whole]) is Verdict.REFUTED
+    with pytest.raises(ValueError, match="scope"):
+        ctx.record("A6", "x", Verdict.PROVED, "y", scope="most")

@@ -200,8 +200,10 @@ def check_membership(ctx: CheckContext, kind: str, membership: Membership | None
             )
     tol = CONSTRUCTION_TOL
     ok = worst_w <= tol and worst_pred <= tol * 100
-    verdict = Verdict.CERTIFIED if ok else Verdict.REFUTED
+    # Constructions verified on sampled weight vectors: sampled evidence (the exact proof is symbolic).
+    verdict = Verdict.SUPPORTED if ok else Verdict.REFUTED
     fields = dict(
+        sample_size=trials,
         tolerance=tol,
         residuals={"max_weight_error": worst_w, "max_prediction_error": worst_pred},
         details={"trials": trials, "kind": kind, "set": G.realisable_weights(kind, model).description},
@@ -496,8 +498,13 @@ def a5_symbolic(ctx: CheckContext) -> Evidence:
             details=details,
             dims={"d": 1, "n": 3},
         )
+    # Failing to refute at one config proves nothing about all star configs.
     return ctx.record(
-        "A5", "symbolic", Verdict.PROVED, "no counterexample at the documented config", details=details
+        "A5",
+        "symbolic",
+        Verdict.INCONCLUSIVE,
+        "the documented counterexample did not refute A5, and no general proof is available",
+        details=details,
     )
 
 
@@ -565,16 +572,24 @@ def a5_numeric(ctx: CheckContext) -> Evidence:
             "omega_star": a["omega_star"].tolist(),
         }
     )
+    # Any failing random instance refutes A5; the fixed minimal case is reported alongside.
+    if fails:
+        first = fails[0]
+        witness = {**first, "d": 2, "sigma": "identity", "noise_var": 0.1, "family": "star"}
+    elif not a["attains"]:
+        witness = cex
+    else:
+        witness = None
     return ctx.record(
         "A5",
         "numeric",
-        Verdict.REFUTED if not a["attains"] else Verdict.SUPPORTED,
+        Verdict.REFUTED if witness is not None else Verdict.SUPPORTED,
         f"{trials} random increasing-rho star configs (d = 2, Sigma = I): equal blocks always attain; "
         f"unequal blocks "
         f"fail in {len(fails)}/{trials}; decay family (random blocks) fails in "
         f"{details['decay_failures']}/{trials}; minimal: blocks (1,2), rho (0.5,0.55) gap {a['gap']:.3g}",
-        counterexample=cex if not a["attains"] else None,
-        details=details,
+        counterexample=witness,
+        details={**details, "minimal_case": cex},
         sample_size=trials,
     )
 
@@ -590,8 +605,12 @@ def a6_symbolic(ctx: CheckContext) -> Evidence:
         "A6",
         "symbolic",
         Verdict.PROVED if ok else Verdict.REFUTED,
-        "suite dims d = n = 2: " + res.statement + "; " + eig.statement,
+        "suite dims d = n = 2 (lemmas: the decoupling, and no advantage when r is an eigenvector of R): "
+        + res.statement
+        + "; "
+        + eig.statement,
         dims={"d": 2, "n": 2},
+        scope="partial",
         details={"decoupling": res.details, "eigenvector": eig.details},
         **({} if ok else {"counterexample": {"decoupling": res.details, "eigenvector": eig.details}}),
     )
@@ -705,20 +724,23 @@ def a7_record(
             "A7",
             method,
             Verdict.SUPPORTED,
-            "risk falls with depth (disjoint CIs): " + summary,
+            "risk falls with depth (disjoint CIs; one training seed, CIs over evaluation noise): " + summary,
             sample_size=eval_prompts,
             ci=ci,
             details={"rows": rows, "steps": steps},
         )
     if rises:
+        # One training seed, CIs over evaluation noise only: a deeper model that trained worse is an
+        # optimisation outcome (it contains the shallower model), not a counterexample to A7.
         return ctx.record(
             "A7",
             method,
-            Verdict.REFUTED,
-            "a deeper trained model is worse (disjoint CIs): " + summary,
+            Verdict.INCONCLUSIVE,
+            "a deeper model trained worse in this single-seed run (CIs cover evaluation noise only; "
+            "a deeper GLA contains the shallower one): " + summary,
             sample_size=eval_prompts,
             ci=ci,
-            counterexample={"rows": rows, "steps": steps, "seed": ctx.seed},
+            details={"rows": rows, "steps": steps, "seed": ctx.seed},
         )
     return ctx.record(
         "A7",
