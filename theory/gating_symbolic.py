@@ -13,18 +13,28 @@ A5  ``star_curve_block_values(block_sizes)`` derives, from ``(R + γI) ω = r`` 
     values ``u_k ∝ ρ_k / ((1 − ρ_k²) n_k + γ)``; ``prove_a5_equal_blocks(K)`` shows
     ``u_{k+1} − u_k ∝ (ρ_{k+1} − ρ_k)(n + γ + n ρ_k ρ_{k+1})`` for equal block sizes;
     ``a5_counterexample()`` is the exact rational refutation for unequal sizes.
-A6  ``prove_a6_decoupling(d, n)``: for diagonal Σ the key-gated risk is
+A6  ``prove_a6_risk(Σ, C, block_sizes)``: the key-gated (G2) risk formula ``vector_gate_risk_sym``
+    ``L = tr Σ + σ² − 2 tr(PH) + tr(PᵀΣPM)``, ``H = Σ_i r_i Γ_i Σ²``,
+    ``M = Σ_ij R_ij Γ_i Σ² Γ_j + Σ_i Γ_i (Σ² + sΣ) Γ_i`` (``Γ_i = diag(γ_i)``), equals ``E(y − ŷ)²`` of
+    ``ŷ = xᵀ P Σ_i Γ_i x_i y_i`` derived from the data model by Wick pairings
+    (:func:`glaverify.theory.risk.derived_coordinate_weighted_risk`), exactly, with P, γ_i, σ² symbols and
+    rational Σ, C; optionally a float implementation is compared with the derived polynomial at a rational
+    point. ``prove_a6_decoupling(d, n)`` uses the same ``H``, ``M``: for diagonal Σ the key-gated risk is
     ``s − 2 Σ_m P_mm λ_m² c_m + Σ_{m,m'} λ_m P_{mm'}² M_{m'}``; the off-diagonal part is a sum of
     non-negative squares, and the per-coordinate optimum is ``γ^m ∝ (R + (1 + s/λ_m) I)^{-1} r``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+
+from . import risk as rk
 
 
 @dataclass
@@ -99,13 +109,15 @@ def delimiter_token_gates(block_sizes: Sequence[int], deltas: Sequence[Any]) -> 
     return gates, data_pos
 
 
-def prove_a2(block_sizes: Sequence[int]) -> SymbolicResult:
-    """A2: delimiter gating gives ``u_k = Π_{l≥k} δ_l`` on block ``k`` (exact)."""
+def prove_a2(block_sizes: Sequence[int], weights_fn=None) -> SymbolicResult:
+    """A2: delimiter gating gives ``u_k = Π_{l≥k} δ_l`` on block ``k`` (exact). ``weights_fn`` (tests, planted
+    errors) replaces :func:`gate_products`."""
+    weights_fn = weights_fn or gate_products
     K = len(block_sizes)
     dl = sp.symbols(f"delta1:{K + 1}", nonnegative=True)
     gates, pos = delimiter_token_gates(block_sizes, dl)
     # tokens 1..T then query: weights of every non-query token
-    w_all = gate_products(gates)
+    w_all = weights_fn(gates)
     failures = []
     i = 0
     for k, nk in enumerate(block_sizes):
@@ -241,6 +253,127 @@ def a5_counterexample(
 
 
 # ============================================================================ A6
+def vector_gate_hm(
+    sigma: sp.Matrix, Gamma: sp.Matrix, R: sp.Matrix, r: sp.Matrix, s: Any
+) -> tuple[sp.Matrix, sp.Matrix]:
+    """``H = Σ_i r_i Γ_i Σ²`` and ``M = Σ_ij R_ij Γ_i Σ² Γ_j + Σ_i Γ_i (Σ² + sΣ) Γ_i``,
+    ``Γ_i = diag(γ_i)`` (rows of ``Gamma``): the matrices of the key-gated risk (G2), shared by
+    :func:`vector_gate_risk_sym` (proved against the Wick derivation) and :func:`prove_a6_decoupling`."""
+    n, d = Gamma.shape
+    Sig2 = sigma * sigma
+    Gs = [sp.diag(*Gamma.row(i)) for i in range(n)]
+    H = sp.zeros(d, d)
+    M = sp.zeros(d, d)
+    for i in range(n):
+        H += r[i] * Gs[i] * Sig2
+        M += Gs[i] * (Sig2 + s * sigma) * Gs[i]
+        for j in range(n):
+            M += R[i, j] * Gs[i] * Sig2 * Gs[j]
+    return H, M
+
+
+def vector_gate_risk_sym(
+    sigma: sp.Matrix, P: sp.Matrix, Gamma: sp.Matrix, R: sp.Matrix, r: sp.Matrix, noise_var: Any
+) -> sp.Expr:
+    """The key-gated risk used by the A6 checks, symbolically (twin of ``numerics.gating.vector_gate_risk``):
+    ``tr Σ + σ² − 2 tr(PH) + tr(PᵀΣPM)`` with ``H``, ``M`` of :func:`vector_gate_hm`."""
+    s = sigma.trace() + noise_var
+    H, M = vector_gate_hm(sigma, Gamma, R, r, s)
+    return s - 2 * (P * H).trace() + (P.T * sigma * P * M).trace()
+
+
+VectorRiskForm = Callable[[sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix, Any], sp.Expr]
+#: ``numeric(P_rows, Gamma_rows, noise_var) -> float``: a float implementation on the same Σ, C, blocks
+NumericVectorRisk = Callable[[list[list[float]], list[list[float]], float], float]
+
+#: relative tolerance of the float-vs-exact comparison (float64 of a few dozen terms; dyadic inputs)
+A6_NUMERIC_RTOL = 1e-9
+
+
+def prove_a6_risk(
+    sigma: object,
+    block_corr: object,
+    block_sizes: Sequence[int],
+    risk: VectorRiskForm = vector_gate_risk_sym,
+    numeric: NumericVectorRisk | None = None,
+    noise_var: object | None = None,
+    seed: int = 0,
+) -> SymbolicResult:
+    """A6 lemma (G2 risk): ``E(y − ŷ)²`` of ``ŷ = xᵀ P Σ_i diag(γ_i) x_i y_i``, derived from the data model by
+    Wick pairings, minus the formula ``risk`` (default :func:`vector_gate_risk_sym`) expands to 0; P (d×d),
+    γ_i ∈ R^d and σ² (unless ``noise_var``) are symbols, Σ and the block-task correlation exact rationals.
+
+    ``numeric`` (optional) is a float implementation: it is evaluated at a random dyadic rational point
+    (P, Γ, σ², exactly representable in binary) and compared with the exact value of the derived polynomial
+    there (relative tolerance :data:`A6_NUMERIC_RTOL`). ``details`` hold the identity's residual and a
+    rational point where it is nonzero (if any), and the numeric comparison."""
+    t0 = time.perf_counter()
+    pb = rk.build_risk_problem(sigma, block_corr, block_sizes, noise_var=noise_var, coordinate_weights=True)
+    derived = rk.derived_coordinate_weighted_risk(pb)
+    R, r = pb.example_correlation()
+    Gam = sp.Matrix(pb.gamma)
+    name = "A6: E(y - yhat)^2 of yhat = x^T P sum_i diag(gamma_i) x_i y_i == vector-gated risk formula"
+    claimed = sp.expand(risk(pb.sigma, pb.P, Gam, R, r, pb.noise_var))
+    try:
+        ident = rk._poly_identity(name, derived - pb.el(claimed), t0, seed, derived_terms=len(derived))
+    except (ValueError, sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.CoercionFailed):
+        ident = rk._expr_identity(name, derived.as_expr() - claimed, t0, seed, derived_terms=len(derived))
+    details: dict[str, Any] = {
+        "d": pb.d,
+        "n": pb.n,
+        "block_sizes": list(pb.block_sizes),
+        "sigma": str(pb.sigma.tolist()),
+        "block_corr": str(pb.block_corr.tolist()),
+        "identity": ident.name,
+        "identity_holds": ident.holds,
+        "derived_terms": len(derived),
+        "residual_terms": ident.residual_terms,
+        "residual": ident.residual,
+        "point": ident.point,
+        "residual_at_point": ident.value_at_point,
+        "elapsed_s": round(ident.elapsed_s, 3),
+    }
+    ok = ident.holds
+    if numeric is not None:
+        rng = random.Random(seed)
+        dy = [sp.Rational(k, 8) for k in range(-8, 9) if k]
+        pos = [sp.Rational(k, 8) for k in range(1, 9)]
+        Pv = [[rng.choice(dy) for _ in range(pb.d)] for _ in range(pb.d)]
+        Gv = [[rng.choice(pos) for _ in range(pb.d)] for _ in range(pb.n)]
+        s2 = pb.noise_var if not isinstance(pb.noise_var, sp.Symbol) else sp.Rational(rng.randint(1, 8), 16)
+        sub = {pb.P[b, c]: Pv[b][c] for b in range(pb.d) for c in range(pb.d)}
+        sub.update({pb.gamma[i][a]: Gv[i][a] for i in range(pb.n) for a in range(pb.d)})
+        if isinstance(pb.noise_var, sp.Symbol):
+            sub[pb.noise_var] = s2
+        exact = sp.Rational(derived.as_expr().xreplace(sub))
+        got = float(
+            numeric(
+                [[float(v) for v in row] for row in Pv], [[float(v) for v in row] for row in Gv], float(s2)
+            )
+        )
+        err = abs(got - float(exact))
+        num_ok = bool(err <= A6_NUMERIC_RTOL * max(1.0, abs(float(exact))))
+        details["numeric"] = {
+            "P": [[str(v) for v in row] for row in Pv],
+            "Gamma": [[str(v) for v in row] for row in Gv],
+            "noise_var": str(s2),
+            "exact": str(exact),
+            "float": got,
+            "abs_error": err,
+            "rtol": A6_NUMERIC_RTOL,
+            "ok": num_ok,
+        }
+        ok = ok and num_ok
+    return SymbolicResult(
+        "A6",
+        ok,
+        f"d = {pb.d}, n = {pb.n} (blocks {list(pb.block_sizes)}): E(y - yhat)^2 of the key-gated predictor "
+        "(Wick-derived) == s - 2 tr(PH) + tr(P^T Sigma P M)"
+        + (" and the float implementation matches it at a rational point" if numeric is not None else ""),
+        details,
+    )
+
+
 def prove_a6_decoupling(d: int = 2, n: int = 2) -> SymbolicResult:
     """A6 for diagonal Σ (symbolic λ, P, Γ, R, r, s): with ``M_m = λ_m² γ^{mT} R γ^m + (λ_m² + sλ_m)‖γ^m‖²``,
     ``tr(P^T Σ P M) − Σ_m λ_m P_mm² M_m = Σ_{m≠m'} λ_m P_{mm'}² M_{m'}`` (so off-diagonal P only adds
@@ -256,16 +389,8 @@ def prove_a6_decoupling(d: int = 2, n: int = 2) -> SymbolicResult:
     Rs = sp.Matrix(n, n, lambda i, j: 1 if i == j else sp.Symbol(f"R{min(i, j) + 1}{max(i, j) + 1}"))
     rs = sp.Matrix([sp.Symbol(f"r{i + 1}") for i in range(n)])
     Sig = sp.diag(*lam)
-    Sig2 = Sig * Sig
-    # general (matrix) form of M and H from the G2 risk derivation
-    M = sp.zeros(d, d)
-    H = sp.zeros(d, d)
-    for i in range(n):
-        Gi = sp.diag(*G.row(i))
-        H += rs[i] * Gi * Sig2
-        M += Gi * (Sig2 + s * Sig) * Gi
-        for j in range(n):
-            M += Rs[i, j] * Gi * Sig2 * sp.diag(*G.row(j))
+    # the matrices of the G2 risk, as proved against the Wick derivation by prove_a6_risk
+    H, M = vector_gate_hm(Sig, G, Rs, rs, s)
     failures = []
     if any(sp.expand(M[i, j]) != 0 for i in range(d) for j in range(d) if i != j):
         failures.append("M is not diagonal")

@@ -262,6 +262,7 @@ class RiskProblem:
     beta: list[list[sp.Symbol]]  # beta[k][a], k = 0..K-1 blocks, k = K the query task
     xi: list[sp.Symbol]  # noises, index n = the query's
     gauss: GaussianModel
+    gamma: list[list[sp.Symbol]] = field(default_factory=list)  # G2 weights γ_i[a] (coordinate_weights)
 
     @property
     def K(self) -> int:
@@ -291,10 +292,13 @@ def build_risk_problem(
     block_corr: object,
     block_sizes: Sequence[int],
     noise_var: object | None = None,
+    coordinate_weights: bool = False,
 ) -> RiskProblem:
     """Declare the Gaussian variables of THEORY §4: features (one group per example and the query, each with
     covariance Σ), tasks (for each coordinate a, the vector (β_{1,a},…,β_{K,a},β_a) is a group with
-    covariance C), noises (one group each, variance σ²). ``noise_var=None`` makes σ² the symbol ``sigma2``."""
+    covariance C), noises (one group each, variance σ²). ``noise_var=None`` makes σ² the symbol ``sigma2``.
+    ``coordinate_weights=True`` also declares the per-example, per-coordinate weights ``γ_i[a]``
+    (symbols ``gam{i}_{a}``) of the key-gated predictor G2 as parameters."""
     sig = rational_matrix(sigma)
     corr = rational_matrix(block_corr)
     d = sig.shape[0]
@@ -313,16 +317,19 @@ def build_risk_problem(
     xi = [sp.Symbol(f"xi{i + 1}") for i in range(n)] + [sp.Symbol("xiq")]
     P = sp.Matrix(d, d, lambda b, c: sp.Symbol(f"P{b + 1}{c + 1}"))
     omega = tuple(sp.Symbol(f"w{i + 1}") for i in range(n))
+    gamma = (
+        [[sp.Symbol(f"gam{i + 1}_{a + 1}") for a in range(d)] for i in range(n)] if coordinate_weights else []
+    )
     groups: list[tuple[Sequence[sp.Symbol], object]] = []
     groups += [(x[i], sig) for i in range(n + 1)]
     groups += [([beta[k][a] for k in range(K + 1)], corr) for a in range(d)]
     if s2 != 0:
         groups += [((xi[i],), [[s2]]) for i in range(n + 1)]
-    params = list(P) + list(omega)
+    params = list(P) + list(omega) + [v for row in gamma for v in row]
     if isinstance(s2, sp.Symbol):
         params.append(s2)
     gauss = GaussianModel(groups, parameters=params)
-    return RiskProblem(d, n, sizes, sig, corr, s2, P, omega, x, beta, xi if s2 != 0 else [], gauss)
+    return RiskProblem(d, n, sizes, sig, corr, s2, P, omega, x, beta, xi if s2 != 0 else [], gauss, gamma)
 
 
 def labels(problem: RiskProblem) -> tuple[list[PolyElement], PolyElement]:
@@ -343,8 +350,8 @@ def labels(problem: RiskProblem) -> tuple[list[PolyElement], PolyElement]:
     return ys, label(problem.x[problem.n], K, noise[problem.n])
 
 
-def wpgd_terms(problem: RiskProblem) -> list[PolyElement]:
-    """``T_i = y_i · xᵀ P x_i`` (so that ``ŷ = Σ_i ω_i T_i``, THEORY (WPGD-1))."""
+def _query_bilinear_terms(problem: RiskProblem, weights: Sequence[Sequence[PolyElement]] | None) -> list:
+    """``T_i = y_i · xᵀ P D_i x_i`` with ``D_i = I`` (``weights=None``) or ``D_i = diag(weights[i])``."""
     g = problem.gen
     ys, _ = labels(problem)
     xq = problem.x[problem.n]
@@ -354,8 +361,35 @@ def wpgd_terms(problem: RiskProblem) -> list[PolyElement]:
         bil = problem.gauss.ring.zero
         for b in range(d):
             for c in range(d):
-                bil += g(xq[b]) * g(problem.P[b, c]) * g(problem.x[i][c])
+                term = g(xq[b]) * g(problem.P[b, c]) * g(problem.x[i][c])
+                bil += term if weights is None else term * weights[i][c]
         out.append(ys[i] * bil)
+    return out
+
+
+def wpgd_terms(problem: RiskProblem) -> list[PolyElement]:
+    """``T_i = y_i · xᵀ P x_i`` (so that ``ŷ = Σ_i ω_i T_i``, THEORY (WPGD-1))."""
+    return _query_bilinear_terms(problem, None)
+
+
+def coordinate_weighted_terms(problem: RiskProblem) -> list[PolyElement]:
+    """G2: ``T_i = y_i · xᵀ P diag(γ_i) x_i``, so that ``ŷ = xᵀ P Σ_i diag(γ_i) x_i y_i = Σ_i T_i``.
+    Needs a problem built with ``coordinate_weights=True``."""
+    if not problem.gamma:
+        raise ValueError("build the problem with coordinate_weights=True to declare the weights gamma_i")
+    return _query_bilinear_terms(problem, [[problem.gen(v) for v in row] for row in problem.gamma])
+
+
+def _pairwise_risk(problem: RiskProblem, T: Sequence[PolyElement], w: Sequence[Any]) -> PolyElement:
+    """``E y² − 2 Σ_i w_i E[y T_i] + Σ_{i,j} w_i w_j E[T_i T_j]``, each small product integrated
+    separately."""
+    E = problem.gauss.expect_element
+    _, y = labels(problem)
+    out = E(y * y)
+    for i in range(problem.n):
+        out -= 2 * w[i] * E(y * T[i])
+        for j in range(i, problem.n):
+            out += (1 if i == j else 2) * w[i] * w[j] * E(T[i] * T[j])
     return out
 
 
@@ -378,13 +412,15 @@ def derived_risk(problem: RiskProblem, method: str = "pairwise") -> PolyElement:
         return E((y - yhat) ** 2)
     if method != "pairwise":
         raise ValueError(f"method must be 'pairwise' or 'expand', got {method!r}")
-    out = E(y * y)
-    for i in range(problem.n):
-        out -= 2 * w[i] * E(y * T[i])
-        for j in range(i, problem.n):
-            e = E(T[i] * T[j])
-            out += (1 if i == j else 2) * w[i] * w[j] * e
-    return out
+    return _pairwise_risk(problem, T, w)
+
+
+def derived_coordinate_weighted_risk(problem: RiskProblem) -> PolyElement:
+    """G2 risk ``E(y − ŷ)²`` of the coordinate-weighted predictor ``ŷ = xᵀ P Σ_i diag(γ_i) x_i y_i``, computed
+    from the model by Wick pairings (the weights γ_i[a] are inside the terms; nothing is typed in). Used by
+    :func:`glaverify.theory.gating_symbolic.prove_a6_risk` to prove the key-gated risk formula of A6."""
+    T = coordinate_weighted_terms(problem)
+    return _pairwise_risk(problem, T, [1] * problem.n)
 
 
 def closed_form_element(problem: RiskProblem, closed_form: ClosedForm = wpgd_risk_closed_form) -> PolyElement:

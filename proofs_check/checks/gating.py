@@ -17,8 +17,14 @@ A4 ``certified``     margin ``min L_LinAtt − min L_class`` and the distance of
 A5 ``symbolic``      exact: the curve's block values, the equal-block theorem, and the rational
                      counterexample for unequal blocks (A5 as stated is refuted).
 A5 ``numeric``       random star configs: equal blocks always attain; the first unequal-block failure found.
-A6 ``symbolic``      exact decoupling for diagonal Σ (d = n = 2) and the eigenvector case.
-A6 ``certified``     vector vs scalar gating risks on the model (unconstrained and delimiter-constrained).
+A6 ``symbolic``      exact lemmas (``scope="partial"``): the key-gated risk formula equals E(y − ŷ)² of the G2
+                     predictor derived by Wick pairings (d = 2, 3; n = 3) and the float ``vector_gate_risk``
+                     matches it at a rational point (``ctx.options["a6_vector_risk_form"]`` /
+                     ``["a6_vector_risk"]`` plant errors); decoupling for diagonal Σ (d = n = 2);
+                     the eigenvector case.
+A6 ``certified``     vector vs scalar gating risks on the model (unconstrained and delimiter-constrained); the
+                     general risk (``ctx.options["a6_vector_risk"]``) must reduce to R1 for constant weights
+                     and reproduce the certified optimum values, else ``refuted``.
 A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False;
                      ``training-quick`` in the suite).
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import sympy as sp
 import torch
 from glaverify.numerics import gating as G
 from glaverify.numerics.config import build_model_config
@@ -37,6 +44,8 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gating_symbolic as S
+
+from . import risk_symbolic as RS
 
 #: largest n of the exact A1/A2 identities
 SYMBOLIC_MAX_N = 8
@@ -234,7 +243,7 @@ def a2_symbolic(ctx: CheckContext) -> Evidence:
     note = f"blocks {sizes}"
     if sum(sizes) > 3 * SYMBOLIC_MAX_N:
         sizes, note = [2, 1, 3], "suite mode: documented blocks [2, 1, 3]"
-    res = S.prove_a2(sizes)
+    res = S.prove_a2(sizes, weights_fn=ctx.options.get("a2_weights_fn"))
     verdict = Verdict.PROVED if res.holds else Verdict.REFUTED
     kw = {} if res.holds else {"counterexample": res.details}
     model = ctx.model
@@ -595,36 +604,140 @@ def a5_numeric(ctx: CheckContext) -> Evidence:
 
 
 # ================================================================================================ A6
-@check("A6", "symbolic", default=True)
-def a6_symbolic(ctx: CheckContext) -> Evidence:
-    """Exact (d = n = 2): diagonal Σ decouples coordinates; off-diagonal P only adds squares."""
+#: relative tolerance of the float consistency checks of the vector-gated risk (float64, O(10) terms)
+A6_CONSISTENCY_RTOL = 1e-9
+
+VectorRisk = Callable[[DataModel, np.ndarray, np.ndarray], float]
+
+
+def a6_risk_cases(ctx: CheckContext) -> list[tuple[sp.Matrix, list[int], sp.Matrix, str]]:
+    """Exact cases of the G2 risk derivation: the config restricted to d = 2, n = 3, and a fixed
+    non-diagonal rational Σ at d = 2 and d = 3 (n = 3)."""
+    cfg = ctx.model_config
+    sigma = RS.exact_sigma(cfg)
+    sizes, corr = RS.exact_block_corr(cfg)
+    d0, n0 = min(cfg.d, 2), min(cfg.n, 3)
+    sig, sz, co = RS.restrict(sigma, sizes, corr, d0, n0)
+    return [
+        (sig, sz, co, f"config restricted to d={d0}, n={n0}"),
+        (RS.FIXED_SIGMA[:2, :2], [2, 1], RS.FIXED_BLOCK_CORR, "fixed non-diagonal rational Sigma (2x2)"),
+        (RS.FIXED_SIGMA, [2, 1], RS.FIXED_BLOCK_CORR, "fixed non-diagonal rational Sigma (3x3)"),
+    ]
+
+
+def _float_risk_on(
+    sigma: sp.Matrix, corr: sp.Matrix, sizes: list[int], vector_risk: VectorRisk
+) -> S.NumericVectorRisk:
+    """``vector_risk`` on the float model of an exact case, as a function of (P, Γ, σ²)."""
+    sig = np.array(sigma.tolist(), dtype=np.float64)
+    co = np.array(corr.tolist(), dtype=np.float64)
+
+    def f(P: list[list[float]], Gamma: list[list[float]], noise_var: float) -> float:
+        model = DataModel.create(sig, co, sizes, noise_var)
+        return float(vector_risk(model, np.array(P), np.array(Gamma)))
+
+    return f
+
+
+def a6_symbolic_record(
+    ctx: CheckContext,
+    vector_risk_form: S.VectorRiskForm = S.vector_gate_risk_sym,
+    vector_risk: VectorRisk = G.vector_gate_risk,
+) -> Evidence:
+    """A6 lemmas, exact: (1) the key-gated risk formula under test (``vector_risk_form``) equals E(y - yhat)^2
+    of the G2 predictor derived from the model by Wick pairings, and the float ``vector_risk`` matches the
+    derived polynomial at a rational point; (2) the decoupling for diagonal Σ (d = n = 2); (3) no
+    advantage when r is an eigenvector of R."""
+    derivations = []
+    for sigma, sizes, corr, label in a6_risk_cases(ctx):
+        res = S.prove_a6_risk(
+            sigma,
+            corr,
+            sizes,
+            risk=vector_risk_form,
+            numeric=_float_risk_on(sigma, corr, sizes, vector_risk),
+            seed=ctx.seed,
+        )
+        det = {**res.details, "label": label}
+        derivations.append(det)
+        if res.holds:
+            continue
+        if not det["identity_holds"]:
+            if det["point"] is None:
+                return ctx.record(
+                    "A6",
+                    "symbolic",
+                    Verdict.INCONCLUSIVE,
+                    f"{label}: the key-gated risk formula differs from the Wick derivation by a nonzero "
+                    "polynomial, but no rational point was found where it is nonzero",
+                    dims={"d": det["d"], "n": det["n"]},
+                    scope="partial",
+                    details={"derivation": det},
+                )
+            what = (
+                f"{label}: the key-gated risk formula is not E(y - yhat)^2 of the G2 predictor: "
+                f"derived minus formula = {det['residual_at_point']} at the rational point given"
+            )
+        else:
+            num = det["numeric"]
+            what = (
+                f"{label}: the float vector-gated risk {num['float']!r} differs from the exact derived value "
+                f"{num['exact']} at the rational point given"
+            )
+        return ctx.record(
+            "A6",
+            "symbolic",
+            Verdict.REFUTED,
+            what,
+            dims={"d": det["d"], "n": det["n"]},
+            scope="partial",
+            counterexample=det,
+            residuals={"residual_terms": float(det["residual_terms"])},
+        )
     res = S.prove_a6_decoupling(2, 2)
     eig = S.a6_vector_advantage_zero_when_eigenvector()
     ok = res.holds and eig.holds
+    dims = ", ".join(f"d={c['d']} n={c['n']}" for c in derivations)
     return ctx.record(
         "A6",
         "symbolic",
         Verdict.PROVED if ok else Verdict.REFUTED,
-        "suite dims d = n = 2 (lemmas: the decoupling, and no advantage when r is an eigenvector of R): "
-        + res.statement
-        + "; "
-        + eig.statement,
-        dims={"d": 2, "n": 2},
+        "lemmas: the key-gated (G2) risk s - 2 tr(PH) + tr(P^T Sigma P M) equals E(y - yhat)^2 derived by "
+        f"Wick pairings ({dims}; P, gamma_i, sigma^2 symbolic) and the float vector_gate_risk matches it at "
+        "a rational point (relative 1e-9); suite dims d = n = 2: " + res.statement + "; " + eig.statement,
+        dims={"d": 2, "n": 2, "derivations": [{"d": c["d"], "n": c["n"]} for c in derivations]},
         scope="partial",
-        details={"decoupling": res.details, "eigenvector": eig.details},
+        residuals={"residual_terms": 0.0},
+        details={"derivations": derivations, "decoupling": res.details, "eigenvector": eig.details},
         **({} if ok else {"counterexample": {"decoupling": res.details, "eigenvector": eig.details}}),
     )
 
 
-def a6_rows(model: DataModel) -> dict:
-    """Scalar vs vector gating, unconstrained and delimiter-constrained (diagonal Σ)."""
+@check("A6", "symbolic", default=True)
+def a6_symbolic(ctx: CheckContext) -> Evidence:
+    """Exact: the key-gated risk formula is derived from the model (Wick) and ties the float implementation;
+    diagonal Σ decouples coordinates; off-diagonal P only adds squares. ``ctx.options["a6_vector_risk_form"]``
+    (symbolic formula) and ``ctx.options["a6_vector_risk"]`` (float) plant errors."""
+    return a6_symbolic_record(
+        ctx,
+        vector_risk_form=ctx.options.get("a6_vector_risk_form", S.vector_gate_risk_sym),
+        vector_risk=ctx.options.get("a6_vector_risk", G.vector_gate_risk),
+    )
+
+
+def a6_rows(model: DataModel, vector_risk: VectorRisk = G.vector_gate_risk) -> dict:
+    """Scalar vs vector gating, unconstrained and delimiter-constrained (diagonal Σ). ``vector_risk_at_opt``
+    re-evaluates the general key-gated risk ``vector_risk`` at the certified Γ and its optimal P: it must
+    equal the decoupled value ``vector_risk``."""
     out = {}
     for kind in ("unconstrained", "delimiter"):
         sc = G.constrained_optimum(model, kind)
         vec = G.vector_gate_optimum(model, kind)
+        P = G.vector_gate_profile(model, vec["Gamma"])[1]
         out[kind] = {
             "scalar_risk": sc.risk,
             "vector_risk": vec["risk"],
+            "vector_risk_at_opt": float(vector_risk(model, P, vec["Gamma"])),
             "advantage": sc.risk - vec["risk"],
             "certified": bool(sc.certificate["ok"]) and vec["certified"],
         }
@@ -637,13 +750,50 @@ def a6_rows(model: DataModel) -> dict:
     return out
 
 
+def a6_scalar_reduction(model: DataModel, vector_risk: VectorRisk, rng: np.random.Generator) -> dict:
+    """G2 reduces to G1 when every γ_i is constant: ``vector_risk(P, ω 1ᵀ)`` must equal the proved R1 closed
+    form ``wpgd_risk(P, ω)`` at a random (P, ω)."""
+    from glaverify.numerics.closed_forms import wpgd_risk
+
+    P = rng.standard_normal((model.d, model.d))
+    w = rng.uniform(0.0, 1.0, model.n)
+    got = float(vector_risk(model, P, np.tile(w[:, None], (1, model.d))))
+    want = float(wpgd_risk(model, P, w))
+    return {"vector_risk": got, "wpgd_risk": want, "P": P.tolist(), "omega": w.tolist()}
+
+
+def _a6_inconsistent(ctx: CheckContext, what: str, cex: dict, tol: float) -> Evidence:
+    return ctx.record(
+        "A6",
+        "certified",
+        Verdict.REFUTED,
+        what,
+        counterexample={"config": ctx.model_config.model_dump(), **cex},
+        residuals={"abs_difference": abs(cex["got"] - cex["expected"])},
+        tolerance=tol,
+    )
+
+
 @check("A6", "certified", default=True)
 def a6_certified(ctx: CheckContext) -> Evidence:
     """Vector vs scalar gating on the model (diagonal Σ): strict advantage iff λ differ and r is not an
-    eigenvector of R; also the delimiter-constrained version."""
+    eigenvector of R; also the delimiter-constrained version. The general vector-gated risk
+    (``ctx.options["a6_vector_risk"]``, default ``vector_gate_risk``) must reduce to R1 for constant γ and
+    reproduce the decoupled optimum value at the certified Γ."""
     model = ctx.model
+    vector_risk = ctx.options.get("a6_vector_risk", G.vector_gate_risk)
+    ctol = A6_CONSISTENCY_RTOL * max(1.0, model.s)
+    red = a6_scalar_reduction(model, vector_risk, ctx.rng("a6-scalar-reduction"))
+    if not abs(red["vector_risk"] - red["wpgd_risk"]) <= ctol * max(1.0, abs(red["wpgd_risk"])):
+        return _a6_inconsistent(
+            ctx,
+            f"the vector-gated risk with constant weights ({red['vector_risk']:.12g}) is not the R1 risk "
+            f"({red['wpgd_risk']:.12g}) at the random (P, omega) given",
+            {"check": "scalar reduction", "got": red["vector_risk"], "expected": red["wpgd_risk"], **red},
+            ctol,
+        )
     try:
-        rows = a6_rows(model)
+        rows = a6_rows(model, vector_risk)
     except InputError as exc:
         loc = G.vector_gate_local_optimum(model)
         return ctx.record(
@@ -657,12 +807,37 @@ def a6_certified(ctx: CheckContext) -> Evidence:
                 "vector_local_risk": loc["risk"],
                 "scalar_risk": loc["scalar_risk"],
                 "advantage_lower_bound": loc["advantage"],
+                "scalar_reduction": {k: red[k] for k in ("vector_risk", "wpgd_risk")},
             },
         )
+    for kind in ("unconstrained", "delimiter"):
+        row = rows[kind]
+        if not abs(row["vector_risk_at_opt"] - row["vector_risk"]) <= ctol:
+            return _a6_inconsistent(
+                ctx,
+                f"{kind}: the general vector-gated risk at the certified optimum "
+                f"({row['vector_risk_at_opt']:.12g}) differs from the decoupled optimum value "
+                f"({row['vector_risk']:.12g})",
+                {
+                    "check": f"optimum value ({kind})",
+                    "got": row["vector_risk_at_opt"],
+                    "expected": row["vector_risk"],
+                    "rows": rows,
+                },
+                ctol,
+            )
     tol = 1e-7 * max(1.0, model.s)
     pred_strict = rows["lambda_differ"] and not rows["r_eigenvector_of_R"]
     adv = rows["unconstrained"]["advantage"]
-    resid = {"advantage_unconstrained": adv, "advantage_delimiter": rows["delimiter"]["advantage"]}
+    resid = {
+        "advantage_unconstrained": adv,
+        "advantage_delimiter": rows["delimiter"]["advantage"],
+        "scalar_reduction_abs_diff": abs(red["vector_risk"] - red["wpgd_risk"]),
+        "optimum_value_abs_diff": max(
+            abs(rows[k]["vector_risk_at_opt"] - rows[k]["vector_risk"])
+            for k in ("unconstrained", "delimiter")
+        ),
+    }
     if adv < -tol or (adv > tol) != pred_strict:
         return ctx.record(
             "A6",
@@ -688,7 +863,8 @@ def a6_certified(ctx: CheckContext) -> Evidence:
         "certified",
         Verdict.CERTIFIED,
         f"vector - scalar risk: unconstrained {-adv:.4g}, delimiter-constrained "
-        f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict})",
+        f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict}); the general vector-gated "
+        f"risk reduces to R1 for constant weights and reproduces both optimum values (within {ctol:.1g})",
         residuals=resid,
         details=rows,
         tolerance=tol,
