@@ -221,7 +221,10 @@ def verify_cmd(
         table.add_row(
             res.claim,
             styled(res.verdict.value),
-            ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records),
+            ", ".join(
+                f"{r.method}:{r.verdict.value}{' (part)' if r.scope == 'partial' else ''}"
+                for r in res.records
+            ),
         )
     out_console.print(table)
     out_console.print(f"wrote {jpath} and {mpath}")
