@@ -88,17 +88,18 @@ def test_check_r1_json_on_an_example_config():
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["claim"] == "R1" and data["verdict"] == "supported"
-    rec = data["records"][0]
-    assert rec["method"] == "monte-carlo" and rec["sample_size"] == 20_000
+    rec = next(r for r in data["records"] if r["method"] == "monte-carlo")
+    assert rec["sample_size"] == 20_000
     assert rec["ci"]["confidence"] == 0.999
 
 
-def test_check_r3_and_r2_certified_on_the_default_model():
-    for claim in ("R3", "R2"):
+def test_check_r3_certified_and_r2_supported_on_the_default_model():
+    # R3's numeric check carries a certificate; R2's evaluates an identity at sampled points.
+    for claim, verdict in (("R3", "certified"), ("R2", "supported")):
         res = runner.invoke(app, ["check", claim, "--method", "numeric", "--json"])
         assert res.exit_code == 0, res.stderr
         data = json.loads(res.stdout)
-        assert data["verdict"] == "certified", data
+        assert data["verdict"] == verdict, data
         assert data["records"][0]["tolerance"] == 1e-8
 
 
