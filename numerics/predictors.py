@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .sampler import Prompts
+from .wpgd import wpgd_one_step
 
 
 class Predictor(Protocol):
@@ -29,8 +30,7 @@ class WPGDPredictor:
     name: str = "wpgd"
 
     def __call__(self, prompts: Prompts) -> np.ndarray:
-        g = np.einsum("bn,bnd->bd", prompts.y * self.omega, prompts.X)  # X^T (ω ⊙ y)
-        return np.einsum("bd,de,be->b", prompts.x_query, self.P, g)
+        return wpgd_one_step(prompts.X, prompts.y, prompts.x_query, self.P, self.omega)
 
 
 def linear_attention_predictor(P: np.ndarray, n: int) -> WPGDPredictor:

@@ -70,8 +70,8 @@ def wpgd_one_step(X, y, x, P, omega):
     if omega.shape[-1] == X.shape[-1] and omega.ndim == X.ndim and omega.shape[-2] == X.shape[-2]:
         g = _einsum("...nd,...nd,...n->...d", omega, X, y)
     else:
-        g = _einsum("...n,...nd,...n->...d", omega, X, y)
-    return _einsum("...d,de,...e->...", x, P, g)
+        g = _einsum("...n,...nd->...d", omega * y, X)  # X^T (ω ⊙ y); two operands keep the fast path
+    return _einsum("...d,...d->...", x, _einsum("...e,de->...d", g, P))
 
 
 def causal_wpgd(X, y, x, Ps: Sequence, omegas: Sequence, return_iterates: bool = False):

@@ -89,8 +89,17 @@ def load_all() -> dict[str, Claim]:
 
         for mod in sorted(pkgutil.iter_modules(checks.__path__), key=lambda m: m.name):
             importlib.import_module(f"{checks.__name__}.{mod.name}")
+        # Registration order depends on which module was imported first (a test may import one directly);
+        # order every claim's checks by module and source line so records come out the same everywhere.
+        for claim in _CLAIMS.values():
+            claim.checks = dict(sorted(claim.checks.items(), key=lambda kv: _source_order(kv[1].fn)))
         _LOADED = True
     return _CLAIMS
+
+
+def _source_order(fn: CheckFn) -> tuple[str, int]:
+    code = getattr(fn, "__code__", None)
+    return (getattr(fn, "__module__", ""), code.co_firstlineno if code is not None else 0)
 
 
 def get_claim(claim_id: str) -> Claim:

@@ -145,3 +145,16 @@ def test_a_partial_record_can_refute_but_never_sets_the_claim_verdict():
     assert combine_records([bad, whole]) is Verdict.REFUTED
     with pytest.raises(ValueError, match="scope"):
         ctx.record("A6", "x", Verdict.PROVED, "y", scope="most")
+
+
+def test_check_order_does_not_depend_on_import_history():
+    """Records must come out in the same order in every process (serial vs pool vs Dask tables)."""
+    import importlib
+
+    from glaverify.proofs_check.registry import _source_order
+
+    for c in all_claims():
+        keys = [_source_order(s.fn) for s in c.checks.values()]
+        assert keys == sorted(keys), c.id
+    importlib.import_module("glaverify.proofs_check.checks.risk_symbolic")  # re-import is a no-op
+    assert list(get_claim("R1").checks) == ["monte-carlo", "symbolic"]
