@@ -450,14 +450,7 @@ def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
     return 1.0 + model.s * f2 / f3
 
 
-#: KKT / duality / fixed-point tolerance of the A3 certificate
-CERT_TOL = 1e-6
-#: a cone constraint counts as active in :func:`cone_kkt_certificate` when its slack is at most this
-#: (relative to ``max|ω|``); complementary slackness ``μ_i (Aω)_i`` is reported, so a loose choice cannot hide
-#: a wrong multiplier
-ACTIVE_TOL = 1e-7
-#: the fixed-point refinement of :func:`constrained_optimum` may move ω by at most this (quotient max-norm)
-OMEGA_MATCH_TOL = 1e-6
+from .tolerances import ACTIVE_TOL, CERT_TOL, OMEGA_MATCH_TOL  # noqa: F401,E402  (re-exported)
 
 
 def cone_kkt_certificate(

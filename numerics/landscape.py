@@ -43,13 +43,7 @@ from scipy import optimize
 from .closed_forms import optimal_preconditioner, profile_risk, wpgd_risk
 from .errors import InputError
 from .model import DataModel
-
-#: default tolerances of the certificate (relative risk agreement, ω agreement on the quotient, Hessian)
-RISK_RTOL = 1e-8
-OMEGA_TOL = 1e-6
-HESS_RTOL = 1e-9
-#: ‖r‖ below which r counts as 0 (R6's non-unique case)
-R_ZERO_TOL = 1e-12
+from .tolerances import HESS_RTOL, OMEGA_TOL, R_ZERO_TOL, RISK_RTOL  # noqa: F401  (re-exported)
 
 GammaMap = Callable[[np.ndarray, float, np.ndarray, np.ndarray], np.ndarray]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]

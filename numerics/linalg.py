@@ -7,7 +7,7 @@ import numpy as np
 from .errors import InputError
 
 #: Relative tolerance for symmetry, unit diagonals and positive semidefiniteness of user matrices.
-MATRIX_RTOL = 1e-10
+from .tolerances import MATRIX_RTOL  # noqa: F401
 
 
 def as_finite_array(value: object, field: str, ndim: int | None = None) -> np.ndarray:

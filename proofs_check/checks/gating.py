@@ -50,7 +50,7 @@ from . import risk_symbolic as RS
 #: largest n of the exact A1/A2 identities
 SYMBOLIC_MAX_N = 8
 #: numeric tolerance of the construction checks (float64 products through torch)
-CONSTRUCTION_TOL = 1e-10
+from glaverify.numerics.tolerances import A4_TOL, CONSTRUCTION_TOL  # noqa: E402
 
 Membership = Callable[[np.ndarray, str, DataModel], bool]
 
@@ -371,7 +371,6 @@ def a3_certified(ctx: CheckContext) -> Evidence:
 
 
 #: a margin or distance from uniform below this counts as zero in A4
-A4_TOL = 1e-6
 
 
 def a4_decide(margin: float, distance: float, claim: str = "iff", tol: float = A4_TOL) -> tuple[Verdict, str]:

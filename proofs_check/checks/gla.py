@@ -44,16 +44,15 @@ import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
 from glaverify.numerics.montecarlo import MCEstimate, mc_risk
 from glaverify.numerics.sampler import sample_prompts
+
+#: tolerances of the float64 torch checks and the fla-core float32 cross-check: numerics/tolerances.py
+from glaverify.numerics.tolerances import FLA_REL_TOL, TORCH_REL_TOL  # noqa: E402
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
 from scipy import stats
 
-#: relative tolerance of the float64 torch checks
-TORCH_REL_TOL = 1e-10
-#: relative tolerance of the constructed GLA run through fla's float32 recurrence vs float64 WPGD
-FLA_REL_TOL = 1e-4
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
 CHUNK_SIZES = (1, 5, 64)
 #: number of layers of the torch G3 check

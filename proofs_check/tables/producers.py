@@ -96,7 +96,7 @@ def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fa
 
 
 # ----------------------------------------------------------------------------------------------- landscape
-GATING_TOL = 1e-7  # the tolerance numerics.gating certifies its cone-QP optima to
+from glaverify.numerics.tolerances import GATING_TOL  # noqa: E402
 
 
 def _class_optimum_dict(opt: Any, source: str) -> dict:
