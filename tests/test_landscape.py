@@ -387,11 +387,6 @@ def test_cli_landscape_rejects_unknown_landscape_key(tmp_path):
     assert data["wpgd"]["certificate"]["multistart"]["starts"] == 2
 
 
-def test_search_r6_summary_for_tables(model):
-    out = ls.search_r6(model, rng=np.random.default_rng(0), quick=True)
-    assert out["verdict"] == "supported" and out["checked"] == 300 and out["max_d"] == 4
-
-
 def test_cli_landscape_r_zero_reports_the_non_unique_case_for_every_section(tmp_path):
     """R6's r = 0 clause: a valid config, not an error; every class's best risk is tr Σ + σ²."""
     from glaverify.proofs_check.cli import app

@@ -1,34 +1,15 @@
-"""The WPGD risk landscape: the global minimum of ``L(P, ω)`` by three routes and a uniqueness certificate
-(THEORY §5, claims R4, R5, R6, R7).
+"""The dense reference implementation of the WPGD landscape (R4–R7): the slow, explicit one.
 
-Notation (as in :mod:`glaverify.numerics.closed_forms`): ``s = tr Σ + σ²``, ``a(ω) = ωᵀ(R+I)ω``,
-``b(ω) = s‖ω‖²``, ``L*(ω) = s − (rᵀω)² f(a, b)``, ``f = Σ_k λ_k²/(aλ_k + b)``, ``F_p = Σ_k λ_k^p/(aλ_k+b)²``.
+This is glaverify's first implementation of the three routes and the R6 certificate, kept unchanged in
+substance as the reference that the block-reduced core (:mod:`glaverify.numerics.landscape`) is tested
+against — the way fla keeps its naive kernels. It forms the n×n matrices ``R`` and ``∇²L*`` and solves the
+scalarised cvxpy problems over all n weights, so it is O(n³) in time and O(n²) in memory; it refuses
+models larger than ``DENSE_MAX_N`` examples or ``DENSE_MAX_D`` features with an InputError (the core never
+does). Nothing in the core imports this module except for the small-model cross-checks of the full
+Hessian (``d² + n ≤ 200``).
 
-Quotient
-    ``L(P/c, cω) = L(P, ω)`` (R2), so minima are compared on the quotient: ω is normalised with
-    ``max_i |ω_i| = 1`` and ``rᵀω ≥ 0`` (:func:`normalise`), and ``P = P*(ω)`` (R3) for that ω.
-
-Route (a), the curve (R4)
-    Stationary points of ``L*`` with ``rᵀω ≠ 0`` satisfy ``(R + γI)ω ∝ r`` with ``γ = 1 + s F₂/F₃``.
-    ``F₂/F₃`` is a weighted mean of ``1/λ_k``, so ``γ ∈ [1 + s/λ_max, 1 + s/λ_min]``. The curve
-    ``ω(γ) = (R+γI)⁻¹ r`` is evaluated through the exact block reduction ``R = B C Bᵀ``:
-    ``ω(γ) = B u(γ)``, ``(C N + γI) u = c`` with ``N = diag(n_k)``, solved once by the eigen-decomposition
-    of ``N^{1/2} C N^{1/2}`` (K×K), so ``rᵀω``, ``‖ω‖²`` and ``ωᵀRω`` are sums over K spectral terms.
-    (The reduction is an identity of linear algebra for vectors on the curve; it does not assume R7.)
-    :func:`curve_route` finds every root of the fixed-point residual on a log-spaced grid (brentq) and every
-    local minimum of ``h(γ) = L*(ω(γ))`` (bounded Brent refinement), and classifies each stationary point.
-
-Route (b), convex scalarisation (cvxpy + Clarabel)
-    :class:`ScalarisedFamily` is the family ``min θ a(ω) + (1−θ) b(ω)  s.t. rᵀω = ±1`` (plus optional extra
-    constraints), built once with a DPP parameter θ. Its KKT condition is ``(R + γI)ω ∝ r`` with
-    ``γ = 1 + s(1−θ)/θ``; :func:`optimise_scalarised` searches θ for the smallest profile risk.
-
-Route (c), multi-start L-BFGS on the full ``L(P, ω)`` (:func:`multistart_route`), in the eigenbasis of Σ,
-followed by a Newton polish of ``L*`` on the quotient; every result is mapped to the quotient.
-
-Certificate (R6, :func:`certify`): distinct minima per route, agreement of the routes, gradient norm,
-the restricted Hessian (via the Schur complement: ``H_PP = 2(M⊗Σ) ≻ 0`` and the Hessian of ``L*`` on
-``ω^⊥``; see docs/landscape.md), KKT/duality residuals of route (b), spread of the multi-start values.
+Notation: ``s = tr Σ + σ²``, ``a(ω) = ωᵀ(R+I)ω``, ``b(ω) = s‖ω‖²``, ``L*(ω) = s − (rᵀω)² f(a, b)``,
+``f = Σ_k λ_k²/(aλ_k + b)``, ``F_p = Σ_k λ_k^p/(aλ_k+b)²``. See docs/landscape.md.
 """
 
 from __future__ import annotations
@@ -40,10 +21,29 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from .closed_forms import optimal_preconditioner, profile_risk, wpgd_risk
-from .errors import InputError
-from .model import DataModel
-from .tolerances import HESS_RTOL, OMEGA_TOL, R_ZERO_TOL, RISK_RTOL  # noqa: F401  (re-exported)
+from ..closed_forms import optimal_preconditioner, profile_risk, wpgd_risk
+from ..errors import InputError
+from ..model import DataModel
+from ..tolerances import HESS_RTOL, OMEGA_TOL, R_ZERO_TOL, RISK_RTOL
+
+#: largest n (examples) and d (features) the dense reference accepts: it forms n×n matrices (O(n²)
+#: memory, O(n³) eigen-decompositions) and cvxpy problems with n variables.
+DENSE_MAX_N = 1024
+DENSE_MAX_D = 128
+
+
+def require_dense_size(model: DataModel) -> None:
+    """Refuse a model too large for the dense reference (InputError naming n or d)."""
+    if model.n > DENSE_MAX_N:
+        raise InputError(
+            "n", f"the dense landscape reference handles n <= {DENSE_MAX_N} (use the block-reduced core)",
+            model.n,
+        )
+    if model.d > DENSE_MAX_D:
+        raise InputError(
+            "d", f"the dense landscape reference handles d <= {DENSE_MAX_D} (use the block-reduced core)",
+            model.d,
+        )
 
 GammaMap = Callable[[np.ndarray, float, np.ndarray, np.ndarray], np.ndarray]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
@@ -296,8 +296,8 @@ def curve_route(
 
 # ======================================================================== profile calculus
 def _apply_R(model: DataModel, omega: np.ndarray) -> np.ndarray:
-    """``R ω`` via the block structure."""
-    return (model.task_corr @ model.block_sums(omega))[model.block_index]
+    """``R ω`` with the explicit n×n ``R`` (the reference forms it)."""
+    return np.asarray(model.R) @ np.asarray(omega, dtype=np.float64)
 
 
 def profile_gradient(model: DataModel, omega: np.ndarray, r: np.ndarray | None = None) -> np.ndarray:
@@ -318,6 +318,7 @@ def profile_hessian(model: DataModel, omega: np.ndarray, r: np.ndarray | None = 
     """Analytic Hessian of ``L*`` (n×n): ``−2f rrᵀ + 4c(r vᵀ + v rᵀ) + 2c² J_v`` with
     ``v = F₃ Aω + sF₂ ω``, ``J_v = F₃ A + sF₂ I − 4[G₄ ppᵀ + G₃(pqᵀ+qpᵀ) + G₂ qqᵀ]``, ``p = Aω``, ``q = sω``,
     ``A = R + I``, ``G_p = Σλ^p/(aλ+b)³``."""
+    require_dense_size(model)
     w = np.asarray(omega, dtype=np.float64)
     lam, s = model.eigenvalues, model.s
     r = np.asarray(model.r) if r is None else r
@@ -424,6 +425,7 @@ def full_hessian_analytic(model: DataModel, P: np.ndarray, omega: np.ndarray) ->
     """Exact Hessian of R1 in ``(vec P row-major, ω)``: ``H_PP = 2 Σ⊗M``,
     ``H_Pω = −2 vec(Σ²) rᵀ + 4 vec(ΣPΣ²)(Aω)ᵀ + 4s vec(ΣPΣ) ωᵀ``,
     ``H_ωω = 2 tr(PᵀΣPΣ²) A + 2s tr(PᵀΣPΣ) I``."""
+    require_dense_size(model)
     sig = model.sigma
     sig2 = sig @ sig
     P = np.asarray(P, dtype=np.float64)
@@ -526,6 +528,7 @@ class ScalarisedFamily:
     ):
         import cvxpy as cp
 
+        require_dense_size(model)
         if sign not in (1, -1):
             raise InputError("sign", "must be +1 or -1", sign)
         self.model = model
@@ -859,6 +862,7 @@ def multistart_route(
 ) -> MultiStartResult:
     """Route (c): ``starts`` random starts of L-BFGS on the full ``L(P, ω)`` (``maxiter`` iterations), each
     mapped to the quotient and polished (L-BFGS on ``L*(ω)``, then a few Newton steps on ``ω^⊥``)."""
+    require_dense_size(model)
     oms, risks, full, gns, its, gains = [], [], [], [], [], []
     ru = r_scale(model)[1]
     for _ in range(starts):
@@ -1037,6 +1041,7 @@ def certify(
     When ``d² + n <= full_hessian_max`` the full restricted Hessian is also computed (torch) and compared
     with the Schur-complement reduction.
     """
+    require_dense_size(model)
     rng = rng or np.random.default_rng(0)
     preconditioner = preconditioner or optimal_preconditioner
     r = np.asarray(model.r, dtype=np.float64)
@@ -1245,17 +1250,3 @@ def linatt_optimum(model: DataModel) -> dict:
     """The best LinAtt predictor: ω ∝ 1 with ``P = P*(1)``; the risk is ``L*(1)``."""
     w = normalise(np.ones(model.n), model.r)
     return {"risk": float(profile_risk(model, w)), "omega": w, "P": optimal_preconditioner(model, w)}
-
-
-def search_r6(
-    model: DataModel | None = None, rng: np.random.Generator | None = None, quick: bool = False
-) -> dict:
-    """The R6 counterexample search (:func:`glaverify.numerics.r6_search.search`) as a summary dict with a
-    ``verdict``, at the dims of ``model`` (capped at d ≤ 8, n ≤ 16) and a seed drawn from ``rng``.
-    For the tables producer; 300 instances with ``quick``, else 2000."""
-    from .r6_search import search
-
-    seed = int((rng or np.random.default_rng(0)).integers(2**31))
-    max_d = min(model.d, 8) if model is not None else 8
-    max_n = min(model.n, 16) if model is not None else 16
-    return search(300 if quick else 2000, seed=seed, max_d=max_d, max_n=max_n).to_dict()
