@@ -341,6 +341,32 @@ def test_r7_refutes_planted_non_block_constant_optimum():
     assert ev.verdict is Verdict.REFUTED
 
 
+def test_r7_default_route_does_not_assume_block_constancy(monkeypatch):
+    """The default R7 route optimises all n weights: tilt L* by a term that favours example 0 over its block
+    neighbours, and the route must find a non-block-constant optimum (R7 refuted), which a block-reduced
+    route could never report."""
+    from glaverify.numerics.landscape import multistart as msmod
+
+    orig_gain, orig_grad = msmod.profile_gain, msmod.profile_gradient
+
+    def gain(m, w, r=None):  # + 0.05 ω₀²/‖ω‖²: scale-free, like L*
+        return orig_gain(m, w, r) + 0.05 * float(w[0]) ** 2 / float(w @ w)
+
+    def grad(m, w, r=None):  # of L* = −gain
+        sq = float(w @ w)
+        g = orig_grad(m, w, r) + 0.1 * float(w[0]) ** 2 * w / sq**2
+        g[0] -= 0.1 * float(w[0]) / sq
+        return g
+
+    monkeypatch.setattr(msmod, "profile_gain", gain)
+    monkeypatch.setattr(msmod, "profile_gradient", grad)
+    monkeypatch.setattr(msmod, "newton_polish", lambda m, w, iters=8: ls.normalise(w, m.r))  # true L* Newton
+    monkeypatch.setattr(checks, "R7_DENSE_MAX_N", 0)  # the tilt is planted in the L-BFGS route only
+    ev = checks.r7_numeric(ctx_for())
+    assert ev.verdict is Verdict.REFUTED, ev.summary
+    assert ev.residuals["within_block_spread"] > 1e-4
+
+
 # ------------------------------------------------------------------------ CLI
 def test_cli_landscape_json_and_section_hook():
     from glaverify.proofs_check.cli import app
