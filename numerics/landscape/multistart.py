@@ -65,6 +65,8 @@ def _lbfgs_reduced(model: DataModel, rng: np.random.Generator, maxiter: int) -> 
     d, K = lam.size, red.K
     rv = red.r_coords / rho
     lam2 = lam**2
+    if d * d + model.n > 2000:  # large problems: this stage only has to reach the basin; the polish finishes
+        maxiter = min(maxiter, 150)
 
     def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
         p, v = x[:d], x[d:]
@@ -161,14 +163,23 @@ def newton_polish(model: DataModel, omega: np.ndarray, iters: int = 30, tol: flo
             L_ = np.linalg.cholesky(D)
             step = -np.linalg.solve(L_.T, np.linalg.solve(L_, g))
             step -= (u @ step) * u
+            convex = True
         except np.linalg.LinAlgError:  # not locally convex: a gradient step instead
             step = -g / kappa
+            convex = False
+        gnorm = float(np.linalg.norm(g) * np.linalg.norm(x))  # scale-free: ∇L* is homogeneous of degree −1
         t = 1.0
         while t > 1e-8:
             cand = x + t * step
             cand = cand / float(np.max(np.abs(lift(cand))))
             val = -_small_gain(Gm, rm, cand, lam, s)
             if val <= cur:
+                break
+            # near a strict minimum the decrease is below the rounding of the value: accept a Newton step
+            # that reduces the (scale-free) gradient on ω^⊥ instead
+            gc = small_gradient(Gm, rm, cand, lam, s)
+            uc = cand / np.linalg.norm(cand)
+            if convex and np.linalg.norm(gc - (uc @ gc) * uc) * np.linalg.norm(cand) < 0.5 * gnorm:
                 break
             t /= 2
         else:
