@@ -1,6 +1,7 @@
 """Counterexample search for R6 (uniqueness of the WPGD global minimum up to scaling, r ≠ 0).
 
-Every instance ``(Σ, C, σ²)`` is screened with the fast curve route of :mod:`glaverify.numerics.landscape`:
+Every instance ``(Σ, C, σ²)`` is screened with the fast curve route of :mod:`glaverify.numerics.landscape`
+(this module imports the landscape package; the landscape never imports it):
 all stationary points of ``L*`` with ``rᵀω ≠ 0`` lie on ``ω(γ) = (R+γI)⁻¹r`` (R4, itself checked
 elsewhere), so R6 fails only if the fixed-point residual ``γ − 1 − sF₂/F₃`` along the curve has two or
 more roots (or ``h(γ) = L*(ω(γ))`` has two local minima). Screening costs a K×K eigen-decomposition and
@@ -39,7 +40,7 @@ from .model import DataModel
 SCREEN_GRID = 160
 
 
-@dataclass
+@dataclass(frozen=True)
 class Instance:
     """A search instance: Σ eigenvalues (the landscape depends on Σ only through them), block sizes, the
     (K+1)×(K+1) block-task correlation and the noise variance."""
@@ -76,7 +77,7 @@ class Instance:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Screen:
     suspect: bool
     roots: int
@@ -185,7 +186,41 @@ def _instance_from_config_dict(cfg: dict) -> Instance:
 
 
 @dataclass
+class _Tally:
+    """The running counts of one search (mutable while it runs; :meth:`freeze` gives the result)."""
+
+    seed: int
+    max_d: int
+    max_n: int
+    checked: int = 0
+    by_generator: dict = field(default_factory=dict)
+    suspects: int = 0
+    certified_suspects: int = 0
+    counterexamples: list[dict] = field(default_factory=list)
+    invalid: int = 0
+    best_score: float = -10.0
+
+    def freeze(self, seconds: float) -> SearchResult:
+        return SearchResult(
+            checked=self.checked,
+            by_generator=dict(self.by_generator),
+            suspects=self.suspects,
+            certified_suspects=self.certified_suspects,
+            counterexamples=list(self.counterexamples),
+            invalid=self.invalid,
+            seconds=seconds,
+            seed=self.seed,
+            max_d=self.max_d,
+            max_n=self.max_n,
+            best_score=self.best_score,
+        )
+
+
+@dataclass(frozen=True)
 class SearchResult:
+    """The outcome of :func:`search`. ``counterexamples`` are JSON-ready dicts (generator, instance,
+    original, reason, counterexample, toml); :meth:`to_dict` is the JSON summary."""
+
     checked: int = 0
     by_generator: dict = field(default_factory=dict)
     suspects: int = 0
@@ -234,7 +269,7 @@ class _Runner:
     def __init__(
         self,
         rng: np.random.Generator,
-        result: SearchResult,
+        result: _Tally,
         full: bool,
         shrink: bool,
         progress: Callable[[int], None],
@@ -369,7 +404,7 @@ def search(
             raise InputError(name, f"must be an integer >= {lo}", v)
     progress = progress or (lambda k: None)
     rng = np.random.default_rng(seed)
-    res = SearchResult(seed=seed, max_d=max_d, max_n=max_n)
+    res = _Tally(seed=seed, max_d=max_d, max_n=max_n)
     run = _Runner(rng, res, full, do_shrink, progress)
     t0 = time.perf_counter()
     n_h = int(round(budget * split[0]))
@@ -439,5 +474,4 @@ def search(
                 x, best = cand, sc.score
             else:
                 step = max(step * 0.97, 0.05)
-    res.seconds = time.perf_counter() - t0
-    return res
+    return res.freeze(time.perf_counter() - t0)
