@@ -34,7 +34,7 @@ PIN = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "
 
 
 def big_model(d: int = 64, blocks: int = 8, per_block: int = 64, full: bool = True, seed: int = 0):
-    """Star blocks ρ = 0.1..0.9, σ² = 0.5, Σ with log-uniform spectrum in [0.1, 10] (rotated when ``full``)."""
+    """Star blocks ρ = 0.1..0.9, σ² = 0.5, Σ with log-uniform spectrum in [0.1, 10] (rotated if ``full``)."""
     from glaverify.numerics.model import DataModel
 
     rng = np.random.default_rng(seed)

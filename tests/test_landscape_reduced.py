@@ -136,7 +136,7 @@ def test_structured_hessian_equals_torch_autograd():
 
 
 def test_within_block_eigenvalue_and_multiplicity():
-    """On W ∩ ω_W^⊥ the Hessian is α = 2c²(F₃ + sF₂) with multiplicity n − K − 1 (n − K at block-constant ω)."""
+    """On W ∩ ω_W^⊥ the Hessian is α = 2c²(F₃ + sF₂), multiplicity n − K − 1 (n − K at block-constant ω)."""
     m = EDGE_MODELS["unequal blocks"]
     w = random_point(m)
     H = reduced.profile_hessian_structured(m, w)
@@ -287,7 +287,9 @@ LANDSCAPE_KEYS = {
     },
     "multistart": {"starts", "relative_spread", "max_grad_norm_unit_r"},
     "cvxpy": {"status", "theta", "kkt_residual", "duality_gap", "solves", "all_optimal"},
-    "distinct_minima": {"curve_local_minima", "curve_stationary_points", "curve_h_minima", "multistart_classes"},
+    "distinct_minima": {
+        "curve_local_minima", "curve_stationary_points", "curve_h_minima", "multistart_classes",
+    },
     "route": {"risk_diff", "relative", "omega_dist"},
 }
 
@@ -314,3 +316,18 @@ def test_results_are_frozen():
         res.risk = 0.0  # type: ignore[misc]
     with pytest.raises(AttributeError):
         res.cert.hessian.H_PP_min = 0.0  # type: ignore[misc]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(m=data_models(max_d=4, max_n=10, max_condition=1e3))
+def test_certify_core_matches_dense_reference_on_random_models(m):
+    new = ls.certify(m, np.random.default_rng(0), starts=2)
+    old = dense.certify(m, np.random.default_rng(0), starts=2)
+    assert new.unique == old.unique
+    if not new.unique:
+        return
+    if old.verdict == "certified":
+        assert new.verdict == "certified", new.reason
+    _, ru = ls.r_scale(m)
+    assert ls.profile_gain(m, new.omega, ru) == pytest.approx(dense.profile_gain(m, old.omega, ru), rel=1e-8)
+    assert ls.quotient_distance(new.omega, old.omega, m.r) <= 1e-5
