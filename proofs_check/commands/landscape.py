@@ -6,8 +6,9 @@ Other modules add entries to the landscape output with :func:`add_landscape_sect
     from glaverify.proofs_check.commands.landscape import add_landscape_section
     add_landscape_section("gla_free", lambda model, wpgd: {"risk": ..., "omega": [...]})
 
-``fn(model, wpgd_result)`` receives the :class:`~glaverify.numerics.model.DataModel` and the
-:class:`~glaverify.numerics.landscape.LandscapeResult` and returns a JSON-friendly dict.
+``fn(model, wpgd_result)`` receives the :class:`~glaverify.numerics.model.DataModel` and the frozen
+:class:`~glaverify.numerics.landscape.LandscapeResult` (typed certificate in ``.cert``, its JSON form in
+``.certificate``) and returns a JSON-friendly dict.
 """
 
 import json
@@ -133,6 +134,12 @@ def register(app: typer.Typer) -> None:
         cert = w["certificate"]
         if "hessian" in cert:
             t.add_row("restricted Hessian min", f"{cert['hessian']['profile_restricted_min']:.4g}")
+            h = cert["hessian"]
+            if h.get("within_block_multiplicity"):
+                t.add_row(
+                    "within-block Hessian eigenvalue",
+                    f"{h['within_block_eigenvalue']:.4g} (multiplicity {h['within_block_multiplicity']})",
+                )
             t.add_row("gradient norm", f"{cert['gradient_norm']:.3g}")
             t.add_row("routes", json.dumps(cert["routes"]))
         t.add_row("LinAtt risk", f"{lin['risk']:.10g}")
