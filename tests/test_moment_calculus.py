@@ -75,7 +75,8 @@ def test_fourth_moment_identity() -> None:
     forms = (Bilinear("x", w("A"), "x"), Bilinear("x", w("B"), "x"))
     got = _model().expectation([Term(sp.Integer(1), forms)])
     want = (
-        TracePoly.tr(AB, "A S") * TracePoly.tr(AB, "B S") + TracePoly.tr(AB, "A S B S")
+        TracePoly.tr(AB, "A S") * TracePoly.tr(AB, "B S")
+        + TracePoly.tr(AB, "A S B S")
         + TracePoly.tr(AB, "A S B' S")
     )
     assert (got - want).is_zero()
@@ -117,8 +118,12 @@ def test_vector_isserlis_matches_coordinate_engine(seed: int) -> None:
     poly = _model().expectation([Term(sp.Integer(1), tuple(forms))])
     for d in (1, 2, 3):
         sig = random_spd_matrix(d, rng)
-        mats = {"A": random_rational_matrix(d, rng), "B": random_rational_matrix(d, rng), "S": sig,
-                "P": random_rational_matrix(d, rng)}
+        mats = {
+            "A": random_rational_matrix(d, rng),
+            "B": random_rational_matrix(d, rng),
+            "S": sig,
+            "P": random_rational_matrix(d, rng),
+        }
         assert evaluate_trace_poly(poly, mats, d, {}) == _coordinate_value(forms, mats, d, sig)
 
 

@@ -84,6 +84,8 @@ class AllDimsResult:
     cross_checks: tuple[CrossCheck, ...] = ()
     elapsed_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    #: set when the two routes disagree in a way that can only be a fault of the tool (never a verdict)
+    tool_error: str = ""
 
     @property
     def cross_check_failed(self) -> bool:
@@ -113,8 +115,12 @@ def _vector_model() -> GaussianVectorModel:
         ALPHABET,
         families={"x": (("S", False),), "beta": ()},
         vectors={
-            "x_i": "x", "x_j": "x", "x": "x",
-            "beta_i": "beta", "beta_j": "beta", "beta": "beta",
+            "x_i": "x",
+            "x_j": "x",
+            "x": "x",
+            "beta_i": "beta",
+            "beta_j": "beta",
+            "beta": "beta",
         },
         cov=cov,
         scalars=("xi_i", "xi_j", "xi"),
@@ -169,8 +175,12 @@ def derive_risk(
     return TracePoly.build(ALPHABET, items)
 
 
-def r1_closed_form(m_sigma_power: int = 2, cross_coeff: int = 2, include_noise_in_s: bool = True,
-                   transpose_first_p: bool = True) -> TracePoly:
+def r1_closed_form(
+    m_sigma_power: int = 2,
+    cross_coeff: int = 2,
+    include_noise_in_s: bool = True,
+    transpose_first_p: bool = True,
+) -> TracePoly:
     """The R1 closed form written in the calculus (the formula under test; the keyword arguments exist
     so tests can plant errors: ``M = aΣ^k + bΣ``, the cross-term coefficient, ``s`` without σ², and a
     missing transpose ``tr(PΣPM)``)."""
@@ -180,9 +190,10 @@ def r1_closed_form(m_sigma_power: int = 2, cross_coeff: int = 2, include_noise_i
     a = G["wRw"] + G["w2"]
     b = s * G["w2"]
     first = "P'" if transpose_first_p else "P"
-    quad_m = TracePoly.tr(A, f"{first} S P " + " ".join(["S"] * m_sigma_power), 1) * a + TracePoly.tr(
-        A, f"{first} S P S"
-    ) * b
+    quad_m = (
+        TracePoly.tr(A, f"{first} S P " + " ".join(["S"] * m_sigma_power), 1) * a
+        + TracePoly.tr(A, f"{first} S P S") * b
+    )
     return trS + SIGMA2 - TracePoly.tr(A, "P S S", cross_coeff * G["rho"]) + quad_m
 
 
@@ -193,6 +204,7 @@ def _q(v: Fraction) -> sp.Rational:
 
 def _sp_matrix(m: list[list[Fraction]]) -> sp.Matrix:
     return sp.Matrix([[_q(v) for v in row] for row in m])
+
 
 def _correlation(n_blocks: int, rng: random.Random) -> list[list[Fraction]]:
     """A random exact (K+1)×(K+1) correlation matrix: the Gram matrix of random rational unit-ish vectors
@@ -284,6 +296,12 @@ def prove_r1_all_dims(
     }
     holds = diff.is_zero() and all(c.agree for c in checks)
     witness = None if diff.is_zero() else _witness(diff, seed)
+    bad = [c for c in checks if not c.agree]
+    tool_error = (
+        f"the calculus's derivation disagrees with the explicit Wick engine at d={bad[0].d}, n={bad[0].n}"
+        if bad
+        else ""
+    )
     return AllDimsResult(
         "R1: E(y - yhat)^2 == closed form (every d, n)",
         holds,
@@ -294,6 +312,7 @@ def prove_r1_all_dims(
         cross_checks=checks,
         elapsed_s=time.perf_counter() - t0,
         details=details,
+        tool_error=tool_error,
     )
 
 
@@ -306,8 +325,12 @@ def prove_r2_all_dims(
     t0 = time.perf_counter()
     L = risk if risk is not None else derive_risk()
     c = sp.Symbol("c", nonzero=True)
-    scal = {G["rho"]: c**w_power * G["rho"], G["w2"]: c ** (2 * w_power) * G["w2"],
-            G["wRw"]: c ** (2 * w_power) * G["wRw"], G["sum_w"]: c**w_power * G["sum_w"]}
+    scal = {
+        G["rho"]: c**w_power * G["rho"],
+        G["w2"]: c ** (2 * w_power) * G["w2"],
+        G["wRw"]: c ** (2 * w_power) * G["wRw"],
+        G["sum_w"]: c**w_power * G["sum_w"],
+    }
     generic = L.scalar_symbols() - set(scal) - {SIGMA2, G["n"]}
     if generic:
         names = ", ".join(sorted(map(str, generic)))
