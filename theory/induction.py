@@ -475,7 +475,10 @@ def _prove_one_layer(
 
 
 def prove_g1_all_dims(
-    step: StateStep = scalar_state_step, seed: int = 0, cross: bool = True
+    step: StateStep = scalar_state_step,
+    seed: int = 0,
+    cross: bool = True,
+    wpgd: Callable[[], IndexedSum] | None = None,
 ) -> AllDimsResult:
     """G1 for every d, n: ``s_i = −Σ_{j≤i} Wp(j,i) y_j x_jᵀ`` by induction on i, then the readout equals
     ``Σ_{j≤n} ω_j y_j xᵀ Qᵀ x_j`` with ``ω_j = Π_{k=j+1}^{n+1} g_k``."""
@@ -484,7 +487,7 @@ def prove_g1_all_dims(
         "scalar",
         step,
         scalar_state_closed,
-        g1_wpgd,
+        wpgd or g1_wpgd,
         "s_i = -sum_{j<=i} Wp(j,i) y_j x_j' (induction on i); yhat = sum_{j=1}^{n} Wp(j,n+1) y_j x' Q' x_j, "
         "Wp(j,i) = prod_{k=j+1}^{i} g_k",
         seed,
@@ -492,7 +495,12 @@ def prove_g1_all_dims(
     )
 
 
-def prove_g2_all_dims(step: StateStep = key_state_step, seed: int = 0, cross: bool = True) -> AllDimsResult:
+def prove_g2_all_dims(
+    step: StateStep = key_state_step,
+    seed: int = 0,
+    cross: bool = True,
+    wpgd: Callable[[], IndexedSum] | None = None,
+) -> AllDimsResult:
     """G2 for every d, n: ``s_i = −Σ_{j≤i} y_j x_jᵀ D(j,i)`` by induction; readout = coordinate-weighted
     PGD."""
     return _prove_one_layer(
@@ -500,7 +508,7 @@ def prove_g2_all_dims(step: StateStep = key_state_step, seed: int = 0, cross: bo
         "key",
         step,
         key_state_closed,
-        g2_wpgd,
+        wpgd or g2_wpgd,
         "s_i = -sum_{j<=i} y_j x_j' D(j,i), D(j,i) = diag(alpha_{j+1}) ... diag(alpha_i) (induction on i); "
         "yhat = x' Q' sum_{j=1}^{n} D(j,n+1) x_j y_j",
         seed,
@@ -644,14 +652,16 @@ def causal_wpgd_step_expr(wstep: Callable[[Any, Any], IndexedSum], ell: Any, i: 
     return wstep(ell, i)
 
 
-def prove_g4_all_dims(seed: int = 0, cross: bool = True) -> AllDimsResult:
+def prove_g4_all_dims(
+    seed: int = 0, cross: bool = True, full_weight: Callable[[Any], sp.Expr] = lambda j: Wp(j, N + 1)
+) -> AllDimsResult:
     """G4: for L = 1 causal and full-context WPGD coincide for every d, n (peel the query term, whose label
     is 0); for L = 2 they differ: an exact witness at d = 1, n = 2 (polynomial of gla_symbolic)."""
     from . import gla_symbolic as gs
 
     t0 = time.perf_counter()
     causal = xr(N + 1) * (-(Qt(1) * IndexedSum.of(lambda j: Wp(j, N + 1) * xc(j) * (0 - yt(j)), 1, N + 1)))
-    full = xr(N + 1) * (-(Qt(1) * IndexedSum.of(lambda j: Wp(j, N + 1) * xc(j) * (0 - yt(j)), 1, N)))
+    full = xr(N + 1) * (-(Qt(1) * IndexedSum.of(lambda j: full_weight(j) * xc(j) * (0 - yt(j)), 1, N)))
     one = (causal.peel_top(N + 1) - full).rewrite(
         lambda f, lo, hi: f, lambda e: query_label_zero(empty_products(e))
     )
