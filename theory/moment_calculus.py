@@ -54,6 +54,7 @@ __all__ = [
     "Bilinear",
     "GaussianVectorModel",
     "OutsideFragment",
+    "Relation",
     "Term",
     "TracePoly",
     "canonical_bilinear",
@@ -62,6 +63,8 @@ __all__ = [
     "format_word",
     "random_rational_matrix",
     "random_spd_matrix",
+    "reduce_relations",
+    "substitute_letter",
     "trace_witness",
     "transpose_word",
     "word",
@@ -245,6 +248,79 @@ class TracePoly:
             {"traces": " ".join(f"tr({format_word(w)})" for w in k) or "1", "coefficient": str(c)}
             for k, c in self.terms.items()
         ]
+
+
+# ----------------------------------------------------------------------------- substitution and relations
+def substitute_letter(
+    poly: TracePoly, letter: str, replacement: Sequence[tuple[Any, str]], alphabet: Alphabet
+) -> TracePoly:
+    """Replace every occurrence of ``letter`` by ``Σ c_k W_k`` (``replacement`` = ``[(c_k, "word text")]``;
+    a transposed occurrence gets ``Σ c_k W_kᵀ``). The result lives in ``alphabet``."""
+    reps = [(sp.sympify(c), word(alphabet, t)) for c, t in replacement]
+
+    def expand_word(w: Word) -> list[tuple[sp.Expr, Word]]:
+        out: list[tuple[sp.Expr, Word]] = [(sp.Integer(1), ())]
+        for n, t in w:
+            if n != letter:
+                opts = [(sp.Integer(1), alphabet.normalise(((n, t),)))]
+            else:
+                opts = [(c, transpose_word(r, alphabet) if t else r) for c, r in reps]
+            out = [(c0 * c1, w0 + w1) for c0, w0 in out for c1, w1 in opts]
+        return out
+
+    items: list[tuple[list[Word], sp.Expr]] = []
+    for key, coeff in poly.terms.items():
+        combos: list[tuple[sp.Expr, list[Word]]] = [(coeff, [])]
+        for w in key:
+            combos = [(c0 * c1, ws + [w1]) for c0, ws in combos for c1, w1 in expand_word(w)]
+        items += [(ws, c) for c, ws in combos]
+    return TracePoly.build(alphabet, items)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``X Y = Y X = c0·I + c1·Y`` for symmetric letters X, Y: Y is a rational function of X, e.g.
+    ``N = (aS + bI)^{-1}`` gives ``S N = (1/a) I − (b/a) N``. Holds whenever the inverse exists."""
+
+    x: str
+    y: str
+    c0: sp.Expr
+    c1: sp.Expr
+
+    def text(self) -> str:
+        return f"{self.x}{self.y} = {self.y}{self.x} = ({self.c0}) I + ({self.c1}) {self.y}"
+
+
+def _reduce_cyclic(w: Word, rel: Relation) -> list[tuple[sp.Expr, Word]]:
+    k = len(w)
+    for i in range(k if k >= 2 else 0):
+        a, b = w[i][0], w[(i + 1) % k][0]
+        if {a, b} == {rel.x, rel.y} and a != b:
+            rot = w[i:] + w[:i]  # the pair now sits at positions 0, 1 (traces are cyclic)
+            rest = rot[2:]
+            out = []
+            for c, ww in ((rel.c0, rest), (rel.c1, ((rel.y, False),) + rest)):
+                out += [(c * c2, w2) for c2, w2 in _reduce_cyclic(ww, rel)]
+            return out
+    return [(sp.Integer(1), w)]
+
+
+def reduce_relations(poly: TracePoly, relations: Sequence[Relation]) -> TracePoly:
+    """Rewrite every cyclically adjacent ``X Y`` / ``Y X`` pair by its relation until none is left (each
+    rewrite shortens a word, so this terminates); the result is again in normal form."""
+    items: list[tuple[list[Word], sp.Expr]] = []
+    for key, coeff in poly.terms.items():
+        combos: list[tuple[sp.Expr, list[Word]]] = [(coeff, [])]
+        for w in key:
+            parts = [(sp.Integer(1), w)]
+            for rel in relations:
+                parts = [(c * c2, w2) for c, ww in parts for c2, w2 in _reduce_cyclic(ww, rel)]
+            combos = [(c0 * c1, ws + [w1]) for c0, ws in combos for c1, w1 in parts]
+        items += [(ws, c) for c, ws in combos]
+    out = TracePoly.build(poly.alphabet, items)
+    if relations and out.terms != poly.terms:
+        return reduce_relations(out, relations)
+    return out
 
 
 # ----------------------------------------------------------------------------- the Gaussian vector model
@@ -441,6 +517,7 @@ def trace_witness(
     seed: int = 0,
     scalar_values: Callable[[random.Random], Mapping[sp.Symbol, Any]] | None = None,
     tries: int = 6,
+    derived_letters: Callable[[dict[str, Any], Mapping[sp.Symbol, Any], int], dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
     """An exact witness that ``poly`` is not zero for every size: a size ``d``, rational matrices for its
     letters and rational scalars at which it evaluates to a nonzero rational. Sizes are tried in order
@@ -466,6 +543,8 @@ def trace_witness(
             for s in syms:
                 if s not in sv:
                     sv[s] = sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
+            if derived_letters is not None:
+                mats.update(derived_letters(mats, sv, d))
             val = evaluate_trace_poly(poly, mats, d, sv)
             if val != 0:
                 return {

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from glaverify.theory import induction as ind
+from glaverify.theory import profile_all_dims as pa
 from glaverify.theory import risk_all_dims as ra
 
 from ..context import CheckContext
@@ -116,6 +117,47 @@ def r2_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
 def r2_all_dims(ctx: CheckContext) -> Evidence:
     """Exact for every d, n: L(P/c, c w) = L(P, w) on the derived normal form."""
     return r2_all_dims_record(ctx)
+
+
+# ----------------------------------------------------------------------------- R3, R4 (stationarity), R5
+def r3_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
+    res = pa.prove_r3_all_dims(seed=ctx.seed, **kw)
+    return record_all_dims(ctx, "R3", res, "P* = rho (a Sigma + b I)^{-1} is the global minimiser in P")
+
+
+@check("R3", METHOD, default=True)
+def r3_all_dims(ctx: CheckContext) -> Evidence:
+    """Exact for every d: P* minimises L (excess tr(D'SDM)) and L(P*) is the profile risk."""
+    return r3_all_dims_record(ctx)
+
+
+def r4_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
+    res = pa.prove_r4_stationarity_all_dims(seed=ctx.seed, **kw)
+    return record_all_dims(
+        ctx,
+        "R4",
+        res,
+        "stationary points of L* with r'w != 0 lie on w ~ (R + gamma I)^{-1} r, gamma = 1 + s F2/F3 >= 1 "
+        "(stationarity part of R4)",
+        scope="partial",
+    )
+
+
+@check("R4", METHOD, default=True)
+def r4_all_dims(ctx: CheckContext) -> Evidence:
+    """Exact for every d, n: the stationarity identity grad L* = 2 rho^2 F3 (R + gamma I) w - 2 rho F1 r."""
+    return r4_all_dims_record(ctx)
+
+
+def r5_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
+    res = pa.prove_r5_all_dims(seed=ctx.seed, **kw)
+    return record_all_dims(ctx, "R5", res, "the isotropic optimum w* ~ Q^{-1} r and its value")
+
+
+@check("R5", METHOD, default=True)
+def r5_all_dims(ctx: CheckContext) -> Evidence:
+    """Exact for every d, n (Sigma = lambda I, symbolic R): optimum, value and the Cauchy-Schwarz form."""
+    return r5_all_dims_record(ctx)
 
 
 # ----------------------------------------------------------------------------- G1-G4, A1 (induction)
