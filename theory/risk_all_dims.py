@@ -155,11 +155,13 @@ def derive_risk(
     split: ClassSplit = ix.class_sum,
     term: Callable[[str], Lin] = wpgd_term,
     model: GaussianVectorModel | None = None,
+    steps: list[tuple[str, str]] | None = None,
 ) -> TracePoly:
     """``E(y − ŷ)² = E y² − 2 Σ_i ω_i E[y T_i] + Σ_{i,j} ω_i ω_j E[T_i T_j]`` in the calculus, every d, n.
 
     The double sum is split into the classes ``i = j`` and ``i ≠ j`` by ``split`` (injectable so tests can
-    plant a wrong split); the per-example term ``T`` is injectable too.
+    plant a wrong split); the per-example term ``T`` is injectable too. ``steps``, if given, receives the
+    intermediate normal forms (how docs/proofs.md shows a derivation).
     """
     m = model or _vector_model()
     y = label("")
@@ -172,7 +174,22 @@ def derive_risk(
     items = [(k, split(e_eq.terms.get(k, sp.Integer(0)), e_ne.terms.get(k, sp.Integer(0)))) for k in keys]
     items += [(k, ix.single_sum(c)) for k, c in e_yt.terms.items()]
     items += list(e_yy.terms.items())
-    return TracePoly.build(ALPHABET, items)
+    out = TracePoly.build(ALPHABET, items)
+    if steps is not None:
+        by_class = TracePoly.build(ALPHABET, items[: len(keys)])
+        steps += [
+            ("E[y^2]", e_yy.pretty()),
+            ("-2 w_i E[y T_i]  (one example i)", e_yt.pretty()),
+            (
+                "sum_i of it",
+                TracePoly.build(ALPHABET, [(k, ix.single_sum(c)) for k, c in e_yt.terms.items()]).pretty(),
+            ),
+            ("w_i^2 E[T_i T_i]  (class i = j)", e_eq.pretty()),
+            ("w_i w_j E[T_i T_j]  (class i != j)", e_ne.pretty()),
+            ("sum over both classes (R_ii = 1)", by_class.pretty()),
+            ("E(y - yhat)^2", out.pretty()),
+        ]
+    return out
 
 
 def r1_closed_form(
@@ -282,7 +299,8 @@ def prove_r1_all_dims(
     """R1 for every d and n: the derived normal form equals the closed form's, and the derivation agrees
     with the explicit Wick engine at sizes ``cross_sizes``."""
     t0 = time.perf_counter()
-    derived = derive_risk(split=split, term=term)
+    steps: list[tuple[str, str]] = []
+    derived = derive_risk(split=split, term=term, steps=steps)
     t_derive = time.perf_counter() - t0
     cf = closed_form if closed_form is not None else r1_closed_form()
     diff = derived - cf
@@ -292,6 +310,7 @@ def prove_r1_all_dims(
         "derived_normal_form": derived.to_dict(),
         "closed_form_normal_form": cf.to_dict(),
         "derivation_s": round(t_derive, 4),
+        "derivation": [{"step": a, "normal_form": b} for a, b in steps],
         "letters": "S = Sigma (symmetric), P (general); rho = r'w, w2 = |w|^2, wRw = w'Rw, sigma2",
     }
     holds = diff.is_zero() and all(c.agree for c in checks)
