@@ -1,5 +1,6 @@
-"""The ``symbolic-all-dims`` check records (proofs_check/checks/all_dims.py): dims ``all``, user dims covered,
-planted errors refuted with exact witnesses, tool errors reported as such and never as a verdict."""
+"""The ``symbolic-all-dims`` check records (proofs_check/checks/symbolic_all_dims.py): dims ``all``, user
+dims covered, planted errors refuted with exact witnesses, tool errors reported as such (never as a
+verdict)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 from glaverify.numerics.config import default_model_config
-from glaverify.proofs_check.checks import all_dims as ad
+from glaverify.proofs_check.checks import symbolic_all_dims as ad
 from glaverify.proofs_check.evidence import Verdict
 from glaverify.proofs_check.runner import run_claim
 from glaverify.theory import index_sums as ix
@@ -17,7 +18,7 @@ from glaverify.theory import induction as ind
 from glaverify.theory import risk_all_dims as ra
 from glaverify.theory.induction import IndexedSum, N, Qt, Wp, xc, xr, y
 
-CLAIMS = ["R1", "R2", "G1", "G2", "G3", "G4", "A1"]
+CLAIMS = ["R1", "R2", "R3", "R5", "G1", "G2", "G3", "G4", "A1"]
 
 
 @pytest.mark.parametrize("claim", CLAIMS)

@@ -79,3 +79,30 @@ def test_r4_planted_gamma_is_refuted() -> None:
 def test_r5_planted_shift_is_refuted() -> None:
     res = pa.prove_r5_all_dims(shift=lambda d, lam, s2: d + s2 / lam)  # "1 + d" replaced by "d"
     assert not res.holds and res.witness is not None
+
+
+# ----------------------------------------------------------------------------- A6 decoupling
+def test_a6_decoupling_all_dims() -> None:
+    from glaverify.theory import gating_all_dims as ga
+
+    res = ga.prove_a6_decoupling_all_dims(seed=1)
+    assert res.holds, res.residual
+    assert all(c.agree for c in res.cross_checks)
+    k1, k2 = sp.symbols("k1 k2")
+    wrong = (
+        2,
+        sp.Function("S")(k1) * ga._entry("P", k2, k1) ** 2 * sp.Function("M")(k1),
+    )  # λ on the wrong index
+    bad = ga.prove_a6_decoupling_all_dims(claimed_quadratic=wrong)
+    assert not bad.holds
+    shifted = ga.prove_a6_decoupling_all_dims(shift=lambda lam, s: s / lam)  # "1 +" dropped
+    assert not shifted.holds and shifted.witness is not None
+
+
+def test_entry_expansion_merges_diagonal_indices() -> None:
+    from glaverify.theory import gating_all_dims as ga
+    from glaverify.theory.moment_calculus import word
+
+    assert ga.entry_expand(word(ga.AL6, "S M"))[0] == 1
+    assert ga.entry_expand(word(ga.AL6, "P P"))[0] == 2
+    assert ga.entry_expand(())[0] == 1  # tr(I) = d: one free index

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glaverify.theory import gating_all_dims as ga
 from glaverify.theory import induction as ind
 from glaverify.theory import profile_all_dims as pa
 from glaverify.theory import risk_all_dims as ra
@@ -213,3 +214,22 @@ def g4_all_dims(ctx: CheckContext) -> Evidence:
 def a1_all_dims(ctx: CheckContext) -> Evidence:
     """Induction on i with z3 lemmas: gate products in [0,1] = the monotone cone, every n."""
     return g_all_dims_record(ctx, "A1")
+
+
+# ----------------------------------------------------------------------------- A6 decoupling
+def a6_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
+    res = ga.prove_a6_decoupling_all_dims(seed=ctx.seed, **kw)
+    return record_all_dims(
+        ctx,
+        "A6",
+        res,
+        "with diagonal Sigma, key gating decouples the coordinates; coordinate m prefers "
+        "gamma ~ (R + (1 + s/lambda_m) I)^{-1} r (decoupling part of A6)",
+        scope="partial",
+    )
+
+
+@check("A6", METHOD, default=True)
+def a6_all_dims(ctx: CheckContext) -> Evidence:
+    """Exact for every d, n (diagonal Sigma): key gating decouples into per-coordinate problems."""
+    return a6_all_dims_record(ctx)
