@@ -30,6 +30,7 @@ from typing import Any
 import sympy as sp
 
 from . import index_sums as ix
+from .kernel import find_nonzero_point
 from .moment_calculus import (
     Alphabet,
     Relation,
@@ -39,7 +40,6 @@ from .moment_calculus import (
     random_spd_matrix,
     reduce_relations,
     substitute_letter,
-    trace_witness,
 )
 from .risk_all_dims import SIGMA2, AllDimsResult, CrossCheck, r1_closed_form
 
@@ -137,10 +137,11 @@ def prove_r3_all_dims(
     witness = None
     for v in failed.values():
         raw = excess_raw if v is excess else (profile_raw if v is prof else v)
-        witness = trace_witness(
-            raw, symmetric_spd=["S"], seed=seed, scalar_values=scal, derived_letters=n_value
+        found = find_nonzero_point(
+            raw, seed, symmetric_spd=["S"], scalar_values=scal, derived_letters=n_value
         )
-        if witness:
+        if found:
+            witness = found[0]
             break
     bad = [c for c in checks if not c.agree]
     return AllDimsResult(

@@ -20,13 +20,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from . import index_sums as ix
+from .kernel import ProofResult, find_nonzero_point
 from .moment_calculus import (
     Alphabet,
     Bilinear,
@@ -36,7 +37,6 @@ from .moment_calculus import (
     evaluate_trace_poly,
     random_rational_matrix,
     random_spd_matrix,
-    trace_witness,
 )
 
 __all__ = [
@@ -69,27 +69,40 @@ class CrossCheck:
     agree: bool
 
 
-@dataclass(frozen=True)
-class AllDimsResult:
-    """Outcome of a dimension-free proof: ``holds`` only when the normal forms agree *and* every
-    cross-check instance agrees. ``witness`` (exact, concrete sizes) is set when a difference was found
-    nonzero somewhere; ``statement`` is what was proved, in the calculus's notation."""
+class AllDimsResult(ProofResult):
+    """Outcome of a dimension-free proof (a :class:`~glaverify.theory.kernel.ProofResult`): ``holds`` only
+    when the normal forms agree *and* every cross-check instance agrees. ``witness`` (exact, concrete sizes)
+    is set when a difference was found nonzero somewhere; ``statement`` is what was proved, in the
+    calculus's notation; ``tool_error`` is set when the two routes disagree in a way only a fault of the
+    tool explains."""
 
-    name: str
-    holds: bool
-    statement: str
-    assumptions: tuple[str, ...] = ()
-    residual: str = ""
-    witness: dict[str, Any] | None = None
-    cross_checks: tuple[CrossCheck, ...] = ()
-    elapsed_s: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
-    #: set when the two routes disagree in a way that can only be a fault of the tool (never a verdict)
-    tool_error: str = ""
-
-    @property
-    def cross_check_failed(self) -> bool:
-        return any(not c.agree for c in self.cross_checks)
+    def __init__(
+        self,
+        name: str,
+        holds: bool,
+        statement: str = "",
+        assumptions: tuple[str, ...] = (),
+        residual: str = "",
+        witness: dict[str, Any] | None = None,
+        cross_checks: tuple[CrossCheck, ...] = (),
+        elapsed_s: float = 0.0,
+        details: dict[str, Any] | None = None,
+        tool_error: str = "",
+        **extra: Any,
+    ) -> None:
+        super().__init__(
+            name=name,
+            holds=holds,
+            statement=statement,
+            assumptions=tuple(assumptions),
+            residual=residual,
+            witness=witness,
+            cross_checks=tuple(cross_checks),
+            elapsed_s=elapsed_s,
+            details=dict(details or {}),
+            tool_error=tool_error,
+            **extra,
+        )
 
 
 # ----------------------------------------------------------------------------- the model in the calculus
@@ -286,7 +299,8 @@ def _witness(diff: TracePoly, seed: int, extra: dict[sp.Symbol, Any] | None = No
         vals.update(extra or {})
         return vals
 
-    return trace_witness(diff, symmetric_spd=["S"], seed=seed, scalar_values=scal)
+    found = find_nonzero_point(diff, seed, symmetric_spd=["S"], scalar_values=scal)
+    return found[0] if found else None
 
 
 def prove_r1_all_dims(
