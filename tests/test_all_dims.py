@@ -5,8 +5,6 @@ verdict)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from glaverify.numerics.config import default_model_config
@@ -76,12 +74,11 @@ def test_g1_planted_weights_refuted_and_wrong_step_not_proved(make_ctx) -> None:
 
 
 def test_cli_check_r1_without_dims_is_proved_for_all_dims() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "glaverify.proofs_check.cli", "check", "R1", "--method", ad.METHOD, "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data = json.loads(out.stdout)
+    from glaverify.proofs_check.cli import app
+    from typer.testing import CliRunner
+
+    res = CliRunner().invoke(app, ["check", "R1", "--method", ad.METHOD, "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
     assert data["verdict"] == "proved"
     assert data["records"][0]["dims"] == {"d": "all", "n": "all"}
