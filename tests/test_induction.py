@@ -132,3 +132,24 @@ def test_layer_symbol_is_generic() -> None:
     res = ind.prove_g3_all_dims(cross=False)
     assert res.holds
     assert ELL.is_integer
+
+
+@pytest.mark.parametrize("shape", ["key", "value"])
+def test_g3_other_gate_shapes(shape: str) -> None:
+    res = ind.prove_g3_all_dims(shape=shape, seed=3)
+    assert res.holds and all(c.agree for c in res.cross_checks)
+
+
+def test_g3_key_planted_missing_transpose_is_refuted() -> None:
+    def no_transpose(ell, i):
+        return wc(ell, i) - Q(ell) * IndexedSum.of(
+            lambda j: ind.Dl(ell, j, i) * xc(j) * (xr(j) * wc(ell, j) - yt(j)), 1, i
+        )
+
+    res = ind.prove_g3_all_dims(shape="key", wstep=no_transpose)
+    assert not res.holds and res.witness is not None
+
+
+def test_g3_all_shapes_record() -> None:
+    res = ind.prove_g3_all_shapes(seed=0)
+    assert res.holds and len(res.cross_checks) == 12 and "[key]" in res.statement

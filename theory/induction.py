@@ -61,8 +61,9 @@ Q = sp.Function("Q", commutative=False)  # Q(l)
 Qt = sp.Function("Qt", commutative=False)  # Q(l)ᵀ
 A = sp.Function("A", commutative=False)  # diag(α_k[1:d]) (key gate, symmetric)
 D = sp.Function("D", commutative=False)  # D(j, i) = A(j+1) ⋯ A(i) (a product of diagonals: symmetric)
+Dl = sp.Function("Dl", commutative=False)  # Dl(l, j, i): the key-gate product of layer l (diagonal)
 
-_TRANSPOSE = {"xr": xc, "xc": xr, "wr": wc, "wc": wr, "Q": Qt, "Qt": Q, "A": A, "D": D}
+_TRANSPOSE = {"xr": xc, "xc": xr, "wr": wc, "wc": wr, "Q": Qt, "Qt": Q, "A": A, "D": D, "Dl": Dl}
 _ROW = {"xr", "wr"}
 _COL = {"xc", "wc"}
 
@@ -530,6 +531,19 @@ def causal_wpgd_step(ell: Any, i: Any) -> IndexedSum:
     )
 
 
+def gla_layer_label_key(ell: Any, i: Any) -> IndexedSum:
+    """Key gates, by the G2 lemma per layer:
+    ``Y(l+1, i) = Y(l, i) − Σ_{j≤i} Y(l, j) x_jᵀ Dl(l, j, i) Q_l x_i``."""
+    return Y(ell, i) - IndexedSum.of(lambda j: Y(ell, j) * xr(j) * Dl(ell, j, i) * Q(ell) * xc(i), 1, i)
+
+
+def causal_wpgd_step_key(ell: Any, i: Any) -> IndexedSum:
+    """Coordinate-weighted causal WPGD: ``w_i − P_l Σ_{j≤i} Dl(l, j, i) x_j (x_jᵀ w_j − ỹ_j)``."""
+    return wc(ell, i) - Qt(ell) * IndexedSum.of(
+        lambda j: Dl(ell, j, i) * xc(j) * (xr(j) * wc(ell, j) - yt(j)), 1, i
+    )
+
+
 def _hypothesis(ell: Any) -> Callable[[sp.Expr], sp.Expr]:
     """Induction hypothesis H(l): ``Y(l, a) = ỹ_a − x_aᵀ w_a^{(l)}`` for every token a."""
 
@@ -549,9 +563,11 @@ def _g3_concrete(
     rng: random.Random,
     layer: Callable[[Any, Any], IndexedSum],
     wstep: Callable[[Any, Any], IndexedSum],
+    shape: str = "scalar",
 ) -> CrossCheck:
-    """Unroll both encodings at concrete data with data-dependent gates ``g_l(z) = 1/(1 + (l+1) z_{d+1}²)``
-    and compare with the literal L-layer GLA of gla_symbolic."""
+    """Unroll both encodings at concrete data with data-dependent gates ``g_l(z)[m] = 1/(1 + (l+1+m)
+    z_{d+1}²)`` (one value for scalar gates, d+1 values for key and value gates) and compare with the literal
+    L-layer GLA of gla_symbolic. Value gates act through their label component m = d."""
     from . import gla_symbolic as gs
 
     X = sp.Matrix(n, d, lambda a, b: _rat(rng))
@@ -561,11 +577,20 @@ def _g3_concrete(
     xs = [X.row(a).T for a in range(n)] + [xq]
     ytil = ys + [sp.Integer(0)]
 
-    def gate(ell: int, label: sp.Expr) -> sp.Expr:
-        return 1 / (1 + (ell + 1) * label**2)
+    def gvec(ell: int, label: sp.Expr) -> list[sp.Expr]:
+        return [1 / (1 + (ell + 1 + m) * label**2) for m in range(d + 1)]
+
+    def gate(ell: int, label: sp.Expr) -> sp.Expr:  # the scalar the encoding sees
+        return gvec(ell, label)[d] if shape == "value" else 1 / (1 + (ell + 1) * label**2)
+
+    def dprod(ell: int, j: int, i: int, labels: list) -> sp.Matrix:
+        return sp.diag(*[sp.Mul(*[gvec(ell, labels[k])[m] for k in range(j + 1, i + 1)]) for m in range(d)])
 
     lit = gs.gla_predict_symbolic(
-        gs.SymbolicPrompt(X, ys, xq), Qs, lambda ell, idx, z: gate(ell, z[d]), "scalar"
+        gs.SymbolicPrompt(X, ys, xq),
+        Qs,
+        lambda ell, idx, z: gate(ell, z[d]) if shape == "scalar" else gvec(ell, z[d]),
+        shape,
     )
     base = {
         "xr": lambda a: xs[a - 1].T,
@@ -582,6 +607,7 @@ def _g3_concrete(
             Y=lambda l, a: Yv[l][a],
             gl=lambda l, k: gate(l, Yv[l][k]),
             Wl=lambda l, j, i: sp.Mul(*[gate(l, Yv[l][k]) for k in range(j + 1, i + 1)]),
+            Dl=lambda l, j, i: dprod(l, j, i, Yv[l]),
         )
         Yv.append(
             [None] + [_scalar(_concrete_sum(layer(ELL, I), env, {ELL: ell, I: a})) for a in range(1, n + 2)]
@@ -596,22 +622,31 @@ def _g3_concrete(
             wc=lambda l, a: Wv[l][a],
             gl=lambda l, k, lab=lab: gate(l, lab[k]),
             Wl=lambda l, j, i, lab=lab: sp.Mul(*[gate(l, lab[k]) for k in range(j + 1, i + 1)]),
+            Dl=lambda l, j, i, lab=lab: dprod(l, j, i, lab),
         )
         Wv.append([None] + [_concrete_sum(wstep(ELL, I), env, {ELL: ell, I: a}) for a in range(1, n + 2)])
     ours_wpgd = (xq.T * Wv[L][n + 1])[0, 0]
     agree = sp.simplify(ours_gla - lit) == 0 and sp.simplify(ours_wpgd - lit) == 0
-    return CrossCheck(d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L})", str(lit), bool(agree))
+    return CrossCheck(d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L}, {shape})", str(lit), bool(agree))
 
 
 def prove_g3_all_dims(
-    layer: Callable[[Any, Any], IndexedSum] = gla_layer_label,
-    wstep: Callable[[Any, Any], IndexedSum] = causal_wpgd_step,
+    layer: Callable[[Any, Any], IndexedSum] | None = None,
+    wstep: Callable[[Any, Any], IndexedSum] | None = None,
     seed: int = 0,
     cross: bool = True,
+    shape: str = "scalar",
 ) -> AllDimsResult:
-    """G3 for every d, n and L (scalar, data-dependent gates): induction on the layer l with hypothesis
+    """G3 for every d, n and L (data-dependent gates): induction on the layer l with hypothesis
     ``H(l): Y(l, a) = ỹ_a − x_aᵀ w_a^{(l)}`` for all tokens a, which also makes both sides feed the gates
-    the same tokens; readout ``ŷ = −Y(L, n+1) = x_{n+1}ᵀ w_{n+1}^{(L)}``."""
+    the same tokens; readout ``ŷ = −Y(L, n+1) = x_{n+1}ᵀ w_{n+1}^{(L)}``. ``shape``: ``scalar``, ``key``
+    (coordinate-weighted, the G2 lemma per layer) or ``value`` (the scalar proof with the gate's label
+    component; the literal value-gated GLA is the cross-check)."""
+    if shape not in ("scalar", "key", "value"):
+        raise ValueError(f"shape must be scalar, key or value, not {shape!r}")
+    key = shape == "key"
+    layer = layer or (gla_layer_label_key if key else gla_layer_label)
+    wstep = wstep or (causal_wpgd_step_key if key else causal_wpgd_step)
     t0 = time.perf_counter()
     H = _hypothesis(ELL)
     base = IndexedSum(Y(0, I)).rewrite(lambda f, lo, hi: f, lambda e: e.xreplace({Y(0, I): yt(I)})) - (
@@ -626,14 +661,14 @@ def prove_g3_all_dims(
     rng = random.Random(seed)
     checks = (
         tuple(
-            _g3_concrete(d, n, L, rng, layer, wstep)
+            _g3_concrete(d, n, L, rng, layer, wstep, shape)
             for d, n, L in ((1, 1, 1), (2, 2, 2), (1, 3, 2), (2, 2, 3))
         )
         if cross
         else ()
     )
     return _result(
-        "G3: L GLA layers = L steps of causal WPGD (every d, n, L)",
+        f"G3: L GLA layers = L steps of causal WPGD, {shape} gates (every d, n, L)",
         {"base l = 0": base, "step l -> l+1": step, "gate inputs agree": gates, "readout": read},
         "H(l): Y(l,a) = yt_a - x_a' w_a^(l) for every token a and every l (induction on l, each layer by the "
         "G1 state lemma); yhat = -Y(L, n+1) = x_{n+1}' w_{n+1}^(L), P_l = Q_l', "
@@ -645,6 +680,27 @@ def prove_g3_all_dims(
             "the query token carries label 0",
             "gates are any functions of the current token (the same on both sides by H(l))",
         ),
+    )
+
+
+def prove_g3_all_shapes(seed: int = 0, cross: bool = True) -> AllDimsResult:
+    """G3 for scalar, key and value gates together (every d, n, L): holds iff all three hold; the first
+    failing shape gives the residual, witness or tool error."""
+    t0 = time.perf_counter()
+    parts = [prove_g3_all_dims(seed=seed, cross=cross, shape=sh) for sh in ("scalar", "key", "value")]
+    bad = next((r for r in parts if not r.holds), None)
+    first = bad or parts[0]
+    return AllDimsResult(
+        "G3: L GLA layers = L steps of causal WPGD, scalar/key/value gates (every d, n, L)",
+        all(r.holds for r in parts),
+        " | ".join(f"[{sh}] {r.statement}" for sh, r in zip(("scalar", "key", "value"), parts, strict=True)),
+        tuple(dict.fromkeys(a for r in parts for a in r.assumptions)),
+        residual=first.residual if bad else "",
+        witness=first.witness if bad else None,
+        cross_checks=tuple(c for r in parts for c in r.cross_checks),
+        elapsed_s=time.perf_counter() - t0,
+        details={sh: r.details for sh, r in zip(("scalar", "key", "value"), parts, strict=True)},
+        tool_error=first.tool_error if bad else "",
     )
 
 

@@ -166,7 +166,7 @@ def g_all_dims_record(ctx: CheckContext, claim: str, prover: Any = None, **kw: A
     provers = {
         "G1": ind.prove_g1_all_dims,
         "G2": ind.prove_g2_all_dims,
-        "G3": ind.prove_g3_all_dims,
+        "G3": ind.prove_g3_all_shapes,
         "G4": ind.prove_g4_all_dims,
         "A1": ind.prove_a1_all_n,
     }
@@ -174,7 +174,8 @@ def g_all_dims_record(ctx: CheckContext, claim: str, prover: Any = None, **kw: A
     what = {
         "G1": "one scalar-gated GLA layer equals WPGD-1 (induction on the prompt position)",
         "G2": "one key-gated GLA layer equals coordinate-weighted PGD (induction on the prompt position)",
-        "G3": "L GLA layers equal L steps of causal WPGD (induction on the layer, every L)",
+        "G3": "L GLA layers equal L steps of causal WPGD, scalar/key/value gates "
+        "(induction on the layer, every L)",
         "G4": "causal and full-context WPGD coincide at L = 1 and differ at L = 2",
         "A1": "scalar-gate weights are exactly the monotone cone",
     }[claim]
