@@ -22,12 +22,16 @@ from glaverify.theory.moment_calculus import (
     canonical_bilinear,
     canonical_trace,
     evaluate_trace_poly,
+    evaluate_word,
     random_rational_matrix,
     random_spd_matrix,
     trace_witness,
+    transpose_word,
     word,
 )
 from glaverify.theory.wick import GaussianModel
+from hypothesis import given
+from hypothesis import strategies as st
 
 AB = Alphabet.of(["A", "B", "P"], symmetric=["S"])
 
@@ -218,3 +222,28 @@ def test_exact_values_only() -> None:
     rng = random.Random(0)
     m = random_spd_matrix(3, rng)
     assert all(isinstance(v, Fraction) for row in m for v in row)
+
+
+# ----------------------------------------------------------------------------- properties of the normal form
+
+_letters = st.tuples(st.sampled_from(["A", "B", "P", "S"]), st.booleans())
+_words = st.lists(_letters, min_size=0, max_size=6).map(lambda ls: AB.normalise(ls))
+
+
+@given(_words, st.integers(0, 5))
+def test_trace_normal_form_is_invariant_under_rotation_and_transpose(wd, k) -> None:
+    k = k % max(len(wd), 1)
+    rotated = wd[k:] + wd[:k]
+    assert canonical_trace(rotated, AB) == canonical_trace(wd, AB)
+    assert canonical_trace(transpose_word(wd, AB), AB) == canonical_trace(wd, AB)
+
+
+@given(_words, st.integers(0, 10_000))
+def test_normal_form_value_equals_the_matrix_trace(wd, seed) -> None:
+    """Sound rewriting: the canonical representative has the same trace as the word, at d = 3."""
+    rng = random.Random(seed)
+    d = 3
+    mats = {n: random_rational_matrix(d, rng) for n in ("A", "B", "P")}
+    mats["S"] = random_spd_matrix(d, rng)
+    tr = lambda w: sum((evaluate_word(w, mats, d)[i][i] for i in range(d)), Fraction(0))  # noqa: E731
+    assert tr(canonical_trace(wd, AB)) == tr(wd)
