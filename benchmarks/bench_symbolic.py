@@ -32,6 +32,7 @@ def r1_time(d: int, n: int) -> tuple[float, int, bool]:
 
 def all_dims() -> float:
     """Every dimension-free proof (method symbolic-all-dims), with its second-route cross-checks; seconds."""
+    from glaverify.theory import gating_all_dims as ga
     from glaverify.theory import induction as ind
     from glaverify.theory import profile_all_dims as pa
     from glaverify.theory import risk_all_dims as ra
@@ -45,9 +46,10 @@ def all_dims() -> float:
         "R5": pa.prove_r5_all_dims,
         "G1": ind.prove_g1_all_dims,
         "G2": ind.prove_g2_all_dims,
-        "G3 (every L)": ind.prove_g3_all_dims,
+        "G3 (every L; scalar/key/value)": ind.prove_g3_all_shapes,
         "G4": ind.prove_g4_all_dims,
         "A1": ind.prove_a1_all_n,
+        "A6 decoupling": ga.prove_a6_decoupling_all_dims,
     }
     total = 0.0
     print("Dimension-free proofs (every d, n), seconds (incl. cross-checks unless stated):")

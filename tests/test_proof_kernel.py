@@ -58,3 +58,14 @@ def test_gla_witness_keeps_its_sampling() -> None:
     wit = gs.nonzero_witness(g1 * x - x)
     assert wit is not None
     assert 0 < sp.Rational(wit["point"]["g1"]) <= 1  # gates in (0, 1]
+
+
+def test_dataclasses_replace_works_on_every_compat_type() -> None:
+    import dataclasses
+
+    g = dataclasses.replace(gs.SymbolicResult("G1", {"d": 1}, sp.Integer(3), 1), holds=True)
+    assert g.holds and g.claim == "G1" and g.dims == {"d": 1} and g.terms == 1
+    h = dataclasses.replace(gsy.SymbolicResult("A5", False, "s", {"k": 1}), holds=True)
+    assert h.holds and h.claim == "A5" and h.statement == "s" and h.details == {"k": 1}
+    a = dataclasses.replace(ra.AllDimsResult("R1", True, "st", ("x",)), holds=False)
+    assert not a.holds and a.statement == "st" and a.assumptions == ("x",)

@@ -42,10 +42,11 @@ class SymbolicResult(ProofResult):
     ``(claim, holds, statement, details)``."""
 
     def __init__(
-        self, claim: str, holds: bool, statement: str = "", details: dict[str, Any] | None = None,
-        **extra: Any,
+        self, claim: str | None = None, holds: bool = False, statement: str = "",
+        details: dict[str, Any] | None = None, **extra: Any,
     ) -> None:
-        super().__init__(name=claim, holds=holds, statement=statement, details=dict(details or {}), **extra)
+        name = extra.pop("name", claim)  # dataclasses.replace passes every field by its kernel name
+        super().__init__(name=name, holds=holds, statement=statement, details=dict(details or {}), **extra)
 
 
 def gate_products(gates: Sequence[Any]) -> list[Any]:

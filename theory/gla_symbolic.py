@@ -200,10 +200,16 @@ class SymbolicResult(ProofResult):
     (expanded GLA − WPGD, or causal − full context), built with the historical signature ``(claim, dims,
     difference, terms)``; ``is_zero``, ``terms``, ``dims`` and ``difference`` read as before."""
 
-    def __init__(self, claim: str, dims: dict, difference: Any, terms: int, **extra: Any) -> None:
+    def __init__(
+        self, claim: str | None = None, dims: dict | None = None, difference: Any = None,
+        terms: int | None = None, **extra: Any,
+    ) -> None:
+        name = extra.pop("name", claim)  # dataclasses.replace passes every field by its kernel name
+        if terms is not None:
+            extra["residual_terms"] = terms
         extra.setdefault("holds", difference == 0)
         extra.setdefault("residual", "" if difference == 0 else str(difference)[:400])
-        super().__init__(name=claim, dims=dims, difference=difference, residual_terms=terms, **extra)
+        super().__init__(name=name, dims=dict(dims or {}), difference=difference, **extra)
 
 
 def _result(claim: str, dims: dict, diff) -> SymbolicResult:
