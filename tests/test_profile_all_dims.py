@@ -106,3 +106,10 @@ def test_entry_expansion_merges_diagonal_indices() -> None:
     assert ga.entry_expand(word(ga.AL6, "S M"))[0] == 1
     assert ga.entry_expand(word(ga.AL6, "P P"))[0] == 2
     assert ga.entry_expand(())[0] == 1  # tr(I) = d: one free index
+
+
+def test_quotient_optimum_detects_the_wrong_inverse() -> None:
+    c = sp.Symbol("c", positive=True)
+    assert pa.quotient_optimum(c) == {}
+    bad = pa.quotient_optimum(c, inverse_shift=c + 1)  # w* = (R + (c+1) I)^{-1} r for Q = R + cI
+    assert bad and any("grad" in k for k in bad)

@@ -281,6 +281,36 @@ DD, LL = sp.symbols("d lambda", positive=True)
 AL5 = Alphabet.of(["E"], symmetric=["R", "Qi", "K"])
 
 
+def quotient_optimum(c: Any, inverse_shift: Any = None) -> dict[str, str]:
+    """For ``Q = R + cI`` (R symmetric, any scalar c) and ``ω* = Q^{-1} r``: ``ω*ᵀQω* = rᵀω* = rᵀQ^{-1}r``
+    and ``∇_ω [(rᵀω)²/(ωᵀQω)] = 0`` at ω*. The gradient is derived, not typed: the chain rule on
+    ``f(ρ, q) = ρ²/q`` with ``∇ρ``, ``∇q`` from the bilinear forms ``rᵀω``, ``ωᵀRω + c ωᵀω``; at ω* the basis
+    vectors are read against a free test vector e (``eᵀr = tr(E)``, ``eᵀω* = tr(Q^{-1}E)``,
+    ``eᵀRω* = tr(RQ^{-1}E)``, ``E = reᵀ``). ``inverse_shift`` (planted errors) makes ω* the inverse of
+    ``R + c'I`` instead. Returns the failed parts (empty when both hold)."""
+    rel = Relation("R", "Qi", sp.Integer(1), -(c if inverse_shift is None else inverse_shift))
+    tr = lambda t: TracePoly.tr(AL5, t)  # noqa: E731
+    failed: dict[str, str] = {}
+    q_star = reduce_relations(tr("Qi R Qi K") + tr("Qi Qi K") * c, [rel])
+    if not (q_star - tr("Qi K")).is_zero():
+        failed["w*'Qw* = r'w* = r'Q^{-1}r"] = (q_star - tr("Qi K")).pretty()
+    rho, q, t = sp.symbols("rho_ q_ t", positive=True)
+    f = rho**2 / q
+    grads = [
+        (sp.diff(f, rho), _grad([(1, ("r", "I", "w"))])),
+        (sp.diff(f, q), _grad([(1, ("w", "R", "w")), (c, ("w", "I", "w"))])),
+    ]
+    at_star = {"r": tr("E"), "w": tr("Qi E"), "Rw": tr("R Qi E")}
+    e_grad = TracePoly(AL5, {})
+    for outer, g in grads:
+        for basis, coeff in g.items():
+            e_grad = e_grad + at_star[basis] * sp.cancel((outer * coeff).xreplace({rho: t, q: t}))
+    e_grad = reduce_relations(e_grad, [rel])
+    if not e_grad.is_zero():
+        failed["grad (r'w)^2/(w'Qw) = 0 at w*"] = e_grad.pretty()
+    return failed
+
+
 def r5_c(d: Any, lam: Any, s2: Any) -> Any:
     """R5: the shift of ``Q = R + cI``, ``c = 1 + d + σ²/λ``."""
     return 1 + d + s2 / lam
@@ -306,26 +336,16 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     q = G["wRw"] + c * G["w2"]
     claim_cs = DD * LL + SIGMA2 - DD * LL * G["rho"] ** 2 / q
     r1 = sp.cancel(Lw - claim_cs)
-    # (2) at ω* = Q^{-1} r: ρ* = rᵀQ^{-1}r = tr(Qi K), q* = ω*ᵀ(R + cI)ω* — equal as normal forms
+    # (2), (3) at ω* = Q^{-1} r: ρ* = q* = rᵀQ^{-1}r (normal forms) and the gradient vanishes
     rel = Relation("R", "Qi", sp.Integer(1), -c)
-    tr = lambda t: TracePoly.tr(AL5, t)  # noqa: E731
-    rho_star = tr("Qi K")
-    q_star = reduce_relations(tr("Qi R Qi K") + tr("Qi Qi K") * c, [rel])
-    r2 = q_star - rho_star
-    # (3) eᵀ∇_ω[ρ²/q] at ω* = (2ρ*/q*) eᵀr − (2ρ*²/q*²) eᵀQω*, with ρ* = q* = t after (2)
+    quotient = quotient_optimum(c)
     t = sp.Symbol("t", positive=True)
-    e_grad = tr("E") * (2 * t / t) - reduce_relations(tr("R Qi E") + tr("Qi E") * c, [rel]) * (
-        2 * t**2 / t**2
-    )
     # value: dλ + σ² − dλ ρ*²/q* = dλ + σ² − dλ t
     r4 = sp.cancel((DD * LL + SIGMA2 - DD * LL * t**2 / t) - (DD * LL + SIGMA2 - DD * LL * t))
     failed = {}
     if r1 != 0:
         failed["L*(w) = d lam + s2 - d lam rho^2/(w'Qw)"] = str(r1)
-    if not r2.is_zero():
-        failed["w*'Qw* = r'w* = r'Q^{-1}r"] = r2.pretty()
-    if not e_grad.is_zero():
-        failed["grad L*(w*) = 0"] = e_grad.pretty()
+    failed.update(quotient)
     if r4 != 0:
         failed["min value"] = str(r4)
     # second route: concrete d, n = 3 with exact R, r; explicit profile of R3 at Σ = λI, minimised value
