@@ -66,7 +66,7 @@ def record_all_dims(
             claim,
             METHOD,
             Verdict.PROVED,
-            f"{what} for every dimension: {res.statement}{extra}",
+            f"{what} for every {', '.join(dims)}: {res.statement}{extra}",
             dims=dims,
             residuals={"residual_terms": 0.0},
             details=details,
