@@ -29,20 +29,24 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
 from . import risk as rk
+from .kernel import ProofResult, prove_identity
 
 
-@dataclass
-class SymbolicResult:
-    claim: str
-    holds: bool
-    statement: str
-    details: dict[str, Any] = field(default_factory=dict)
+class SymbolicResult(ProofResult):
+    """A gating result: a :class:`~glaverify.theory.kernel.ProofResult` built with the historical signature
+    ``(claim, holds, statement, details)``."""
+
+    def __init__(
+        self, claim: str | None = None, holds: bool = False, statement: str = "",
+        details: dict[str, Any] | None = None, **extra: Any,
+    ) -> None:
+        name = extra.pop("name", claim)  # dataclasses.replace passes every field by its kernel name
+        super().__init__(name=name, holds=holds, statement=statement, details=dict(details or {}), **extra)
 
 
 def gate_products(gates: Sequence[Any]) -> list[Any]:
@@ -315,9 +319,9 @@ def prove_a6_risk(
     name = "A6: E(y - yhat)^2 of yhat = x^T P sum_i diag(gamma_i) x_i y_i == vector-gated risk formula"
     claimed = sp.expand(risk(pb.sigma, pb.P, Gam, R, r, pb.noise_var))
     try:
-        ident = rk._poly_identity(name, derived - pb.el(claimed), t0, seed, derived_terms=len(derived))
+        ident = prove_identity(name, derived - pb.el(claimed), t0, seed, derived_terms=len(derived))
     except (ValueError, sp.polys.polyerrors.PolynomialError, sp.polys.polyerrors.CoercionFailed):
-        ident = rk._expr_identity(name, derived.as_expr() - claimed, t0, seed, derived_terms=len(derived))
+        ident = prove_identity(name, derived.as_expr() - claimed, t0, seed, derived_terms=len(derived))
     details: dict[str, Any] = {
         "d": pb.d,
         "n": pb.n,

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
+
+from .kernel import ProofResult, find_nonzero_point
 
 #: size limit of the symbolic checks (d, n, L); beyond this expansion gets slow
 SYMBOLIC_LIMITS = {"d": 3, "n": 4, "L": 2}
@@ -192,16 +195,21 @@ def one_step_wpgd_symbolic(prompt: SymbolicPrompt, P: sp.Matrix, weights: Sequen
 
 
 # ------------------------------------------------------------------------------------------------- proofs
-@dataclass
-class SymbolicResult:
-    claim: str
-    dims: dict
-    difference: sp.Expr  # expanded GLA − WPGD (or causal − full context)
-    terms: int
+class SymbolicResult(ProofResult):
+    """A GLA identity result: the :class:`~glaverify.theory.kernel.ProofResult` of ``difference = 0``
+    (expanded GLA − WPGD, or causal − full context), built with the historical signature ``(claim, dims,
+    difference, terms)``; ``is_zero``, ``terms``, ``dims`` and ``difference`` read as before."""
 
-    @property
-    def is_zero(self) -> bool:
-        return self.difference == 0
+    def __init__(
+        self, claim: str | None = None, dims: dict | None = None, difference: Any = None,
+        terms: int | None = None, **extra: Any,
+    ) -> None:
+        name = extra.pop("name", claim)  # dataclasses.replace passes every field by its kernel name
+        if terms is not None:
+            extra["residual_terms"] = terms
+        extra.setdefault("holds", difference == 0)
+        extra.setdefault("residual", "" if difference == 0 else str(difference)[:400])
+        super().__init__(name=name, dims=dict(dims or {}), difference=difference, **extra)
 
 
 def _result(claim: str, dims: dict, diff) -> SymbolicResult:
@@ -274,16 +282,7 @@ def causal_minus_full(d: int, n: int, L: int, general_weights: bool = False,
 
 def nonzero_witness(expr: sp.Expr, seed: int = 0, tries: int = 20) -> dict | None:
     """An exact rational point where ``expr ≠ 0`` (proves the polynomial is not identically zero). Gate
-    symbols (``g…``, ``a…``) get values in (0, 1], the others small rationals of both signs."""
-    import random
-
-    rnd = random.Random(seed)
-    syms = sorted(expr.free_symbols, key=lambda s: s.name)
-    for _ in range(tries):
-        point = {s: (sp.Rational(rnd.randint(1, 10), 10) if s.name[0] in "ga"
-                     else sp.Rational(rnd.choice([-1, 1]) * rnd.randint(1, 9), rnd.randint(1, 4)))
-                 for s in syms}
-        val = expr.subs(point)
-        if val != 0:
-            return {"point": {s.name: str(v) for s, v in point.items()}, "value": str(val)}
-    return None
+    symbols (``g…``, ``a…``) get values in (0, 1], the others small rationals of both signs. The kernel's
+    witness finder (:func:`glaverify.theory.kernel.find_nonzero_point`) does the search."""
+    found = find_nonzero_point(expr, seed, tries, signed=True, gates=("g", "a"))
+    return {"point": found[0], "value": found[1]} if found else None

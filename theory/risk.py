@@ -25,7 +25,6 @@ Each prover takes the formula under test as a keyword argument, so tests can pla
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement, PolyRing
 
+from .kernel import ProofResult, find_nonzero_point, prove_identity
 from .wick import GaussianModel
 
 # ============================================================================ small exact linear algebra
@@ -150,18 +150,8 @@ ClosedForm = Callable[[Mat, Mat, Sequence[Any], Mat, Sequence[Any], Any], Any]
 # ============================================================================ results
 
 
-@dataclass
-class IdentityResult:
-    """Outcome of an exact identity check ``lhs − rhs = 0``."""
-
-    name: str
-    holds: bool
-    residual_terms: int = 0
-    residual: str = ""  # a (truncated) printout of the nonzero residual
-    point: dict[str, str] | None = None  # where the residual is nonzero
-    value_at_point: str | None = None
-    elapsed_s: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
+#: the kernel's result type under its historical name (same fields, same positional order)
+IdentityResult = ProofResult
 
 
 def _short(expr_text: str, limit: int = 400) -> str:
@@ -171,76 +161,22 @@ def _short(expr_text: str, limit: int = 400) -> str:
 def _nonzero_point_poly(
     poly: PolyElement, seed: int = 0, tries: int = 40
 ) -> tuple[dict[str, str], str] | None:
-    """A rational point where the ring element ``poly`` is nonzero (Schwartz–Zippel: random integers)."""
-    rng = random.Random(seed)
-    ring = poly.ring
-    for t in range(tries):
-        span = 3 + 2 * t
-        vals = [sp.Integer(rng.randint(1, span)) for _ in ring.gens]
-        v = poly.evaluate(list(zip(ring.gens, [QQ.convert(int(x)) for x in vals], strict=False)))
-        if v != 0:
-            used = {str(s) for s in poly.as_expr().free_symbols} if len(poly) < 2000 else None
-            point = {
-                str(s): str(x)
-                for s, x in zip(ring.symbols, vals, strict=False)
-                if used is None or str(s) in used
-            }
-            return point, str(v)
-    return None
+    """A rational point where the ring element ``poly`` is nonzero (kernel witness finder)."""
+    return find_nonzero_point(poly, seed, tries)
 
 
 def _nonzero_point_expr(expr: sp.Expr, seed: int = 0, tries: int = 40) -> tuple[dict[str, str], str] | None:
-    """A rational point where the rational function ``expr`` is defined and nonzero."""
-    rng = random.Random(seed)
-    syms = sorted(expr.free_symbols, key=sp.default_sort_key)
-    for t in range(tries):
-        span = 3 + 2 * t
-        sub = {s: sp.Rational(rng.randint(1, 4 * span), rng.randint(1, span)) for s in syms}
-        try:
-            v = sp.nsimplify(expr.xreplace(sub))
-        except (ZeroDivisionError, ValueError):
-            continue
-        if v.is_number and v.is_finite and v != 0:
-            return {str(s): str(x) for s, x in sub.items()}, str(v)
-    return None
+    """A rational point where the rational function ``expr`` is defined and nonzero (kernel finder)."""
+    return find_nonzero_point(expr, seed, tries)
 
 
 def _poly_identity(name: str, diff: PolyElement, t0: float, seed: int = 0, **details: Any) -> IdentityResult:
-    if not diff:
-        return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
-    found = _nonzero_point_poly(diff, seed)
-    res = IdentityResult(
-        name,
-        False,
-        len(diff),
-        _short(str(diff.as_expr())) if len(diff) < 400 else f"<{len(diff)} terms>",
-        elapsed_s=time.perf_counter() - t0,
-        details=details,
-    )
-    if found:
-        res.point, res.value_at_point = found
-    return res
+    return prove_identity(name, diff, t0, seed, **details)
 
 
 def _expr_identity(name: str, diff: sp.Expr, t0: float, seed: int = 0, **details: Any) -> IdentityResult:
     """``diff`` is a rational function: it is zero iff the expanded numerator of ``together(diff)`` is 0."""
-    num, _den = sp.fraction(sp.together(diff))
-    num = sp.expand(num)
-    if num == 0:
-        return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
-    nterms = len(sp.Add.make_args(num))
-    res = IdentityResult(
-        name,
-        False,
-        nterms,
-        _short(str(sp.factor(num) if nterms < 60 else num)),
-        elapsed_s=time.perf_counter() - t0,
-        details=details,
-    )
-    found = _nonzero_point_expr(diff, seed)
-    if found:
-        res.point, res.value_at_point = found
-    return res
+    return prove_identity(name, diff, t0, seed, **details)
 
 
 # ============================================================================ the symbolic data model
@@ -639,34 +575,7 @@ class Frac:
 
 
 def _frac_identity(name: str, diff: Frac, t0: float, seed: int = 0, **details: Any) -> IdentityResult:
-    if diff.is_zero():
-        return IdentityResult(name, True, 0, elapsed_s=time.perf_counter() - t0, details=details)
-    res = IdentityResult(
-        name,
-        False,
-        len(diff.num),
-        f"<numerator with {len(diff.num)} terms>",
-        elapsed_s=time.perf_counter() - t0,
-        details=details,
-    )
-    # a point where the numerator is nonzero and the denominator is defined
-    rng = random.Random(seed)
-    ring = diff.num.ring
-    for t in range(60):
-        span = 3 + 2 * t
-        vals = [QQ(rng.randint(1, 4 * span), rng.randint(1, span)) for _ in ring.gens]
-        pairs = list(zip(ring.gens, vals, strict=False))
-        dv = diff.den.evaluate(pairs)
-        nv = diff.num.evaluate(pairs)
-        if dv != 0 and nv != 0:
-            res.point = {
-                str(s): str(sp.Rational(int(v.numerator), int(v.denominator)))
-                for s, v in zip(ring.symbols, vals, strict=False)
-            }
-            q = nv / dv
-            res.value_at_point = str(sp.Rational(int(q.numerator), int(q.denominator)))
-            break
-    return res
+    return prove_identity(name, diff, t0, seed, **details)
 
 
 # ============================================================================ R4 (stationarity)

@@ -267,7 +267,8 @@ def _symbolic_dims(ctx: CheckContext, claim: str,
         if d > lim["d"] or n > lim["n"]:
             return None, ctx.record(claim, method, Verdict.INCONCLUSIVE,
                                     f"symbolic expansion is limited to d ≤ {lim['d']}, n ≤ {lim['n']} "
-                                    f"(got d={d}, n={n}); use torch-random for larger dims",
+                                    f"(got d={d}, n={n}); symbolic-all-dims proves it for every d, n, "
+                                    "torch-random samples these dims",
                                     dims={"d": d, "n": n}, details={"limits": lim})
         return {"d": d, "n": n, "L": SUITE_SYMBOLIC["L"], "source": "explicit"}, None
     return {**SUITE_SYMBOLIC, "source": "suite default (symbolic dims are fixed small)"}, None

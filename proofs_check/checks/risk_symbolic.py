@@ -105,7 +105,8 @@ def _too_big(ctx: CheckContext, claim: str, limit: dict[str, int]) -> Evidence |
             claim,
             "symbolic",
             Verdict.INCONCLUSIVE,
-            f"symbolic method limited to {lim}; got {got} (use the monte-carlo / numeric methods)",
+            f"symbolic method limited to {lim}; got {got} (the symbolic-all-dims method proves the claim for "
+            "every d, n; monte-carlo / numeric give evidence at these dims)",
             details={"limit": limit},
         )
     return None
