@@ -495,6 +495,7 @@ class R6Proof:
     omega_blocks: tuple[fmpq_poly, ...] = ()
     cross_check: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    polynomial: fmpq_poly | None = None
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -583,7 +584,8 @@ def prove_r6(
     sqdeg = (poly / poly.gcd(poly.derivative())).degree()
     roots = [refine_root(poly, r) for r in roots]
     common = dict(degree=deg, squarefree_degree=sqdeg, root_count=len(roots), roots=tuple(roots),
-                  bracket=(lo, hi), bracket_kind=kind, cross_check=cross, omega_blocks=cv.p)
+                  bracket=(lo, hi), bracket_kind=kind, cross_check=cross, omega_blocks=cv.p,
+                  polynomial=poly)
     if not roots:
         return done("stopped", "no root of the fixed-point polynomial in the bracket (contradicts existence:"
                     " tool error)", **common)

@@ -18,11 +18,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from glaverify.numerics import gating as G
 from glaverify.numerics import landscape as ls
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import exact as E
+from glaverify.theory import exact_gating as EG
 
 #: the exact R6 route runs at most at these sizes in the default suite (cost grows with d and K, not n;
 #: docs/exact.md has the measured scaling); larger models keep the numeric certificate as their route.
@@ -137,3 +139,114 @@ def r6_exact(ctx: CheckContext) -> Evidence:
 def r7_exact(ctx: CheckContext) -> Evidence:
     """The unique minimiser B p(γ*) is block-constant (exact curve identity + R6 exact)."""
     return _landscape_record(ctx, "R7")
+
+
+# ------------------------------------------------------------------------ A3 / A4
+def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Evidence:
+    """Exact class enclosures (free, delimiter) of the run's model, or the reason they cannot be built."""
+    key = "_exact_class_enclosures"
+    if key in ctx.options:
+        return ctx.options[key]
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status != "proved":
+        return None  # type: ignore[return-value]
+    em = E.exact_model(ctx.model_config)
+    out = {}
+    for kind in EG.CLASS_KINDS:
+        co = G.constrained_optimum(ctx.model, kind)
+        out[kind] = EG.enclose_class(
+            em, kind, pr, pr.polynomial, co.omega, co.gamma,
+            round_multipliers=ctx.options.get("exact_round_multipliers"),
+            cone_check=ctx.options.get("exact_cone_check"),
+        )
+        out[kind].extra["numeric_class_risk"] = co.risk
+    ctx.options[key] = out
+    return out
+
+
+def _class_problem(enc: EG.ClassEnclosure, wpgd_gain: Any) -> str | None:
+    """Consistency of one enclosure with the proved WPGD optimum; a failure is a tool error."""
+    if enc.gain_hi is None:
+        return "no rigorous upper bound on the class gain: " + "; ".join(enc.notes)
+    if not enc.tight:
+        return (f"enclosure of the class value too wide ({E.qfloat(enc.gain_hi - enc.gain_lo):.3g} > "
+                f"{E.qfloat(EG.ENCLOSURE_RTOL):.0e} relative)")
+    if enc.gain_lo > enc.gain_hi:
+        return "lower bound above upper bound (tool error)"
+    if wpgd_gain < enc.gain_lo and not (enc.member and wpgd_gain.contains(enc.gain_lo)):
+        return "a class point beats the proved WPGD optimum (tool error)"
+    if enc.member and wpgd_gain > enc.gain_hi:
+        return "the class contains w* but its upper bound is below the WPGD value (tool error)"
+    if not enc.member and not (wpgd_gain > enc.gain_lo):
+        return "w* is outside the cone but the class reaches the WPGD value (tool error)"
+    num = enc.extra.get("numeric_class_risk")
+    if num is not None:
+        lo, hi = E.qfloat(enc.risk_lo), E.qfloat(enc.risk_hi)
+        if not (lo - 1e-8 * max(1.0, abs(lo)) <= num <= hi + 1e-8 * max(1.0, abs(hi))):
+            return (f"the numeric class optimum {num:.12g} is outside the exact enclosure"
+                    f" [{lo:.12g}, {hi:.12g}]")
+    return None
+
+
+def _gating_record(ctx: CheckContext, claim: str) -> Evidence:
+    big = _too_big(ctx, claim)
+    if big is not None:
+        return big
+    pr, _ = r6_exact_proof(ctx)
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    if pr.status != "proved":
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
+                          f"needs the exact WPGD optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims)
+    encs = class_enclosures(ctx)
+    em = E.exact_model(ctx.model_config)
+    wgain = EG.wpgd_gain_ball(pr, em)
+    details = {"route": ROUTE, "classes": {k: v.describe() for k, v in encs.items()},
+               "wpgd_risk_ball": pr.min_risk.str(20, radius=True)}
+    problems = {k: p for k, v in encs.items() if (p := _class_problem(v, wgain)) is not None}
+    if problems:
+        k, p = next(iter(problems.items()))
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE, f"exact route stopped ({k}): {p}",
+                          details=details, dims=dims)
+    parts = []
+    if claim == "A3":
+        for k, v in encs.items():
+            if v.member:
+                parts.append(f"{k}: w* is in the cone (exact signs), the class attains WPGD,"
+                             f" min L = {pr.min_risk}")
+            else:
+                parts.append(f"{k}: w* is not in the cone, the class is strictly worse (R6 uniqueness):"
+                             f" min L in [{E.qfloat(v.risk_lo):.15g}, {E.qfloat(v.risk_hi):.15g}]")
+        return ctx.record(claim, "exact", Verdict.PROVED, "; ".join(parts), details=details, dims=dims)
+    claim_kind = ctx.options.get("a4_claim", "iff")
+    for k, v in encs.items():
+        if v.gain_lo > v.linatt_gain:
+            parts.append(f"{k}: margin in [{E.qfloat(v.gain_lo - v.linatt_gain):.12g}, "
+                         f"{E.qfloat(v.gain_hi - v.linatt_gain):.12g}] > 0 (exact), so the optimum is not"
+                         " uniform")
+        elif v.gain_hi == v.linatt_gain:
+            if claim_kind == "strict":
+                return ctx.record(claim, "exact", Verdict.REFUTED,
+                                  f"{k}: no advantage over LinAtt: the margin is exactly 0 (uniform optimum)",
+                                  details=details, dims=dims,
+                                  counterexample={"config": ctx.model_config.model_dump(), "class": k,
+                                                  "margin": "0 (exact)"})
+            parts.append(f"{k}: margin exactly 0 and the uniform vector is optimal (exact)")
+        else:
+            return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
+                              f"{k}: margin enclosure [{E.qfloat(v.gain_lo - v.linatt_gain):.3g}, "
+                              f"{E.qfloat(v.gain_hi - v.linatt_gain):.3g}] does not decide strictness",
+                              details=details, dims=dims)
+    return ctx.record(claim, "exact", Verdict.PROVED, "; ".join(parts), details=details, dims=dims)
+
+
+@check("A3", "exact", default=True)
+def a3_exact(ctx: CheckContext) -> Evidence:
+    """Class optima (free, delimiter) enclosed exactly; attains WPGD iff w* is in the cone (exact signs)."""
+    return _gating_record(ctx, "A3")
+
+
+@check("A4", "exact", default=True)
+def a4_exact(ctx: CheckContext) -> Evidence:
+    """LinAtt margin per class enclosed exactly; > 0 (exact comparison) or exactly 0 (uniform optimum)."""
+    return _gating_record(ctx, "A4")
