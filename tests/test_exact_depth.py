@@ -77,3 +77,36 @@ def test_planted_wrong_parameters_are_caught(make_ctx):
 
     rec = checks.a7_exact(make_ctx(load_config("examples/star.toml").model, a7_witness_fn=flipped))
     assert rec.verdict is not Verdict.PROVED
+
+
+# ------------------------------------------------------------------------ A7 across training seeds
+def test_decide_depth_reads_intervals_across_seeds():
+    from glaverify.numerics.training import decide_depth
+
+    down = [{"from": 1, "to": 2, "low": -0.3, "high": -0.1}, {"from": 2, "to": 3, "low": -0.2, "high": -0.01}]
+    assert decide_depth(down)[0] == "supported"
+    flat = [down[0], {"from": 2, "to": 3, "low": -0.2, "high": 0.01}]  # a near-miss just above 0
+    assert decide_depth(flat)[0] == "inconclusive"
+    up = [down[0], {"from": 2, "to": 3, "low": 0.001, "high": 0.2}]  # flipped: deeper is worse
+    assert decide_depth(up)[0] == "refuted"
+
+
+def test_paired_intervals_bonferroni_and_pairing():
+    import numpy as np
+    from glaverify.numerics.training import SeedSweep
+
+    risks = np.array([[2.0, 2.1, 1.9], [1.8, 1.9, 1.7], [1.8, 1.91, 1.69]])
+    sw = SeedSweep("gla-delimiter", (1, 2, 3), (0, 1, 2), risks, 10, 100, 0.0)
+    ivs = sw.paired_intervals(0.99)
+    assert ivs[0]["mean_change"] == pytest.approx(-0.2) and ivs[0]["high"] < 0  # paired: zero spread
+    assert ivs[1]["low"] < 0 < ivs[1]["high"] and ivs[0]["level"] == pytest.approx(0.995)
+
+
+def test_ci_sized_seed_sweep_runs_and_records_its_budget(make_ctx):
+    from glaverify.proofs_check.checks import gating as cgat
+
+    m = cgat.star_model([2, 2], [0.3, 0.9], d=2, eigenvalues=[0.5, 2.0])
+    rec = cgat.a7_seeds_record(make_ctx(), m, "training-seeds", (0, 1), steps=5, eval_prompts=500,
+                               depths=(1, 2))
+    assert rec.sample_size == 2 and "budget" in rec.details and rec.details["sweep"]["risks"]
+    assert rec.verdict in (Verdict.SUPPORTED, Verdict.INCONCLUSIVE, Verdict.REFUTED)
