@@ -130,3 +130,35 @@ def test_exact_f_has_no_eigenvalues_but_matches_them():
     assert abs(E.qfloat(EG.f_exact(em, a, b)) - float(np.sum(lam**2 / (1.5 * lam + 5 / 7)))) < 1e-12
     assert EG.f_exact(em, a, b) == EG.f_exact(em, a, b)  # exact, deterministic
     assert isinstance(em.sigma, fmpq_mat)
+
+
+# ------------------------------------------------------------------------ A6
+@pytest.mark.parametrize("name,expected", [("default", "strict"), ("star", "strict"), ("iid", "equal"),
+                                           ("nonmonotone", "equal")])
+def test_a6_exact_proved(make_ctx, name, expected):
+    rec = checks.a6_exact(make_ctx(load_config(f"examples/{name}.toml").model))
+    assert rec.verdict is Verdict.PROVED, rec.summary
+    assert ("no advantage" in rec.summary) == (expected == "equal")
+
+
+def test_a6_vector_risk_matches_the_numeric_decoupled_optimum():
+    cfg = load_config("examples/decay.toml").model
+    em = E.exact_model(cfg)
+    for kind in ("unconstrained", "delimiter"):
+        v = EG.vector_gating_exact(em, kind)
+        num = G.vector_gate_optimum(DataModel.from_config(cfg), kind)["risk"]
+        assert abs(E.qfloat(v.risk) - num) < 1e-9
+
+
+def test_a6_planted_wrong_vector_risk_is_not_proved(make_ctx):
+    def wrong(em, kind):  # per-coordinate gamma without the "1 +": gamma_m = s/lambda_m
+        v = EG.vector_gating_exact(em, kind)
+        return EG.VectorGating(kind, v.risk - fmpq(1, 10**7), v.per_coordinate_gamma, v.per_coordinate_q)
+
+    rec = checks.a6_exact(make_ctx(load_config("examples/star.toml").model, a6_vector_exact=wrong))
+    assert rec.verdict is Verdict.INCONCLUSIVE and "tool error" in rec.summary
+
+
+def test_r_eigenvector_is_decided_exactly():
+    assert EG.r_eigenvector_of_R(E.exact_model(load_config("examples/iid.toml").model))
+    assert not EG.r_eigenvector_of_R(E.exact_model(load_config("examples/star.toml").model))

@@ -450,3 +450,63 @@ def enclose_class(
 def wpgd_gain_ball(pr: E.R6Proof, em: E.ExactModel) -> arb:
     """``s − min L`` of the proved WPGD optimum as a ball."""
     return arb(em.s) - pr.min_risk
+
+
+# ------------------------------------------------------------------------ A6: vector (key-dimension) gating
+@dataclass(frozen=True)
+class VectorGating:
+    """A6 for diagonal Σ: the key-gated optimum ``s − Σ_m λ_m / q_m`` with ``q_m`` the value of coordinate m's
+    QP ``min uᵀ(R + γ_m I)u, rᵀu = ±1`` (over the class cone, or free), ``γ_m = 1 + s/λ_m``, exactly."""
+
+    kind: str
+    risk: fmpq | None  # None when a coordinate's KKT system did not close exactly
+    per_coordinate_gamma: tuple[fmpq, ...]
+    per_coordinate_q: tuple[fmpq | None, ...]
+    notes: tuple[str, ...] = ()
+
+
+def vector_gating_exact(em: E.ExactModel, kind: str) -> VectorGating:
+    """``kind``: ``unconstrained`` (closed form ``q_m = 1/(cᵀN(CN + γ_m I)⁻¹c)`` at block level) or a class
+    (``delimiter``, ``free``: the cone QP at the fixed θ_m solved by exact KKT)."""
+    if not em.is_diagonal():
+        raise ValueError("A6 exact needs a diagonal Sigma")
+    K, N, s = em.K, em.block_sizes, em.s
+    gammas, qs, notes = [], [], []
+    for m in range(em.d):
+        lam = em.sigma[m, m]
+        g = 1 + s / lam
+        gammas.append(g)
+        if kind == "unconstrained":
+            M = fmpq_mat([[em.task_corr[i, j] * N[j] + (g if i == j else 0) for j in range(K)]
+                          for i in range(K)])
+            u = M.solve(fmpq_mat(K, 1, list(em.query_corr)))
+            val = sum((em.query_corr[i] * N[i] * u[i, 0] for i in range(K)), fmpq(0))
+            qs.append(1 / val if val != 0 else None)
+            continue
+        prob = cone_problem(em, kind)
+        theta = s / (g - 1 + s)
+        best = None
+        for sigma in (1, -1):
+            if not sign_feasible(prob, sigma):
+                continue
+            hint = qp_hint(prob, theta, sigma)
+            if hint is None:
+                continue
+            bound, u = dual_bound(prob, theta, sigma, hint)
+            if u is None:
+                notes.append(f"coordinate {m}, sign {sigma}: the KKT system did not close exactly")
+                best = None
+                break
+            q = bound / theta  # θ(R + γI) scaled back to R + γI
+            best = q if best is None or q < best else best
+        qs.append(best)
+    risk = None if any(q is None for q in qs) else s - sum(
+        (em.sigma[m, m] / qs[m] for m in range(em.d)), fmpq(0))
+    return VectorGating(kind, risk, tuple(gammas), tuple(qs), tuple(notes))
+
+
+def r_eigenvector_of_R(em: E.ExactModel) -> bool:
+    """Whether ``r`` is an eigenvector of ``R`` (block level: ``C_K N c ∥ c``), exactly."""
+    K, N, c = em.K, em.block_sizes, em.query_corr
+    v = [sum((em.task_corr[i, j] * N[j] * c[j] for j in range(K)), fmpq(0)) for i in range(K)]
+    return all(v[i] * c[j] == v[j] * c[i] for i in range(K) for j in range(K))

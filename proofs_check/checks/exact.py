@@ -334,3 +334,88 @@ def a7_exact(ctx: CheckContext) -> Evidence:
         " decides",
         details=details, dims=dims,
     )
+
+
+# ------------------------------------------------------------------------ A6
+def _scalar_optimum_exact(em: E.ExactModel, pr: E.R6Proof) -> Any:
+    """The proved scalar (WPGD) optimum: an exact rational when γ* is rational, else its ball."""
+    g = pr.gamma_star
+    if g.lo != g.hi:
+        return pr.min_risk
+    u = [p(g.lo) for p in pr.omega_blocks]
+    return em.s - EG.gain_exact(em, EG.cone_problem(em, "delimiter"), u)
+
+
+@check("A6", "exact", default=True)
+def a6_exact(ctx: CheckContext) -> Evidence:
+    """Vector (key-dimension) vs scalar gating, exactly: the per-coordinate optimum against the proved one."""
+    big = _too_big(ctx, "A6")
+    if big is not None:
+        return big
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    em = E.exact_model(ctx.model_config)
+    if not em.is_diagonal():
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          "A6 is stated for diagonal Sigma; this Sigma is full",
+                          details={"route": ROUTE}, dims=dims)
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status != "proved":
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          f"needs the proved scalar optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims)
+    vec = ctx.options.get("a6_vector_exact", EG.vector_gating_exact)(em, "unconstrained")
+    scal = _scalar_optimum_exact(em, pr)
+    lam = [em.sigma[m, m] for m in range(em.d)]
+    predicted = len(set(lam)) > 1 and not EG.r_eigenvector_of_R(em)
+    num = G.vector_gate_optimum(ctx.model, "unconstrained")["risk"]
+    details: dict[str, Any] = {
+        "route": ROUTE, "predicted_strict": predicted,
+        "vector_risk": None if vec.risk is None else E.qstr(vec.risk),
+        "vector_risk_float": None if vec.risk is None else E.qfloat(vec.risk),
+        "scalar_risk": str(scal), "numeric_vector_risk": num,
+        "note": "the vector risk is attained by key-dimension gates with diagonal P (per-example closed"
+                " form, checked against Wick pairings in tests); optimality of diagonal P is the numeric"
+                " cross-check",
+    }
+    if vec.risk is None:
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE, "a coordinate's weights did not close exactly",
+                          details=details, dims=dims)
+    if abs(E.qfloat(vec.risk) - num) > 1e-8 * max(1.0, abs(num)):
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          f"exact vector risk {E.qfloat(vec.risk):.12g} and the numeric vector optimum"
+                          f" {num:.12g} disagree (tool error)", details=details, dims=dims)
+    # delimiter-constrained version (stated, with exact numbers when the KKT systems close)
+    vdel = EG.vector_gating_exact(em, "delimiter")
+    encs = class_enclosures(ctx)
+    sdel = encs["delimiter"]
+    if vdel.risk is not None and sdel.risk_lo is not None:
+        details["delimiter"] = {"vector_risk": E.qfloat(vdel.risk),
+                                "scalar_risk_lower": E.qfloat(sdel.risk_lo),
+                                "scalar_risk_upper": E.qfloat(sdel.risk_hi),
+                                "advantage_lower": E.qfloat(sdel.risk_lo - vdel.risk),
+                                "strict": bool(vdel.risk < sdel.risk_lo)}
+    if isinstance(scal, arb):
+        strict, equal = bool(arb(vec.risk) < scal), False
+    else:
+        strict, equal = vec.risk < scal, vec.risk == scal
+    if strict and predicted:
+        adv = scal - arb(vec.risk) if isinstance(scal, arb) else arb(scal - vec.risk)
+        return ctx.record("A6", "exact", Verdict.PROVED,
+                          f"vector gating risk {E.qfloat(vec.risk):.12g} < scalar optimum {scal} (advantage"
+                          f" >= {float(adv.lower()):.6g}), as predicted (distinct lambdas, r not an"
+                          " eigenvector of R)",
+                          details=details, dims=dims)
+    if equal and not predicted:
+        return ctx.record("A6", "exact", Verdict.PROVED,
+                          "no advantage, as predicted (equal lambdas or r an eigenvector of R): vector and"
+                          f" scalar optima are both exactly {E.qfloat(vec.risk):.12g}",
+                          details=details, dims=dims)
+    if equal and predicted:
+        return ctx.record("A6", "exact", Verdict.REFUTED,
+                          "distinct lambdas and r not an eigenvector of R, yet vector gating gains nothing"
+                          " (exact)",
+                          details=details, dims=dims,
+                          counterexample={"config": ctx.model_config.model_dump(), **details})
+    return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                      f"could not separate the vector risk {E.qfloat(vec.risk):.12g} from the scalar optimum"
+                      f" {scal} (predicted strict: {predicted})", details=details, dims=dims)
