@@ -465,6 +465,16 @@ def fixed_point_direct(em: ExactModel, curve: CurvePolys, gamma: fmpq, D: int) -
     ``M = ãΣ + b̃I``, ``Φ(γ₀) = ã^{D+2−2d} det(M)² [(γ₀−1) tr(Σ³M⁻²) − s tr(Σ²M⁻²)]``."""
     d = em.d
     a, b = curve.a(gamma), curve.b(gamma)
+    if em.is_diagonal():  # the same traces and determinant, entry by entry (M is diagonal)
+        lam = [em.sigma[i, i] for i in range(d)]
+        den = [a * x + b for x in lam]
+        det = fmpq(1)
+        for x in den:
+            det *= x
+        F2 = sum((x**2 / (y * y) for x, y in zip(lam, den, strict=True)), fmpq(0))
+        F3 = sum((x**3 / (y * y) for x, y in zip(lam, den, strict=True)), fmpq(0))
+        core = det**2 * ((gamma - 1) * F3 - em.s * F2)
+        return core * a ** (D + 2 - 2 * d) if D + 2 >= 2 * d else core / a ** (2 * d - D - 2)
     eye = fmpq_mat([[1 if i == j else 0 for j in range(d)] for i in range(d)])
     M = em.sigma * a + eye * b
     Mi = M.inv()

@@ -407,8 +407,10 @@ def enclose_class(
     glo = max(glo, g1)  # the uniform vector is in both cones
     # upper bound
     th_star = theta_of_gamma(em, hint_gamma)
-    grid = {fmpq(0), fmpq(1)} | {fmpq(j, 8) for j in range(1, 8)}
-    for k in range(2, 42, 3):
+    # θ = 0 and 1 bound the polygon; lines at θ* ± 2^-k make it tight near the optimum (the gap of the
+    # polygon shrinks like the square of the spacing around θ*)
+    grid = {fmpq(0), fmpq(1)} | {fmpq(j, 4) for j in range(1, 4)}
+    for k in (3, 6, 10, 16, 24, 34):
         eps = fmpq(1, 2**k)
         for th in (th_star * (1 - eps), th_star * (1 + eps)):
             if 0 < th < 1:
