@@ -27,6 +27,8 @@ A6 ``certified``     vector vs scalar gating risks on the model (unconstrained a
                      and reproduce the certified optimum values, else ``refuted``.
 A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False;
                      ``training-quick`` in the suite).
+A7 ``training-seeds`` L = 1, 2, 3 over several training seeds, paired-by-seed Student-t intervals of the risk
+                     change per layer (default = False; docs/exact.md). A7 ``exact`` lives in checks/exact.py.
 """
 
 from __future__ import annotations
