@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from flint import arb
 from glaverify.numerics import gating as G
 from glaverify.numerics import landscape as ls
@@ -55,7 +56,9 @@ def _too_big(ctx: CheckContext, claim: str) -> Evidence | None:
 
 def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
     """The exact R6 proof of the run's model and the float cross-check (cached per context)."""
-    key = "_exact_r6_proof"
+    # a cache per model (and planted function), never across models
+    key = ("_exact_r6_proof", ctx.model_config.model_dump_json(), id(ctx.options.get("exact_fixed_point")),
+           id(ctx.options.get("exact_direct")))
     if key in ctx.options:
         return ctx.options[key]
     em = E.exact_model(ctx.model_config)
@@ -146,7 +149,8 @@ def r7_exact(ctx: CheckContext) -> Evidence:
 # ------------------------------------------------------------------------ A3 / A4
 def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Evidence:
     """Exact class enclosures (free, delimiter) of the run's model, or the reason they cannot be built."""
-    key = "_exact_class_enclosures"
+    key = ("_exact_class_enclosures", ctx.model_config.model_dump_json(),
+           ctx.options.get("exact_round_multipliers"), id(ctx.options.get("exact_cone_check")))
     if key in ctx.options:
         return ctx.options[key]
     pr, _ = r6_exact_proof(ctx)
@@ -154,14 +158,21 @@ def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Eviden
         return None  # type: ignore[return-value]
     em = E.exact_model(ctx.model_config)
     out = {}
+    member, _, _ = EG.omega_star_in_cone(pr, pr.polynomial)
     for kind in EG.CLASS_KINDS:
-        co = G.constrained_optimum(ctx.model, kind)
+        if member:  # the hint is the proved optimum itself (no numeric class solve needed)
+            g_mid = (pr.gamma_star.lo + pr.gamma_star.hi) / 2
+            u = np.array([E.qfloat(p(g_mid)) for p in pr.omega_blocks])
+            hint_omega, hint_gamma, num = u[ctx.model.block_index], E.qfloat(g_mid), None
+        else:
+            co = G.constrained_optimum(ctx.model, kind)
+            hint_omega, hint_gamma, num = co.omega, co.gamma, co.risk
         out[kind] = EG.enclose_class(
-            em, kind, pr, pr.polynomial, co.omega, co.gamma,
+            em, kind, pr, pr.polynomial, hint_omega, hint_gamma,
             round_multipliers=ctx.options.get("exact_round_multipliers"),
             cone_check=ctx.options.get("exact_cone_check"),
         )
-        out[kind].extra["numeric_class_risk"] = co.risk
+        out[kind].extra["numeric_class_risk"] = num
     ctx.options[key] = out
     return out
 
