@@ -75,7 +75,11 @@ def test_polygon_bound_contains_the_true_frontier():
     assert not (wg > enc.gain_hi)
 
 
-@pytest.mark.parametrize("name", ["default", "star", "custom", "nonmonotone", "iid", "decay"])
+SLOW = pytest.mark.slow  # the whole list runs with `make test-slow`; CI keeps one model per case
+
+
+@pytest.mark.parametrize("name", [pytest.param("default", marks=SLOW), "star", "custom", "nonmonotone",
+                                  pytest.param("iid", marks=SLOW), pytest.param("decay", marks=SLOW)])
 def test_a3_a4_proved_on_shipped_examples(make_ctx, name):
     ctx = make_ctx(load_config(f"examples/{name}.toml").model)
     for fn in (checks.a3_exact, checks.a4_exact):
@@ -133,8 +137,10 @@ def test_exact_f_has_no_eigenvalues_but_matches_them():
 
 
 # ------------------------------------------------------------------------ A6
-@pytest.mark.parametrize("name,expected", [("default", "strict"), ("star", "strict"), ("iid", "equal"),
-                                           ("nonmonotone", "equal")])
+@pytest.mark.parametrize("name,expected", [
+    pytest.param("default", "strict", marks=SLOW), ("star", "strict"),
+    pytest.param("iid", "equal", marks=SLOW), ("nonmonotone", "equal"),
+])
 def test_a6_exact_proved(make_ctx, name, expected):
     rec = checks.a6_exact(make_ctx(load_config(f"examples/{name}.toml").model))
     assert rec.verdict is Verdict.PROVED, rec.summary
