@@ -40,8 +40,8 @@ class DepthWitness:
 
     omega1: tuple[fmpq, ...]
     omega2: tuple[fmpq, ...]
-    P1: tuple[fmpq, ...]
-    P2: tuple[fmpq, ...]
+    P1: fmpq_mat  # d×d preconditioner of step 1 (diagonal for the per-coordinate witness)
+    P2: fmpq_mat
     risk: fmpq
     one_step_risk_ball: arb
     coordinate: int
@@ -55,8 +55,8 @@ class DepthWitness:
         return {
             "omega_step1_blocks": [E.qstr(x) for x in self.omega1],
             "omega_step2_blocks": [E.qstr(x) for x in self.omega2],
-            "P_step1_diag": [E.qfloat(x) for x in self.P1],
-            "P_step2_diag": [E.qfloat(x) for x in self.P2],
+            "P_step1": [[E.qfloat(x) for x in row] for row in self.P1.tolist()],
+            "P_step2": [[E.qfloat(x) for x in row] for row in self.P2.tolist()],
             "two_step_risk": E.qstr(self.risk),
             "two_step_risk_float": E.qfloat(self.risk),
             "one_step_optimum_ball": self.one_step_risk_ball.str(20, radius=True),
@@ -132,8 +132,12 @@ def depth_witness(em: E.ExactModel, pr: E.R6Proof) -> DepthWitness:
         best = (risk, [tt + [fmpq(0)] for tt in t], w1, -1)
     risk, t, w2, m = best
     one, _ = span_risk(em, [w1])
-    return DepthWitness(tuple(w1), tuple(w2), tuple(tt[0] for tt in t), tuple(tt[1] for tt in t), risk,
-                        pr.min_risk, m, {"one_step_risk_at_rational_omega": E.qfloat(one)})
+    d = em.d
+    P1 = fmpq_mat([[t[i][0] if i == j else 0 for j in range(d)] for i in range(d)])
+    P2 = fmpq_mat([[t[i][1] if i == j else 0 for j in range(d)] for i in range(d)])
+    return DepthWitness(tuple(w1), tuple(w2), P1, P2, risk, pr.min_risk, m,
+                        {"one_step_risk_at_rational_omega": E.qfloat(one),
+                         "witness_kind": "diagonal preconditioners (per-coordinate span formula)"})
 
 
 def per_example_risk_closed(sigma: sp.Matrix, R: sp.Matrix, r: list, noise_var: Any,
@@ -184,12 +188,7 @@ def per_example_risk_matrix(em: E.ExactModel, w: DepthWitness) -> fmpq:
     independent evaluation of :func:`span_risk` (any Σ; ``A_b = ω_b P_1 + ω'_b P_2`` per block b)."""
     d, K, N = em.d, em.K, em.block_sizes
     S = em.sigma
-    P1 = fmpq_mat(d, d)
-    P2 = fmpq_mat(d, d)
-    for m in range(d):
-        P1[m, m] = w.P1[m]
-        P2[m, m] = w.P2[m]
-    A = [P1 * w.omega1[b] + P2 * w.omega2[b] for b in range(K)]
+    A = [w.P1 * w.omega1[b] + w.P2 * w.omega2[b] for b in range(K)]
     SAS = [S * a * S for a in A]
 
     def tr(M: fmpq_mat) -> fmpq:
@@ -205,3 +204,82 @@ def per_example_risk_matrix(em: E.ExactModel, w: DepthWitness) -> fmpq:
             if coef != 0:
                 out += coef * tr(S * A[b].transpose() * SAS[c])
     return out
+
+
+def witness_risk_general(em: E.ExactModel, w1: list[fmpq], w2: list[fmpq], P1: fmpq_mat,
+                         P2: fmpq_mat) -> fmpq:
+    """The per-example closed form for ``A_b = ω_b P_1 + ω'_b P_2`` with full matrices (block level), written
+    independently of :func:`per_example_risk_matrix` (which the check compares it with)."""
+    d, K, N = em.d, em.K, em.block_sizes
+    S = em.sigma
+    A = [P1 * w1[b] + P2 * w2[b] for b in range(K)]
+
+    def tr(M: fmpq_mat) -> fmpq:
+        return sum((M[i, i] for i in range(d)), fmpq(0))
+
+    SAS = [S * a * S for a in A]
+    out = tr(S) + em.noise_var
+    for b in range(K):
+        out -= 2 * N[b] * em.query_corr[b] * tr(SAS[b])
+        out += em.s * N[b] * tr(A[b].transpose() * S * A[b] * S)
+        for c in range(K):
+            coef = N[b] * N[c] * em.task_corr[b, c] + (N[b] if b == c else 0)
+            if coef != 0:
+                out += coef * tr(S * A[b].transpose() * SAS[c])
+    return out
+
+
+def depth_witness_general(em: E.ExactModel, pr: E.R6Proof) -> DepthWitness:
+    """Any Σ: the risk is a quadratic ``c₀ − 2gᵀθ + θᵀHθ`` in ``θ = (vec P_1, vec P_2)``; its coefficients are
+    read off exact evaluations (polarisation) and ``Hθ = g`` is solved over Q. ``ω`` as in
+    :func:`depth_witness`, ``ω'`` the curve point at either end of the rational γ bracket (the better one)."""
+    d = em.d
+    g_mid = (pr.gamma_star.lo + pr.gamma_star.hi) / 2
+    w1 = [p(g_mid) for p in pr.omega_blocks]
+    lo, hi, _ = E.gamma_bracket_exact(em)
+    K, N = em.K, em.block_sizes
+    m = 2 * d * d
+    best = None
+    for gam in (lo, hi):
+        M = fmpq_mat([[em.task_corr[i, j] * N[j] + (gam if i == j else 0) for j in range(K)]
+                      for i in range(K)])
+        sol = M.solve(fmpq_mat(K, 1, list(em.query_corr)))
+        w2 = [sol[i, 0] for i in range(K)]
+
+        def risk(theta: list[fmpq], w2: list[fmpq] = w2) -> fmpq:
+            P1 = fmpq_mat(d, d, theta[: d * d])
+            P2 = fmpq_mat(d, d, theta[d * d:])
+            return witness_risk_general(em, w1, w2, P1, P2)
+
+        zero = [fmpq(0)] * m
+        c0 = risk(zero)
+        single = []
+        for i in range(m):
+            e = list(zero)
+            e[i] = fmpq(1)
+            single.append(risk(e))
+        H = fmpq_mat(m, m)
+        for i in range(m):
+            H[i, i] = (single[i] + risk([-x for x in ([fmpq(0)] * i + [fmpq(1)] + [fmpq(0)] * (m - i - 1))])
+                       - 2 * c0) / 2
+        for i in range(m):
+            for j in range(i + 1, m):
+                e = list(zero)
+                e[i] = e[j] = fmpq(1)
+                H[i, j] = H[j, i] = (risk(e) - single[i] - single[j] + c0) / 2
+        gvec = fmpq_mat(m, 1, [(H[i, i] + c0 - single[i]) / 2 for i in range(m)])
+        try:
+            theta = H.solve(gvec)
+        except ZeroDivisionError:
+            continue
+        th = [theta[i, 0] for i in range(m)]
+        val = risk(th)
+        if best is None or val < best[0]:
+            best = (val, th, w2)
+    if best is None:
+        raise ZeroDivisionError("singular normal equations for both second-step weights")
+    val, th, w2 = best
+    P1 = fmpq_mat(d, d, th[: d * d])
+    P2 = fmpq_mat(d, d, th[d * d:])
+    return DepthWitness(tuple(w1), tuple(w2), P1, P2, val, pr.min_risk, -1,
+                        {"witness_kind": "full preconditioners (exact normal equations)"})

@@ -286,8 +286,8 @@ def a7_construction_error(ctx: CheckContext, w: ED.DepthWitness, prompts: int = 
     om1[n, :n] = w1  # only the query's first step sees the examples
     om2 = np.zeros((T, T))
     om2[n, :n] = w2
-    P1 = np.diag([E.qfloat(x) for x in w.P1])
-    P2 = np.diag([E.qfloat(x) for x in w.P2])
+    P1 = np.array([[E.qfloat(x) for x in row] for row in w.P1.tolist()])
+    P2 = np.array([[E.qfloat(x) for x in row] for row in w.P2.tolist()])
     pr = sample_prompts(model, prompts, ctx.rng("a7-exact-construction"))
     X, y, x = pr.X, pr.y, pr.x_query
     yhat = causal_wpgd(X, y, x, [P1, P2], [om1, om2])
@@ -303,16 +303,13 @@ def a7_exact(ctx: CheckContext) -> Evidence:
         return big
     dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
     em = E.exact_model(ctx.model_config)
-    if not em.is_diagonal():
-        return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
-                          "the exact depth witness is built for diagonal Sigma; this model's Sigma is full",
-                          details={"route": ROUTE}, dims=dims)
     pr, _ = r6_exact_proof(ctx)
     if pr.status != "proved":
         return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
                           f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
                           details={"route": ROUTE}, dims=dims)
-    witness = ctx.options.get("a7_witness_fn", ED.depth_witness)(em, pr)
+    default_fn = ED.depth_witness if em.is_diagonal() else ED.depth_witness_general
+    witness = ctx.options.get("a7_witness_fn", default_fn)(em, pr)
     err = a7_construction_error(ctx, witness)
     direct = ED.per_example_risk_matrix(em, witness)
     details = {"route": ROUTE + "; witness risk by the closed form checked against the Wick engine in tests",
