@@ -231,3 +231,18 @@ def test_gain_ball_is_rigorous_at_root():
     g = fp_gain = E.profile_gain_ball(fp, pr.gamma_star.ball())
     assert isinstance(g, arb) and fp_gain.rad() < 1e-9
     assert np.isfinite(float(g.mid()))
+
+
+def test_a_double_root_is_one_candidate_and_is_flagged():
+    em = E.exact_model(cfg_of("iid"))  # γ* = 37/4 exactly
+    g = fmpq(37, 4)
+
+    def fp(em_, cv):
+        out = E.fixed_point_polynomial(em_, cv)
+        return E.FixedPointPoly(out.phi_gamma * (X - g), out.D, out.curve, out.spec)
+
+    def direct(em_, cv, gamma, D):
+        return E.fixed_point_direct(em_, cv, gamma, D) * (gamma - g)
+
+    pr = E.prove_r6(em, fixed_point=fp, direct=direct)
+    assert pr.status == "proved" and pr.root_count == 1 and pr.cross_check["gamma_star_multiple_root"]

@@ -519,9 +519,15 @@ def prove_r6(
             return done("stopped", "two stationary values on the curve could not be separated in ball"
                         " arithmetic", **common)
     risk = arb(em.s) - gains[best]
+    # a multiple root is still one candidate orbit (the argument uses existence, not second order): say so
+    g = poly.gcd(poly.derivative())
+    box = roots[best]
+    multiple = g.degree() > 0 and bool(isolate_real_roots(g, box.lo, box.hi))
+    cross["gamma_star_multiple_root"] = multiple
     return done(
         "proved",
         ("exactly one stationary point on the curve" if len(roots) == 1 else
-         f"{len(roots)} stationary points on the curve; one has a strictly lower risk (ball arithmetic)"),
-        gamma_star=roots[best], min_risk=risk, **common,
+         f"{len(roots)} stationary points on the curve; one has a strictly lower risk (ball arithmetic)")
+        + (" (a multiple root of the polynomial)" if multiple else ""),
+        gamma_star=box, min_risk=risk, **common,
     )
