@@ -408,3 +408,76 @@ def depth_sweep(
         )
         for L in depths
     ]
+
+
+# ------------------------------------------------------------------------ A7 across training seeds
+@dataclass(frozen=True)
+class SeedSweep:
+    """Trained Monte Carlo risks ``risks[i, j]`` of depth ``depths[i]`` with training seed ``seeds[j]``."""
+
+    arch: str
+    depths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    risks: np.ndarray
+    steps: int
+    eval_prompts: int
+    seconds: float
+
+    def paired_intervals(self, confidence: float = 0.99) -> list[dict]:
+        """For each consecutive pair of depths, the Student-t interval (across seeds, paired by seed) of the
+        mean risk change ``risk(L') − risk(L)``, each at level ``1 − α/m`` for ``m`` comparisons (Bonferroni).
+        The spread across seeds holds both the training and the evaluation noise."""
+        m = len(self.depths) - 1
+        k = len(self.seeds)
+        if k < 2:
+            raise InputError("seeds", "need at least 2 training seeds for an interval across seeds", k)
+        q = float(stats.t.ppf(1 - (1 - confidence) / (2 * m), df=k - 1))
+        out = []
+        for i in range(m):
+            diff = self.risks[i + 1] - self.risks[i]
+            mean, sd = float(np.mean(diff)), float(np.std(diff, ddof=1))
+            half = q * sd / np.sqrt(k)
+            out.append({"from": self.depths[i], "to": self.depths[i + 1], "mean_change": mean,
+                        "low": mean - half, "high": mean + half, "per_seed": diff.tolist(),
+                        "level": 1 - (1 - confidence) / m})
+        return out
+
+    def to_dict(self) -> dict:
+        return {"arch": self.arch, "depths": list(self.depths), "seeds": list(self.seeds),
+                "risks": self.risks.tolist(), "steps": self.steps, "eval_prompts": self.eval_prompts,
+                "seconds": self.seconds}
+
+
+def decide_depth(intervals: list[dict]) -> tuple[str, str]:
+    """A7 across seeds: ``supported`` if every deeper model has a lower risk (every interval below 0),
+    ``refuted`` if some deeper model is worse (an interval above 0), else ``inconclusive``."""
+    worse = [iv for iv in intervals if iv["low"] > 0]
+    if worse:
+        iv = worse[0]
+        return "refuted", (f"L={iv['to']} trained to a higher risk than L={iv['from']} across seeds "
+                           f"(change in [{iv['low']:+.4g}, {iv['high']:+.4g}])")
+    if all(iv["high"] < 0 for iv in intervals):
+        return "supported", "risk falls with every added layer across seeds: " + ", ".join(
+            f"L={iv['from']}->{iv['to']}: [{iv['low']:+.4g}, {iv['high']:+.4g}]" for iv in intervals)
+    return "inconclusive", "an interval across seeds contains 0: " + ", ".join(
+        f"L={iv['from']}->{iv['to']}: [{iv['low']:+.4g}, {iv['high']:+.4g}]" for iv in intervals)
+
+
+def depth_sweep_seeds(
+    model: DataModel,
+    arch: str = "gla-delimiter",
+    depths: tuple[int, ...] = (1, 2, 3),
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
+    steps: int = 600,
+    eval_prompts: int = 50_000,
+    batch: int = 512,
+    progress: Callable[[int, float], None] | None = None,
+) -> SeedSweep:
+    """A7: :func:`depth_sweep` repeated over training seeds (same budget per run)."""
+    t0 = time.perf_counter()
+    risks = np.empty((len(depths), len(seeds)))
+    for j, seed in enumerate(seeds):
+        res = depth_sweep(model, arch, depths, steps=steps, seed=seed, eval_prompts=eval_prompts, batch=batch,
+                          progress=progress)
+        risks[:, j] = [r.risk_mc for r in res]
+    return SeedSweep(arch, tuple(depths), tuple(seeds), risks, steps, eval_prompts, time.perf_counter() - t0)

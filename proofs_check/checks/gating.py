@@ -27,6 +27,8 @@ A6 ``certified``     vector vs scalar gating risks on the model (unconstrained a
                      and reproduce the certified optimum values, else ``refuted``.
 A7 ``training``      trained risks for L = 1, 2, 3 with CIs (default = False;
                      ``training-quick`` in the suite).
+A7 ``training-seeds`` L = 1, 2, 3 over several training seeds, paired-by-seed Student-t intervals of the risk
+                     change per layer (default = False; docs/exact.md). A7 ``exact`` lives in checks/exact.py.
 """
 
 from __future__ import annotations
@@ -939,3 +941,34 @@ def a7_quick(ctx: CheckContext) -> Evidence:
 def a7_training(ctx: CheckContext) -> Evidence:
     """Depth sweep on the configured model: 1500 steps per depth, 100k evaluation prompts."""
     return a7_record(ctx, "training", 1500, 100_000, ctx.model)
+
+
+def a7_seeds_record(ctx: CheckContext, model: DataModel, method: str, seeds: tuple[int, ...], steps: int,
+                    eval_prompts: int, depths: tuple[int, ...] = (1, 2, 3)) -> Evidence:
+    """A7 across training seeds: paired (by seed) Student-t intervals of the risk change per added layer."""
+    from glaverify.numerics.training import decide_depth, depth_sweep_seeds
+
+    total = len(seeds) * len(depths) * steps
+    advance = ctx.progress(f"A7 training, {len(seeds)} seeds x L={depths} ({steps} steps each)", total)
+    sweep = depth_sweep_seeds(model, "gla-delimiter", depths, tuple(int(ctx.seed) + s for s in seeds),
+                              steps=steps, eval_prompts=eval_prompts, progress=lambda k, loss: advance(1))
+    conf = ctx.run.confidence if ctx.run.confidence < 0.999 else 0.99
+    ivs = sweep.paired_intervals(conf)
+    decision, why = decide_depth(ivs)
+    verdict = {"supported": Verdict.SUPPORTED, "refuted": Verdict.REFUTED}.get(decision, Verdict.INCONCLUSIVE)
+    budget = (f"budget: {len(seeds)} training seeds x {steps} Adam steps per depth, {eval_prompts}"
+              " evaluation prompts per run")
+    kw = dict(sample_size=len(seeds), ci={"confidence": conf, "intervals": ivs},
+              details={"sweep": sweep.to_dict(), "intervals": ivs, "budget": budget})
+    if verdict is Verdict.REFUTED:
+        kw["counterexample"] = {"config": model.describe(), "seeds": list(sweep.seeds), "steps": steps,
+                                "intervals": ivs}
+    return ctx.record("A7", method, verdict, f"{why} ({budget})", **kw)
+
+
+@check("A7", "training-seeds", default=False)
+def a7_training_seeds(ctx: CheckContext) -> Evidence:
+    """Depth sweep L = 1, 2, 3 over 5 training seeds on the configured model (600 steps each; not default)."""
+    seeds = tuple(range(int(ctx.options.get("a7_seeds", 5))))
+    return a7_seeds_record(ctx, ctx.model, "training-seeds", seeds, int(ctx.options.get("a7_steps", 600)),
+                           int(ctx.options.get("a7_eval_prompts", 50_000)))

@@ -42,7 +42,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
-from glaverify.numerics.montecarlo import MCEstimate, mc_risk
+from glaverify.numerics.montecarlo import MCEstimate
+from glaverify.numerics.paired_sequential import paired_sequential
 from glaverify.numerics.sampler import sample_prompts
 
 #: tolerances of the float64 torch checks and the fla-core float32 cross-check: numerics/tolerances.py
@@ -398,11 +399,27 @@ def g4_parameters(model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.nd
     return [P, P], [om_pair, om_pair], [om_full, om_full]
 
 
+#: G4 sequential budget (paired prompts) and first look: the gap measured at 4e6 prompts (+0.023, per-prompt
+#: standard deviation ~4) is decided after ~0.5-1.6e6 prompts; 4e6 caps the default run at ~30 s (one core).
+G4_BUDGET = 4_000_000
+G4_FIRST_LOOK = 100_000
+G4_QUICK_BUDGET = 20_000
+
+
 def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, causal_fn=None) -> Evidence:
-    """Risk of causal vs full-context WPGD (L = 2) at the same parameters, with CIs and the paired gap."""
+    """Risk of causal vs full-context WPGD (L = 2) at the same parameters, with CIs and the paired gap.
+
+    The gap is sampled paired and sequentially (``numerics.paired_sequential``): looks at 1e5, 2e5, 4e5, …
+    prompts up to the budget (``ctx.options["g4_budget"]``, default ``G4_BUDGET``; quick runs 20 000), each
+    look's interval at level ``1 − α/K`` (Bonferroni over the K planned looks), stopping at the first look
+    whose interval excludes 0. ``num_prompts`` fixes the sample (one look)."""
     causal_fn = causal_fn or ctx.options.get("causal_fn") or wpgd.causal_wpgd
     model = ctx.model
-    num = num_prompts or (min(ctx.run.mc_prompts, 20_000) if ctx.quick else min(ctx.run.mc_prompts, 200_000))
+    if num_prompts is not None:
+        budget = first = int(num_prompts)
+    else:
+        budget = int(ctx.options.get("g4_budget", G4_QUICK_BUDGET if ctx.quick else G4_BUDGET))
+        first = min(G4_FIRST_LOOK, ctx.run.mc_prompts, budget)
     Ps, om_c, om_f = g4_parameters(model)
     conf = ctx.run.confidence
 
@@ -417,40 +434,45 @@ def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, caus
     c1 = causal_fn(pr1.X, pr1.y, pr1.x_query, Ps[:1], om_c[:1])
     f1 = wpgd.full_context_wpgd(pr1.X, pr1.y, pr1.x_query, Ps[:1], om_f[:1])
     l1_rel = float(np.linalg.norm(c1 - f1) / max(np.linalg.norm(f1), 1e-300))
-    advance = ctx.progress(f"G4 Monte Carlo (d={model.d}, n={model.n})", num)
-    # one pass: mc_risk drives the sampler for the causal predictor; the same prompts also give the
-    # full-context errors and the paired differences (collected by the tee)
-    acc = {"f1": 0.0, "f2": 0.0, "s1": 0.0, "s2": 0.0, "max_diff": 0.0}
+    advance = ctx.progress(f"G4 paired sequential Monte Carlo (d={model.d}, n={model.n}, <= {budget})",
+                           budget)
+    # one pass over paired prompts: the differences drive the stopping rule; the same prompts give both risks
+    acc = {"c1": 0.0, "c2": 0.0, "f1": 0.0, "f2": 0.0, "max_diff": 0.0}
 
-    def causal_tee(pr):
+    def differences(pr):
         yc, yf = causal(pr), full(pr)
-        ef = (pr.y_query - yf) ** 2
-        diff = (pr.y_query - yc) ** 2 - ef
+        ec, ef = (pr.y_query - yc) ** 2, (pr.y_query - yf) ** 2
+        acc["c1"] += float(ec.sum())
+        acc["c2"] += float((ec**2).sum())
         acc["f1"] += float(ef.sum())
         acc["f2"] += float((ef**2).sum())
-        acc["s1"] += float(diff.sum())
-        acc["s2"] += float((diff**2).sum())
         acc["max_diff"] = max(acc["max_diff"], float(np.max(np.abs(yc - yf))))
-        return yc
+        return ec - ef
 
-    est_c = mc_risk(model, causal_tee, num, ctx.rng("G4-mc"), confidence=conf, progress=advance)
-    done = est_c.samples
+    seq = paired_sequential(model, differences, ctx.rng("G4-mc"), confidence=conf, first=first, budget=budget,
+                            progress=advance)
+    done = seq.samples
+    est_c = _estimate(acc["c1"], acc["c2"], done, conf)
     est_f = _estimate(acc["f1"], acc["f2"], done, conf)
-    s1, s2, max_pred_diff = acc["s1"], acc["s2"], acc["max_diff"]
-    gap = s1 / done
-    se = float(np.sqrt(max(s2 / done - gap**2, 0.0) * done / max(done - 1, 1) / done))
-    z = float(stats.norm.ppf(0.5 + conf / 2))
-    gap_ci = {"low": gap - z * se, "high": gap + z * se, "confidence": conf}
+    max_pred_diff = acc["max_diff"]
+    gap, se = seq.mean, seq.std_err
+    gap_ci = {"low": seq.ci_low, "high": seq.ci_high, "confidence": conf,
+              "look_confidence": seq.look_confidence}
     details = {"L1_relative_difference": l1_rel, "max_L2_prediction_difference": max_pred_diff,
                "risk_causal": est_c.to_dict(), "risk_full_context": est_f.to_dict(),
                "gap_causal_minus_full": gap, "gap_std_err": se, "gap_ci": gap_ci,
+               "sequential": {"budget": budget, "first_look": first, "looks_planned": seq.looks_planned,
+                              "looks_done": seq.looks_done, "decided": seq.decided, "history": seq.history,
+                              "rule": "doubling looks, each at level 1 - alpha/K (Bonferroni over K planned"
+                                      " looks); stop at the first interval excluding 0"},
                "parameters": {"gate": G4_GATE, "P": Ps[0].tolist(), "layers": 2,
                               "full_context_weights": om_f[0].tolist()},
                "null_risk": model.s}
     dims = {"d": model.d, "n": model.n, "L": 2}
     summary = (f"risk causal {est_c.mean:.5g} [{est_c.ci_low:.5g}, {est_c.ci_high:.5g}], full-context "
                f"{est_f.mean:.5g} [{est_f.ci_low:.5g}, {est_f.ci_high:.5g}], gap {gap:+.3g} "
-               f"[{gap_ci['low']:+.3g}, {gap_ci['high']:+.3g}] ({conf:g} CI, {num} paired prompts)")
+               f"[{gap_ci['low']:+.3g}, {gap_ci['high']:+.3g}] ({conf:g} family-wise CI, {done} paired"
+               f" prompts, look {seq.looks_done} of {seq.looks_planned})")
     if l1_rel > TORCH_REL_TOL:
         return ctx.record("G4", "monte-carlo", Verdict.REFUTED,
                           f"L=1 causal and full-context differ (relative {l1_rel:.3g})", dims=dims,
@@ -460,18 +482,19 @@ def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, caus
     if max_pred_diff <= 1e-8:
         return ctx.record("G4", "monte-carlo", Verdict.INCONCLUSIVE,
                           f"L=2 predictions did not differ on the sampled prompts; {summary}", dims=dims,
-                          sample_size=num, ci=gap_ci, details=details)
-    if gap_ci["low"] > 0:
-        reading = "full-context WPGD has the lower risk"
-    elif gap_ci["high"] < 0:
-        reading = "causal WPGD has the lower risk"
+                          sample_size=done, ci=gap_ci, details=details)
+    if seq.decided and gap_ci["low"] > 0:
+        reading = f"decided: full-context WPGD has the lower risk (stopped after {done} prompts)"
+    elif seq.decided:
+        reading = f"decided: causal WPGD has the lower risk (stopped after {done} prompts)"
     else:
-        reading = "the gap's CI contains 0 (no significant risk difference at these parameters)"
+        reading = (f"undecided: the budget of {budget} paired prompts is spent and the gap's interval still"
+                   " contains 0")
     details["gap_reading"] = reading
     return ctx.record("G4", "monte-carlo", Verdict.SUPPORTED,
                       f"L=1 agree (rel {l1_rel:.1e}); L=2 differ (max |Δŷ| {max_pred_diff:.3g}); {summary}; "
                       f"{reading}",
-                      dims=dims, sample_size=num, ci=gap_ci, tolerance=TORCH_REL_TOL,
+                      dims=dims, sample_size=done, ci=gap_ci, tolerance=TORCH_REL_TOL,
                       residuals={"L1_relative_difference": l1_rel, "gap": gap}, details=details)
 
 

@@ -1,0 +1,429 @@
+"""Exact checks at the user's model (issue 11): ``proved`` by exact rational / rigorous ball arithmetic.
+
+R4 ``exact`` / R6 ``exact`` / R7 ``exact``
+    :func:`glaverify.theory.exact.prove_r6` on the config's exact rationals: the curve polynomials, the
+    fixed-point polynomial Φ(γ) (identity against the matrix route proved at deg Φ + 1 points), every real
+    root in the proved bracket isolated exactly. One root (or one strictly lowest in ball arithmetic) proves
+    that the global minimiser is unique up to scaling (R6), lies on the curve at the isolated γ* (R4), and
+    is block-constant (R7). The float curve route (``numerics.landscape.curve_route``) is the independent
+    cross-check: its γ must fall in the isolating interval (to 1e-9 relative), else ``inconclusive``.
+    Injectable: ``ctx.options["exact_fixed_point"]`` (the polynomial under test),
+    ``ctx.options["exact_direct"]`` (the matrix route).
+
+See docs/exact.md.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from flint import arb
+from glaverify.numerics import gating as G
+from glaverify.numerics import landscape as ls
+from glaverify.proofs_check.context import CheckContext
+from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.registry import check
+from glaverify.theory import exact as E
+from glaverify.theory import exact_depth as ED
+from glaverify.theory import exact_gating as EG
+
+#: the exact R6 route runs at most at these sizes in the default suite (cost grows with d and K, not n;
+#: docs/exact.md has the measured scaling); larger models keep the numeric certificate as their route.
+EXACT_MAX_D = 24
+EXACT_MAX_K = 12
+#: the float curve route's γ must lie within this relative distance of the exact isolating interval
+GAMMA_XCHECK_RTOL = 1e-9
+
+ROUTE = "exact (python-flint: rationals from the config's decimal text, Descartes root isolation, arb balls)"
+
+
+def _too_big(ctx: CheckContext, claim: str) -> Evidence | None:
+    cfg = ctx.model_config
+    em_K = len(cfg.tasks.block_sizes or [cfg.n]) if cfg.tasks.family != "iid" else 1
+    max_d = int(ctx.options.get("exact_max_d", EXACT_MAX_D))
+    max_k = int(ctx.options.get("exact_max_k", EXACT_MAX_K))
+    if cfg.d > max_d or em_K > max_k:
+        return ctx.record(
+            claim, "exact", Verdict.INCONCLUSIVE,
+            f"beyond the exact route's size limit (d <= {max_d}, K <= {max_k}); the numeric certificate is"
+            " the route for this model",
+            details={"route": ROUTE, "limits": {"d": max_d, "K": max_k}},
+        )
+    return None
+
+
+def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
+    """The exact R6 proof of the run's model and the float cross-check (cached per context)."""
+    # a cache per model (and planted function), never across models
+    key = ("_exact_r6_proof", ctx.model_config.model_dump_json(), id(ctx.options.get("exact_fixed_point")),
+           id(ctx.options.get("exact_direct")))
+    if key in ctx.options:
+        return ctx.options[key]
+    em = E.exact_model(ctx.model_config)
+    kw = {}
+    if "exact_fixed_point" in ctx.options:
+        kw["fixed_point"] = ctx.options["exact_fixed_point"]
+    if "exact_direct" in ctx.options:
+        kw["direct"] = ctx.options["exact_direct"]
+    pr = E.prove_r6(em, **kw)
+    xc: dict[str, Any] = {}
+    if pr.status == "proved" and pr.gamma_star is not None:
+        t0 = time.perf_counter()
+        cr = ls.curve_route(ctx.model)
+        g = cr.best.gamma if cr.best is not None else float("nan")
+        lo, hi = E.qfloat(pr.gamma_star.lo), E.qfloat(pr.gamma_star.hi)
+        dist = max(lo - g, g - hi, 0.0) / max(abs(g), 1.0) if g == g else float("inf")
+        xc = {
+            "float_curve_gamma": g,
+            "relative_distance": dist,
+            "agrees": bool(dist <= GAMMA_XCHECK_RTOL),
+            "float_curve_risk": cr.best.risk if cr.best is not None else None,
+            "elapsed_s": time.perf_counter() - t0,
+        }
+    out = (pr, xc)
+    ctx.options[key] = out
+    return out
+
+
+def _landscape_record(ctx: CheckContext, claim: str) -> Evidence:
+    big = _too_big(ctx, claim)
+    if big is not None:
+        return big
+    pr, xc = r6_exact_proof(ctx)
+    details = {"route": ROUTE, "proof": pr.describe(), "float_cross_check": xc,
+               "model_exact": E.exact_model(ctx.model_config).describe()}
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    if pr.status == "r-zero":
+        if claim == "R6":
+            return ctx.record(claim, "exact", Verdict.PROVED, "r = 0 (exact): " + pr.reason, details=details,
+                              dims=dims)
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
+                          "r = 0: there is no unique optimum to locate (R6's non-unique branch)",
+                          details=details, dims=dims)
+    if pr.status != "proved":
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE, f"exact route stopped: {pr.reason}",
+                          details=details, dims=dims)
+    if not xc.get("agrees", False):
+        return ctx.record(
+            claim, "exact", Verdict.INCONCLUSIVE,
+            f"exact gamma* in [{E.qfloat(pr.gamma_star.lo):.15g}, {E.qfloat(pr.gamma_star.hi):.15g}] but the"
+            f" float curve route found {xc.get('float_curve_gamma')}: the routes disagree (tool error, not a"
+            " refutation)",
+            details=details, dims=dims,
+        )
+    g = pr.gamma_star
+    where = f"gamma* in [{E.qfloat(g.lo):.15g}, {E.qfloat(g.hi):.15g}]"
+    poly = f"fixed-point polynomial of degree {pr.degree}, {pr.root_count} root(s) in the bracket"
+    if claim == "R6":
+        text = f"unique global minimiser up to scaling (exact): {poly}; {where}; min L in {pr.min_risk}"
+    elif claim == "R4":
+        text = (f"the global minimiser lies on w ~ (R + gI)^-1 r at the fixed point g = 1 + s F2/F3 (exact): "
+                f"{poly}; {where}")
+    else:
+        text = (f"the unique minimiser is w ~ B p(gamma*), constant within each of the {len(pr.omega_blocks)}"
+                f" blocks (exact identity (C_K N + gI) p = q c); {where}")
+    return ctx.record(claim, "exact", Verdict.PROVED, text, details=details, dims=dims,
+                      residuals={"float_gamma_relative_distance": xc["relative_distance"]})
+
+
+@check("R4", "exact", default=True)
+def r4_exact(ctx: CheckContext) -> Evidence:
+    """The minimiser sits at the fixed point on the curve: exact root isolation of Φ(γ) in the bracket."""
+    return _landscape_record(ctx, "R4")
+
+
+@check("R6", "exact", default=True)
+def r6_exact(ctx: CheckContext) -> Evidence:
+    """Unique global minimum up to scaling, proved for the model: one (lowest) root of Φ(γ) in the bracket."""
+    return _landscape_record(ctx, "R6")
+
+
+@check("R7", "exact", default=True)
+def r7_exact(ctx: CheckContext) -> Evidence:
+    """The unique minimiser B p(γ*) is block-constant (exact curve identity + R6 exact)."""
+    return _landscape_record(ctx, "R7")
+
+
+# ------------------------------------------------------------------------ A3 / A4
+def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Evidence:
+    """Exact class enclosures (free, delimiter) of the run's model, or the reason they cannot be built."""
+    key = ("_exact_class_enclosures", ctx.model_config.model_dump_json(),
+           ctx.options.get("exact_round_multipliers"), id(ctx.options.get("exact_cone_check")))
+    if key in ctx.options:
+        return ctx.options[key]
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status != "proved":
+        return None  # type: ignore[return-value]
+    em = E.exact_model(ctx.model_config)
+    out = {}
+    member, _, _ = EG.omega_star_in_cone(pr, pr.polynomial)
+    for kind in EG.CLASS_KINDS:
+        if member:  # the hint is the proved optimum itself (no numeric class solve needed)
+            g_mid = (pr.gamma_star.lo + pr.gamma_star.hi) / 2
+            u = np.array([E.qfloat(p(g_mid)) for p in pr.omega_blocks])
+            hint_omega, hint_gamma, num = u[ctx.model.block_index], E.qfloat(g_mid), None
+        else:
+            co = G.constrained_optimum(ctx.model, kind)
+            hint_omega, hint_gamma, num = co.omega, co.gamma, co.risk
+        out[kind] = EG.enclose_class(
+            em, kind, pr, pr.polynomial, hint_omega, hint_gamma,
+            round_multipliers=ctx.options.get("exact_round_multipliers"),
+            cone_check=ctx.options.get("exact_cone_check"),
+        )
+        out[kind].extra["numeric_class_risk"] = num
+    ctx.options[key] = out
+    return out
+
+
+def _class_problem(enc: EG.ClassEnclosure, wpgd_gain: Any) -> str | None:
+    """Consistency of one enclosure with the proved WPGD optimum; a failure is a tool error."""
+    if enc.gain_hi is None:
+        return "no rigorous upper bound on the class gain: " + "; ".join(enc.notes)
+    if not enc.tight:
+        return (f"enclosure of the class value too wide ({E.qfloat(enc.gain_hi - enc.gain_lo):.3g} > "
+                f"{E.qfloat(EG.ENCLOSURE_RTOL):.0e} relative)")
+    if enc.gain_lo > enc.gain_hi:
+        return "lower bound above upper bound (tool error)"
+    if wpgd_gain < enc.gain_lo and not (enc.member and wpgd_gain.contains(enc.gain_lo)):
+        return "a class point beats the proved WPGD optimum (tool error)"
+    if enc.member and wpgd_gain > enc.gain_hi:
+        return "the class contains w* but its upper bound is below the WPGD value (tool error)"
+    if not enc.member and not (wpgd_gain > enc.gain_lo):
+        return "w* is outside the cone but the class reaches the WPGD value (tool error)"
+    num = enc.extra.get("numeric_class_risk")
+    if num is not None:
+        lo, hi = E.qfloat(enc.risk_lo), E.qfloat(enc.risk_hi)
+        if not (lo - 1e-8 * max(1.0, abs(lo)) <= num <= hi + 1e-8 * max(1.0, abs(hi))):
+            return (f"the numeric class optimum {num:.12g} is outside the exact enclosure"
+                    f" [{lo:.12g}, {hi:.12g}]")
+    return None
+
+
+def _gating_record(ctx: CheckContext, claim: str) -> Evidence:
+    big = _too_big(ctx, claim)
+    if big is not None:
+        return big
+    pr, _ = r6_exact_proof(ctx)
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    if pr.status != "proved":
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
+                          f"needs the exact WPGD optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims)
+    encs = class_enclosures(ctx)
+    em = E.exact_model(ctx.model_config)
+    wgain = EG.wpgd_gain_ball(pr, em)
+    details = {"route": ROUTE, "classes": {k: v.describe() for k, v in encs.items()},
+               "wpgd_risk_ball": pr.min_risk.str(20, radius=True)}
+    problems = {k: p for k, v in encs.items() if (p := _class_problem(v, wgain)) is not None}
+    if problems:
+        k, p = next(iter(problems.items()))
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE, f"exact route stopped ({k}): {p}",
+                          details=details, dims=dims)
+    parts = []
+    if claim == "A3":
+        for k, v in encs.items():
+            if v.member:
+                parts.append(f"{k}: w* is in the cone (exact signs), the class attains WPGD,"
+                             f" min L = {pr.min_risk}")
+            else:
+                parts.append(f"{k}: w* is not in the cone, the class is strictly worse (R6 uniqueness):"
+                             f" min L in [{E.qfloat(v.risk_lo):.15g}, {E.qfloat(v.risk_hi):.15g}]")
+        return ctx.record(claim, "exact", Verdict.PROVED, "; ".join(parts), details=details, dims=dims)
+    claim_kind = ctx.options.get("a4_claim", "iff")
+    for k, v in encs.items():
+        if v.gain_lo > v.linatt_gain:
+            parts.append(f"{k}: margin in [{E.qfloat(v.gain_lo - v.linatt_gain):.12g}, "
+                         f"{E.qfloat(v.gain_hi - v.linatt_gain):.12g}] > 0 (exact), so the optimum is not"
+                         " uniform")
+        elif v.gain_hi == v.linatt_gain:
+            if claim_kind == "strict":
+                return ctx.record(claim, "exact", Verdict.REFUTED,
+                                  f"{k}: no advantage over LinAtt: the margin is exactly 0 (uniform optimum)",
+                                  details=details, dims=dims,
+                                  counterexample={"config": ctx.model_config.model_dump(), "class": k,
+                                                  "margin": "0 (exact)"})
+            parts.append(f"{k}: margin exactly 0 and the uniform vector is optimal (exact)")
+        else:
+            return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
+                              f"{k}: margin enclosure [{E.qfloat(v.gain_lo - v.linatt_gain):.3g}, "
+                              f"{E.qfloat(v.gain_hi - v.linatt_gain):.3g}] does not decide strictness",
+                              details=details, dims=dims)
+    return ctx.record(claim, "exact", Verdict.PROVED, "; ".join(parts), details=details, dims=dims)
+
+
+@check("A3", "exact", default=True)
+def a3_exact(ctx: CheckContext) -> Evidence:
+    """Class optima (free, delimiter) enclosed exactly; attains WPGD iff w* is in the cone (exact signs)."""
+    return _gating_record(ctx, "A3")
+
+
+@check("A4", "exact", default=True)
+def a4_exact(ctx: CheckContext) -> Evidence:
+    """LinAtt margin per class enclosed exactly; > 0 (exact comparison) or exactly 0 (uniform optimum)."""
+    return _gating_record(ctx, "A4")
+
+
+# ------------------------------------------------------------------------ A7
+#: float tolerance of the construction check (the witness's parameters run through numerics.wpgd.causal_wpgd)
+A7_CONSTRUCTION_TOL = 1e-10
+
+
+def a7_construction_error(ctx: CheckContext, w: ED.DepthWitness, prompts: int = 64) -> float:
+    """Relative error between two-step causal WPGD (numerics.wpgd.causal_wpgd, the float reference) with the
+    witness's pairwise weights and the closed-form predictor ``Σ_k xᵀA_k x_k y_k``, on sampled prompts."""
+    import numpy as np
+    from glaverify.numerics.sampler import sample_prompts
+    from glaverify.numerics.wpgd import causal_wpgd
+
+    model = ctx.model
+    n, T = model.n, model.n + 1
+    idx = model.block_index
+    w1 = np.array([E.qfloat(x) for x in w.omega1])[idx]
+    w2 = np.array([E.qfloat(x) for x in w.omega2])[idx]
+    om1 = np.zeros((T, T))
+    om1[n, :n] = w1  # only the query's first step sees the examples
+    om2 = np.zeros((T, T))
+    om2[n, :n] = w2
+    P1 = np.array([[E.qfloat(x) for x in row] for row in w.P1.tolist()])
+    P2 = np.array([[E.qfloat(x) for x in row] for row in w.P2.tolist()])
+    pr = sample_prompts(model, prompts, ctx.rng("a7-exact-construction"))
+    X, y, x = pr.X, pr.y, pr.x_query
+    yhat = causal_wpgd(X, y, x, [P1, P2], [om1, om2])
+    direct = np.einsum("bd,de,bne,bn->b", x, P1, X, y * w1) + np.einsum("bd,de,bne,bn->b", x, P2, X, y * w2)
+    return float(np.max(np.abs(yhat - direct)) / max(1e-300, float(np.max(np.abs(direct)))))
+
+
+@check("A7", "exact", default=True)
+def a7_exact(ctx: CheckContext) -> Evidence:
+    """A two-step causal WPGD with exact risk strictly below the proved one-step optimum (depth helps)."""
+    big = _too_big(ctx, "A7")
+    if big is not None:
+        return big
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    em = E.exact_model(ctx.model_config)
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status != "proved":
+        return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
+                          f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims)
+    default_fn = ED.depth_witness if em.is_diagonal() else ED.depth_witness_general
+    witness = ctx.options.get("a7_witness_fn", default_fn)(em, pr)
+    err = a7_construction_error(ctx, witness)
+    direct = ED.per_example_risk_matrix(em, witness)
+    details = {"route": ROUTE + "; witness risk by the closed form checked against the Wick engine in tests",
+               "witness": witness.describe(), "construction_rel_error": err,
+               "risk_matrix_route_equal": bool(direct == witness.risk),
+               "note": "the witness uses causal-WPGD pairwise weights with zero weights into the examples'"
+                       " own iterates; scalar-gated GLA realises only gate-product weights"
+                       " (omega_{j->j} = 1)"}
+    if err > A7_CONSTRUCTION_TOL:
+        return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
+                          f"the witness's parameters do not reproduce its predictor through causal_wpgd "
+                          f"(relative error {err:.2g}): tool error", details=details, dims=dims)
+    if direct != witness.risk:
+        return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
+                          f"the witness's risk {E.qfloat(witness.risk):.12g} differs from the matrix route"
+                          f" {E.qfloat(direct):.12g}: tool error", details=details, dims=dims)
+    if witness.strictly_better:
+        gap = witness.one_step_risk_ball - arb(witness.risk)
+        return ctx.record(
+            "A7", "exact", Verdict.PROVED,
+            f"two-step causal WPGD with exact risk {E.qfloat(witness.risk):.12g} < proved one-step optimum "
+            f"{witness.one_step_risk_ball} (gap >= {float(gap.lower()):.6g}): depth strictly helps at this"
+            " model",
+            details=details, dims=dims, residuals={"construction_rel_error": err},
+        )
+    return ctx.record(
+        "A7", "exact", Verdict.INCONCLUSIVE,
+        "the two-step witness family (per-coordinate weights in a 2-dim span) does not beat the one-step"
+        " optimum here (e.g. isotropic Sigma: every coordinate prefers the same weights); the trained sweep"
+        " decides",
+        details=details, dims=dims,
+    )
+
+
+# ------------------------------------------------------------------------ A6
+def _scalar_optimum_exact(em: E.ExactModel, pr: E.R6Proof) -> Any:
+    """The proved scalar (WPGD) optimum: an exact rational when γ* is rational, else its ball."""
+    g = pr.gamma_star
+    if g.lo != g.hi:
+        return pr.min_risk
+    u = [p(g.lo) for p in pr.omega_blocks]
+    return em.s - EG.gain_exact(em, EG.cone_problem(em, "delimiter"), u)
+
+
+@check("A6", "exact", default=True)
+def a6_exact(ctx: CheckContext) -> Evidence:
+    """Vector (key-dimension) vs scalar gating, exactly: the per-coordinate optimum against the proved one."""
+    big = _too_big(ctx, "A6")
+    if big is not None:
+        return big
+    dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
+    em = E.exact_model(ctx.model_config)
+    if not em.is_diagonal():
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          "A6 is stated for diagonal Sigma; this Sigma is full",
+                          details={"route": ROUTE}, dims=dims)
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status != "proved":
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          f"needs the proved scalar optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims)
+    vec = ctx.options.get("a6_vector_exact", EG.vector_gating_exact)(em, "unconstrained")
+    scal = _scalar_optimum_exact(em, pr)
+    lam = [em.sigma[m, m] for m in range(em.d)]
+    predicted = len(set(lam)) > 1 and not EG.r_eigenvector_of_R(em)
+    num = G.vector_gate_optimum(ctx.model, "unconstrained")["risk"]
+    details: dict[str, Any] = {
+        "route": ROUTE, "predicted_strict": predicted,
+        "vector_risk": None if vec.risk is None else E.qstr(vec.risk),
+        "vector_risk_float": None if vec.risk is None else E.qfloat(vec.risk),
+        "scalar_risk": str(scal), "numeric_vector_risk": num,
+        "note": "the vector risk is attained by key-dimension gates with diagonal P (per-example closed"
+                " form, checked against Wick pairings in tests); optimality of diagonal P is the numeric"
+                " cross-check",
+    }
+    if vec.risk is None:
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE, "a coordinate's weights did not close exactly",
+                          details=details, dims=dims)
+    if abs(E.qfloat(vec.risk) - num) > 1e-8 * max(1.0, abs(num)):
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          f"exact vector risk {E.qfloat(vec.risk):.12g} and the numeric vector optimum"
+                          f" {num:.12g} disagree (tool error)", details=details, dims=dims)
+    # delimiter-constrained version (stated, with exact numbers when the KKT systems close)
+    vdel = EG.vector_gating_exact(em, "delimiter")
+    encs = class_enclosures(ctx)
+    sdel = encs["delimiter"]
+    if vdel.risk is not None and sdel.risk_lo is not None:
+        details["delimiter"] = {"vector_risk": E.qfloat(vdel.risk),
+                                "scalar_risk_lower": E.qfloat(sdel.risk_lo),
+                                "scalar_risk_upper": E.qfloat(sdel.risk_hi),
+                                "advantage_lower": E.qfloat(sdel.risk_lo - vdel.risk),
+                                "strict": bool(vdel.risk < sdel.risk_lo)}
+    if isinstance(scal, arb):
+        strict, equal = bool(arb(vec.risk) < scal), False
+    else:
+        strict, equal = vec.risk < scal, vec.risk == scal
+    if strict and predicted:
+        adv = scal - arb(vec.risk) if isinstance(scal, arb) else arb(scal - vec.risk)
+        return ctx.record("A6", "exact", Verdict.PROVED,
+                          f"vector gating risk {E.qfloat(vec.risk):.12g} < scalar optimum {scal} (advantage"
+                          f" >= {float(adv.lower()):.6g}), as predicted (distinct lambdas, r not an"
+                          " eigenvector of R)",
+                          details=details, dims=dims)
+    if equal and not predicted:
+        return ctx.record("A6", "exact", Verdict.PROVED,
+                          "no advantage, as predicted (equal lambdas or r an eigenvector of R): vector and"
+                          f" scalar optima are both exactly {E.qfloat(vec.risk):.12g}",
+                          details=details, dims=dims)
+    if equal and predicted:
+        return ctx.record("A6", "exact", Verdict.REFUTED,
+                          "distinct lambdas and r not an eigenvector of R, yet vector gating gains nothing"
+                          " (exact)",
+                          details=details, dims=dims,
+                          counterexample={"config": ctx.model_config.model_dump(), **details})
+    return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                      f"could not separate the vector risk {E.qfloat(vec.risk):.12g} from the scalar optimum"
+                      f" {scal} (predicted strict: {predicted})", details=details, dims=dims)
