@@ -93,15 +93,15 @@ def test_a3_isotropic_qp_matches_r5_closed_form():
 
 def test_a3_star_example_delimiter_attains_wpgd_and_beats_linatt():
     m = model_from("star.toml")
-    s = C.class_summary(m, "delimiter")
-    assert s["certificate"]["ok"] and s["attains_wpgd"] and s["omega_star_realisable"]
+    s = C.class_summary(m, "delimiter", G.wpgd_optimum(m))
+    assert s["certified"] and s["attains_wpgd"] and s["omega_star_realisable"]
     assert s["margin_vs_linatt"] > 0.5  # measured 0.977
 
 
 def test_a3_nonmonotone_example_does_not_attain():
     m = model_from("nonmonotone.toml")
-    s = C.class_summary(m, "delimiter")
-    assert s["certificate"]["ok"] and not s["attains_wpgd"] and not s["omega_star_realisable"]
+    s = C.class_summary(m, "delimiter", G.wpgd_optimum(m))
+    assert s["certified"] and not s["attains_wpgd"] and not s["omega_star_realisable"]
     assert s["gap_to_wpgd"] > 1e-3
 
 
@@ -216,9 +216,9 @@ def test_a6_vector_optimum_equals_the_closed_form_and_beats_scalar_on_star_examp
     lam, s = np.diag(m.sigma), m.s
     closed = s - sum(l * m.r @ np.linalg.solve(m.R + (1 + s / l) * np.eye(m.n), m.r) for l in lam)
     vec = G.vector_gate_optimum(m, "unconstrained")
-    assert vec["certified"] and abs(vec["risk"] - closed) <= 1e-9 * closed
+    assert vec.certified and abs(vec.risk - closed) <= 1e-9 * closed
     # the delimiter-constrained optimum is attained on star.toml (per-coordinate block-monotone)
-    assert abs(G.vector_gate_optimum(m, "delimiter")["risk"] - closed) <= 1e-8 * closed
+    assert abs(G.vector_gate_optimum(m, "delimiter").risk - closed) <= 1e-8 * closed
     assert G.constrained_optimum(m, "delimiter").risk - closed > 1e-3  # measured 0.0059
 
 
@@ -242,7 +242,7 @@ def test_a6_vector_risk_agrees_with_monte_carlo_through_torch():
     from glaverify.numerics.sampler import sample_prompts_torch
 
     m = star([2, 2], [0.4, 0.9], d=2, eig=[0.5, 2.0])
-    Gam = G.vector_gate_optimum(m)["Gamma"]
+    Gam = G.vector_gate_optimum(m).Gamma
     Gam = np.clip(Gam / Gam.max(axis=0), 1e-3, 1)  # a realisable per-coordinate weight table
     Gam = np.maximum.accumulate(Gam, axis=0)
     P = G.vector_gate_profile(m, Gam)[1]
@@ -265,7 +265,7 @@ def test_a6_local_optimiser_matches_certified_diagonal_and_measures_rotated_sigm
 
     m = DataModel.from_config(default_model_config(4, 12))
     loc = G.vector_gate_local_optimum(m, restarts=0)
-    assert abs(loc["risk"] - G.vector_gate_optimum(m)["risk"]) < 1e-6
+    assert abs(loc["risk"] - G.vector_gate_optimum(m).risk) < 1e-6
     Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((4, 4)))
     rot = DataModel.create(Q @ m.sigma @ Q.T, m.block_corr, m.block_sizes, m.noise_var)
     loc = G.vector_gate_local_optimum(rot, restarts=0)
@@ -279,7 +279,7 @@ def test_vector_gate_membership_is_per_coordinate():
     bad = good.copy()
     bad[:, 1] = [0.7, 0.7, 0.5, 0.5]  # second coordinate decreasing
     assert not G.is_realisable_vector(bad, "delimiter", m)
-    assert G.is_realisable_vector(G.vector_gate_optimum(m, "delimiter")["Gamma"], "delimiter", m, tol=1e-6)
+    assert G.is_realisable_vector(G.vector_gate_optimum(m, "delimiter").Gamma, "delimiter", m, tol=1e-6)
 
 
 @settings(max_examples=15)
@@ -292,7 +292,7 @@ def test_a3_attains_iff_omega_star_realisable_on_random_star_models(sizes, rho):
     if np.linalg.norm(m.r) < 1e-3:
         return
     for kind in ("free", "delimiter"):
-        a = G.attains(m, kind, tol=1e-7)
+        a = G.attains(m, kind)
         assert a["attains"] == a["omega_star_realisable"], (kind, a["gap"])
 
 
@@ -319,36 +319,41 @@ def test_a3_uniform_class_optimum_with_diagonal_sigma_is_certified(tasks):
         c = co.certificate
         assert co.certified, (kind, c)
         assert abs(co.risk - lin) <= 1e-9 and G.uniform_distance(co.omega) <= 1e-9
-        assert c["fixed_point"] <= 1e-10 and c["cone_kkt"] <= 1e-10 and c["qp_value_gap"] <= 1e-10
+        assert c.fixed_point <= 1e-10 and c.cone.residual <= 1e-10 and c.duality_gap <= 1e-10
         assert abs(co.gamma - G.fixed_point_gamma(m, np.ones(m.n))) <= 1e-9 * co.gamma
         # the direct KKT certificate of ω = 1 over the cone: ∇L*(1) in the normal cone, multipliers ≥ 0
         direct = G.cone_kkt_certificate(m, np.ones(m.n), kind)
-        assert direct["residual"] <= 1e-12 and not direct["min_multiplier"] < 0
+        assert direct.residual <= 1e-12 and not direct.min_multiplier < 0
 
 
 def test_a3_uniform_optimum_search_gamma_is_not_a_fixed_point_on_the_flat_interval():
-    """Root cause, kept visible: at the γ where the search stops the old residual is O(1)."""
+    """Root cause, kept visible in the dense reference: where its θ search stops the residual is O(1); the
+    reduced route finds the fixed point itself (Brent on Γ(ω(γ)) − γ, linear on the flat interval)."""
+    from glaverify.numerics.gating.dense import dense_constrained_optimum
+
     m = _diag_model(STAR_DOWN)
-    c = G.constrained_optimum(m, "delimiter").certificate
+    c = dense_constrained_optimum(m, "delimiter").certificate
     assert c["search_fixed_point"] > 1e-2 and c["fixed_point"] <= 1e-10 and c["ok"]
+    assert G.constrained_optimum(m, "delimiter").certificate.fixed_point <= 1e-14
 
 
 def test_a3_certificate_still_fails_on_planted_wrong_points():
+    from glaverify.numerics.gating.dense import cone_constraints
     from glaverify.numerics.landscape import ScalarisedFamily
 
     up, down = _diag_model(STAR_UP), _diag_model(STAR_DOWN)
     # the uniform vector is in the cone but not optimal when ρ increases: ∇L* needs a negative multiplier
-    assert G.cone_kkt_certificate(up, np.ones(up.n), "delimiter")["residual"] > 1e-3
-    assert G.cone_kkt_certificate(up, np.ones(up.n), "free")["residual"] > 1e-3
+    assert G.cone_kkt_certificate(up, np.ones(up.n), "delimiter").residual > 1e-3
+    assert G.cone_kkt_certificate(up, np.ones(up.n), "free").residual > 1e-3
     # a wrong γ: the cone QP's solution at γ far from Γ(ω) is neither a fixed point nor KKT for L*
-    fam = ScalarisedFamily(up, G.cone_constraints("delimiter", up), sign=1)
+    fam = ScalarisedFamily(up, cone_constraints("delimiter", up), sign=1)
     g_star = G.constrained_optimum(up, "delimiter").gamma
     wrong = fam.solve(fam.theta_of(3.0 * g_star))
     assert wrong.status == "optimal"
     assert abs(3.0 * g_star - G.fixed_point_gamma(up, wrong.omega)) / (3.0 * g_star) > 1e-2
-    assert G.cone_kkt_certificate(up, wrong.omega, "delimiter")["residual"] > 1e-3
+    assert G.cone_kkt_certificate(up, wrong.omega, "delimiter").residual > 1e-3
     # a QP missing a cone constraint: its optimum leaves the true cone and is not certified
     for kind in ("free", "delimiter"):
         bad = G.constrained_optimum(down, kind, drop_constraint=1)
         assert not bad.certified, (kind, bad.certificate)
-        assert bad.certificate["cone_kkt"] > 1e-3 and not G.is_realisable(bad.omega, kind, down, tol=1e-6)
+        assert bad.certificate.cone.residual > 1e-3 and not G.is_realisable(bad.omega, kind, down, tol=1e-6)

@@ -133,3 +133,66 @@ if __name__ == "__main__":
     else:
         data = collect()
     target.write_text(json.dumps(data, indent=1, sort_keys=True, default=str))
+
+
+#: last path components that are solver / route residuals: compared as "still within tolerance", not equal
+RESIDUAL_KEYS = {
+    "kkt",
+    "duality_gap",
+    "fixed_point",
+    "cone_kkt",
+    "kkt_max",
+    "qp_value_gap",
+    "search_fixed_point",
+    "omega_match",
+    "max_weight_error",
+    "max_prediction_error",
+}
+#: path fragments whose leaves are route internals that the block reduction removed or renamed
+#: (cvxpy statuses, solve counts, the dense certificate's fields, timings); their absence is expected
+ROUTE_INTERNALS = ("certificate.", "wpgd_certificate.", "seconds", "wall_time", "elapsed", "method")
+#: cells' ``residuals`` of the gate-class optima: the route's residuals (cvxpy status, solve count, ...)
+CELL_RESIDUALS = (".gla.scalar.residuals.", ".gla.delimiter.residuals.", ".gla.vector.residuals.")
+
+
+def _is_residual(key: str) -> bool:
+    last = key.rsplit(".", 1)[-1]
+    return any(last == r or last.endswith("_" + r) for r in RESIDUAL_KEYS) or any(
+        f in key for f in CELL_RESIDUALS
+    )
+#: string leaves that are conclusions (compared exactly); other strings are prose with formatted numbers
+CONCLUSION_STRINGS = ("verdict", "value")
+
+
+def compare(old: dict[str, object], new: dict[str, object], rtol: float = 1e-10) -> list[str]:
+    """Differences between two flattened records: numbers to ``rtol`` relative (floor: ``rtol`` absolute,
+    for differences of risks such as gaps ~1e-16), booleans and conclusion strings exactly, residuals as
+    ``new <= max(old, 1e-6)``."""
+    problems = []
+    for key, ov in old.items():
+        last = key.rsplit(".", 1)[-1]
+        if key not in new:
+            if not any(f in key for f in ROUTE_INTERNALS) and not _is_residual(key):
+                problems.append(f"{key}: missing (was {ov!r})")
+            continue
+        nv = new[key]
+        if any(f in key for f in ROUTE_INTERNALS) and last not in CONCLUSION_STRINGS:
+            continue
+        if _is_residual(key):
+            if isinstance(ov, float) and isinstance(nv, float) and not nv <= max(ov, 1e-6):
+                problems.append(f"{key}: residual {nv!r} (was {ov!r})")
+            continue
+        if isinstance(ov, bool) or isinstance(nv, bool):
+            if ov != nv:
+                problems.append(f"{key}: {nv!r} != {ov!r}")
+        elif isinstance(ov, float) and isinstance(nv, float):
+            if np.isnan(ov) and np.isnan(nv):
+                continue
+            if not abs(nv - ov) <= rtol * max(1.0, abs(ov)):
+                problems.append(f"{key}: {nv!r} != {ov!r} (diff {nv - ov:.3g})")
+        elif isinstance(ov, str) and last in CONCLUSION_STRINGS:
+            if ov != nv:
+                problems.append(f"{key}: {nv!r} != {ov!r}")
+        elif type(ov) is not type(nv) and not isinstance(ov, str):
+            problems.append(f"{key}: {nv!r} != {ov!r}")
+    return problems
