@@ -10,7 +10,7 @@ from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
 from glaverify.proofs_check.checks import gating as C
 from glaverify.proofs_check.evidence import Verdict
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
@@ -357,3 +357,253 @@ def test_a3_certificate_still_fails_on_planted_wrong_points():
         bad = G.constrained_optimum(down, kind, drop_constraint=1)
         assert not bad.certified, (kind, bad.certificate)
         assert bad.certificate.cone.residual > 1e-3 and not G.is_realisable(bad.omega, kind, down, tol=1e-6)
+
+
+# ------------------------------------------------------------------ block reduction vs the dense reference
+def _random_model(data, sizes, d, full_sigma, custom, rho_scale, rho_edge):
+    """A random model: unequal blocks (size-1 blocks allowed), diagonal or full Σ, star or custom C,
+    tiny |r| (``rho_scale``) and ρ = ±1 blocks (``rho_edge``)."""
+    K = len(sizes)
+    rng = np.random.default_rng(data)
+    lam = rng.uniform(0.3, 2.5, d)
+    if full_sigma:
+        Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        sigma = (Q * lam) @ Q.T
+    else:
+        sigma = np.diag(lam)
+    if custom:
+        F = rng.standard_normal((K + 1, K + 2))
+        C = F @ F.T
+        dg = np.sqrt(np.diag(C))
+        C = C / np.outer(dg, dg)
+        C[:K, K] *= rho_scale
+        C[K, :K] *= rho_scale
+        C[np.diag_indices(K + 1)] = 1.0
+    else:
+        # star family: PSD iff Σ ρ_k² ≤ 1; ρ = ±1 on one block forces the others to 0
+        rho = rng.uniform(-0.95, 0.95, K)
+        rho *= min(1.0, 0.99 / max(float(np.linalg.norm(rho)), 1e-300))
+        if rho_edge:
+            rho = np.zeros(K)
+            rho[int(rng.integers(K))] = rng.choice([-1.0, 1.0])
+        C = np.eye(K + 1)
+        C[:K, K] = C[K, :K] = rho * rho_scale
+    return DataModel.create(sigma, C, sizes, 0.2)
+
+
+@settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(
+    data=st.integers(0, 2**31 - 1),
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    d=st.integers(1, 3),
+    full_sigma=st.booleans(),
+    custom=st.booleans(),
+    rho_scale=st.sampled_from([1.0, 1e-7]),
+    rho_edge=st.booleans(),
+)
+def test_block_reduced_optima_equal_the_dense_reference(
+    data, sizes, d, full_sigma, custom, rho_scale, rho_edge
+):
+    """The reduced optimum (K variables) has the dense n-variable optimum's risk and weights, for every
+    class, and its certificate on all n weights passes."""
+    from glaverify.numerics.gating.dense import dense_constrained_optimum
+
+    m = _random_model(data, sizes, d, full_sigma, custom, rho_scale, rho_edge)
+    for kind in ("unconstrained", "free", "delimiter", "linatt"):
+        new = G.constrained_optimum(m, kind)
+        ref = dense_constrained_optimum(m, kind)
+        # risks as gains (s − L*), which carry the ρ² scale of a tiny r without cancellation against s
+        gain_new, gain_ref = m.s - new.risk, m.s - ref.risk
+        assert gain_new >= gain_ref - 1e-9 * abs(gain_ref) - 1e-15, (kind, new.risk, ref.risk)
+        assert abs(gain_new - gain_ref) <= 1e-7 * abs(gain_ref) + 1e-15, (kind, new.risk, ref.risk)
+        assert new.certified, (kind, new.certificate)
+
+
+def test_block_reduction_refuses_r_zero_like_the_dense_reference():
+    from glaverify.numerics.gating.dense import dense_constrained_optimum
+
+    m = star([2, 3], [0.0, 0.0], d=2)
+    for fn in (G.constrained_optimum, dense_constrained_optimum):
+        with pytest.raises(InputError):
+            fn(m, "delimiter")
+
+
+@settings(max_examples=25)
+@given(data=st.integers(0, 2**31 - 1), sizes=st.lists(st.integers(1, 6), min_size=1, max_size=5))
+def test_block_averaging_keeps_monotone_and_never_raises_the_risk(data, sizes):
+    """The reduction lemma (docs/gating.md): averaging a monotone ω over contiguous blocks keeps it in the
+    monotone cone, keeps rᵀω and ωᵀRω, and does not increase L*."""
+    from glaverify.numerics.closed_forms import profile_risk, risk_coefficients
+
+    m = _random_model(data, sizes, 2, False, bool(data % 2), 1.0, False)
+    rng = np.random.default_rng(data)
+    w = np.sort(rng.uniform(0, 1, m.n))
+    w[: int(rng.integers(0, m.n))] = 0.0
+    avg = (m.block_sums(w) / np.asarray(m.block_sizes))[m.block_index]
+    assert G.is_realisable(avg, "delimiter", m) and G.is_realisable(avg, "free", m)
+    a, b = risk_coefficients(m, w), risk_coefficients(m, avg)
+    assert abs(a.rw - b.rw) <= 1e-12 and b.a <= a.a + 1e-12 and b.b <= a.b + 1e-12
+    if np.any(w):
+        assert profile_risk(m, avg) <= profile_risk(m, w) + 1e-12
+
+
+def test_free_class_optimum_is_the_delimiter_optimum_and_is_kkt_on_the_full_monotone_cone():
+    m = model_from("default.toml")
+    free, dl = G.constrained_optimum(m, "free"), G.constrained_optimum(m, "delimiter")
+    assert free.risk == dl.risk and np.array_equal(free.omega, dl.omega)
+    # the free certificate speaks about all n weights: the within-block rows are inequalities there
+    kinds = G.gate_step_kinds("free", m)
+    assert (kinds == "ineq").all() and free.certificate.cone.residual <= 1e-12
+    assert free.certificate.cone.active >= m.n - m.K  # every within-block row is active
+
+
+def test_dense_reference_refuses_models_too_large_for_it():
+    from glaverify.numerics.gating.dense import DENSE_MAX_N, dense_constrained_optimum
+
+    m = star([DENSE_MAX_N // 2 + 1, DENSE_MAX_N // 2], [0.3, 0.8], d=1)
+    with pytest.raises(InputError, match="too large for the dense reference"):
+        dense_constrained_optimum(m, "delimiter")
+    assert G.constrained_optimum(m, "delimiter").certified  # the reduced route has no such limit
+
+
+def test_reduced_optimum_forms_no_n_by_n_matrix():
+    """n = 20 000: an n×n float64 matrix would be 3.2 GB; the reduced route stays in a few MB."""
+    import tracemalloc
+
+    m = star([5000] * 4, [0.2, 0.4, 0.6, 0.9], d=3, eig=[0.5, 1.0, 2.0])
+    tracemalloc.start()
+    for kind in ("free", "delimiter", "unconstrained"):
+        assert G.constrained_optimum(m, kind).certified
+    assert G.vector_gate_optimum(m, "delimiter").certified
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50e6, peak
+
+
+# ----------------------------------------------- the certificate builds its cone independently (issue 10)
+def test_gate_step_kinds_come_from_gate_products():
+    m = star([3, 1, 2], [0.2, 0.5, 0.9], d=1)
+    assert G.gate_step_kinds("free", m).tolist() == ["ineq"] * 6
+    # delimiter: data-token gates are 1 inside a block (equalities), the delimiters are free
+    assert G.gate_step_kinds("delimiter", m).tolist() == ["ineq", "eq", "eq", "ineq", "ineq", "eq"]
+    assert G.gate_step_kinds("linatt", m).tolist() == ["ineq"] + ["eq"] * 5
+    assert G.gate_step_kinds("unconstrained", m).tolist() == ["free"] * 6
+
+
+@pytest.mark.parametrize("plant", ["drop", "flip"])
+@pytest.mark.parametrize("kind", ["free", "delimiter"])
+def test_planted_error_in_the_optimisers_cone_builder_is_caught_by_the_certificate(plant, kind):
+    """Drop or reverse a monotonicity row in the optimiser's (reduced) builder: the optimum leaves the
+    realisable set and the certificate, built from gate products, fails (A3 then refutes, see above)."""
+    m = model_from("nonmonotone.toml")  # ω* decreases between the blocks: row 1 matters
+    kw = {"drop_constraint": 1} if plant == "drop" else {"flip_constraint": 1}
+    good = G.constrained_optimum(m, kind)
+    bad = G.constrained_optimum(m, kind, **kw)
+    assert good.certified and not bad.certified
+    assert bad.certificate.cone.feasibility > 1e-3 and not bad.certificate.realisable
+
+
+def test_dropping_the_delimiters_within_block_equalities_changes_no_optimum():
+    """Issue 10 asked that dropping the delimiter's within-block equalities be caught. It cannot be, and
+    must not be: by the block reduction the monotone-cone optimum is block-constant, so the dense
+    reference without those equalities returns the same optimum, which the certificate rightly accepts."""
+    from glaverify.numerics.gating.dense import dense_constrained_optimum
+
+    m = star([2, 3, 2], [0.2, 0.6, 0.9], d=2, eig=[0.5, 2.0])
+    with_eq = dense_constrained_optimum(m, "delimiter")
+    without = dense_constrained_optimum(m, "delimiter", drop_equalities=True)
+    assert abs(with_eq.risk - without.risk) <= 1e-9
+    assert G.is_realisable(without.omega, "delimiter", m, tol=1e-6)
+    assert G.cone_kkt_certificate(m, without.omega, "delimiter").residual <= 1e-6
+
+
+def test_cone_kkt_certificate_near_miss_around_cert_tol():
+    """A perturbation of the certified optimum whose KKT residual is 2·CERT_TOL is caught; one at
+    0.5·CERT_TOL passes (the residual is linear in a small perturbation)."""
+    from glaverify.numerics.tolerances import CERT_TOL
+
+    m = model_from("star.toml")
+    co = G.constrained_optimum(m, "delimiter")
+    u = np.repeat(np.linspace(0.0, 1.0, m.K), m.block_sizes)  # a block-monotone direction: stays feasible
+    base = G.cone_kkt_certificate(m, co.omega, "delimiter").residual
+    probe = 1e-4
+    slope = (G.cone_kkt_certificate(m, co.omega + probe * u, "delimiter").residual - base) / probe
+    assert slope > 0
+    above = G.cone_kkt_certificate(m, co.omega + 2 * CERT_TOL / slope * u, "delimiter").residual
+    below = G.cone_kkt_certificate(m, co.omega + 0.5 * CERT_TOL / slope * u, "delimiter").residual
+    assert above > CERT_TOL >= below, (above, below)
+
+
+def test_vector_certificate_catches_a_planted_wrong_coordinate():
+    m = model_from("default.toml")
+    vec = G.vector_gate_optimum(m, "delimiter")
+    assert vec.certified
+    lam = np.diag(m.sigma)
+    g0 = 1.0 + m.s / lam[0]
+    ok = G.qp_kkt_certificate(m, vec.Gamma[:, 0], g0, "delimiter")
+    wrong = G.qp_kkt_certificate(m, vec.Gamma[:, 0], 2.0 * g0, "delimiter")  # another coordinate's γ
+    assert ok.residual <= 1e-10 and wrong.residual > 1e-3
+
+
+# ------------------------------------------------------------------ numbers reproduced (issue 9, item 6)
+def _fixture():
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent / "data"
+    spec = importlib.util.spec_from_file_location("gating_numbers", here / "gating_numbers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, json.loads((here / "gating_numbers.json").read_text())
+
+
+def test_landscape_gating_sections_reproduce_the_recorded_numbers():
+    gn, fx = _fixture()
+    for ex in gn.EXAMPLES:
+        problems = gn.compare(fx["landscape"][ex], gn.landscape_sections(ex))
+        assert not problems, (ex, problems[:5])
+
+
+@pytest.mark.parametrize(
+    "example",
+    [None, "star.toml", pytest.param("custom.toml", marks=pytest.mark.slow),
+     pytest.param("decay.toml", marks=pytest.mark.slow), pytest.param("iid.toml", marks=pytest.mark.slow),
+     pytest.param("nonmonotone.toml", marks=pytest.mark.slow),
+     pytest.param("default.toml", marks=pytest.mark.slow)],
+)
+def test_checks_a1_to_a6_reproduce_the_recorded_numbers(example):
+    gn, fx = _fixture()
+    problems = gn.compare(fx["checks"][example or "default"], gn.check_records(example))
+    assert not problems, problems[:5]
+
+
+def test_appendix_ci_cells_reproduce_the_recorded_numbers():
+    gn, fx = _fixture()
+    problems = gn.compare(fx["tables"], gn.appendix_ci_cells())
+    assert not problems, problems[:5]
+
+
+def test_compare_catches_a_changed_number():
+    gn, fx = _fixture()
+    old = fx["landscape"]["default.toml"]
+    new = dict(old)
+    new["gla_delimiter.risk"] = old["gla_delimiter.risk"] * (1 + 1e-9)
+    assert gn.compare(old, new)
+    new["gla_delimiter.risk"] = old["gla_delimiter.risk"] * (1 + 1e-11)
+    assert not gn.compare(old, new)
+
+
+# ------------------------------------------------------------------ typed certificates reach the tables
+def test_r6_cell_reports_certifys_relative_spread(monkeypatch):
+    """The multistart spread certify writes (``multistart.relative_spread``) reaches the r6 cell (it was read
+    under a stale key, ``risk_spread``, and silently dropped)."""
+    from glaverify.numerics.config import RunConfig, default_model_config
+    from glaverify.proofs_check.tables import producers
+
+    monkeypatch.setattr(producers, "_optional", lambda *a: (None, "search skipped in this test"))
+    cfg = default_model_config(3, 6)
+    out = producers.produce_r6(cfg, RunConfig(seed=1), quick=True)
+    wp = producers._wpgd_optimum(cfg, RunConfig(seed=1), quick=True)
+    cell = out["r6.certificate"]["value"]
+    assert wp.relative_spread is not None and cell["multistart.relative_spread"] == wp.relative_spread
