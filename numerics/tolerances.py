@@ -56,9 +56,18 @@ MEMBERSHIP_TOL = 1e-6
 A6_ADVANTAGE_RTOL = 1e-7
 #: A6: relative agreement of the float vector-gated risk with its closed forms (float64, O(10) terms).
 A6_CONSISTENCY_RTOL = 1e-9
-#: stationarity / R1-vs-R3 agreement of the certified LinAtt optimum when no run tolerance is given (closed
-#: form: float64 round-off only).
+#: stationarity / R1-vs-R3 agreement of the certified LinAtt optimum (closed form: float64 round-off only);
+#: also the floor of the tables' run tolerance for that certificate.
 LINATT_TOL = 1e-10
+#: default slack of the membership test of a given vector in a realisable set (relative to max|ω|): a
+#: vector built from gates in float64 is exact to ~1e-15, a non-member misses by O(1) in the checks.
+REALISABLE_TOL = 1e-9
+#: A6 applicability: Σ counts as diagonal when its off-diagonal entries are below this fraction of its
+#: largest entry (config text → float is exact to ~1e-16), and the λ_m count as distinct above it.
+DIAGONAL_RTOL = 1e-12
+#: A6's prediction: r counts as an eigenvector of R when ‖Rr − (rᵀRr/rᵀr) r‖ ≤ this · max(‖Rr‖, 1)
+#: (exact structure gives ~1e-16; the shipped non-eigenvector cases miss by > 1e-2).
+EIGENVECTOR_RTOL = 1e-10
 
 # ---------------------------------------------------------------- GLA = WPGD (G1–G3, A1, A2)
 #: float64 relative error between the torch GLA and the reference WPGD predictor: exact in real arithmetic,

@@ -167,13 +167,18 @@ def cone_kkt_certificate(
 
 
 def qp_kkt_certificate(
-    model: DataModel, omega: np.ndarray, gamma: float, kind: str, active_tol: float = ACTIVE_TOL
+    model: DataModel,
+    omega: np.ndarray,
+    gamma: float,
+    kind: str,
+    active_tol: float = ACTIVE_TOL,
+    kinds: np.ndarray | None = None,
 ) -> ConeKKT:
     """KKT of the per-coordinate cone QP ``min ωᵀ(R+γI)ω s.t. r̂ᵀω = 1`` (A6) at ω on all n weights: the
     gradient of the Lagrangian ``2(R+γI)ω − ν r̂`` with ``ν = 2ωᵀ(R+γI)ω / r̂ᵀω`` (homogeneity), against
-    the gate-product cone of ``kind``."""
+    the gate-product cone of ``kind`` (``kinds``: :func:`gate_step_kinds` of it, when already built)."""
     w = np.asarray(omega, dtype=np.float64)
-    kinds = gate_step_kinds(kind, model)
+    kinds = gate_step_kinds(kind, model) if kinds is None else kinds
     w = orient(w, kinds)
     rho = float(np.max(np.abs(model.query_corr)))
     r_hat = np.asarray(model.query_corr, dtype=np.float64)[model.block_index] / rho

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import DataModel
+from ..tolerances import REALISABLE_TOL
 
 GateKind = Literal["free", "delimiter", "block-id", "linatt", "token"]
 GATE_KINDS: tuple[str, ...] = ("free", "delimiter", "block-id", "linatt", "token")
@@ -212,7 +213,7 @@ def is_realisable(
     omega: np.ndarray,
     kind: str,
     model: DataModel,
-    tol: float = 1e-9,
+    tol: float = REALISABLE_TOL,
     up_to_scale: bool = True,
     gate_range: str = "closed",
 ) -> bool:
@@ -241,7 +242,7 @@ def is_realisable_vector(
     Gamma: np.ndarray,
     kind: str,
     model: DataModel,
-    tol: float = 1e-9,
+    tol: float = REALISABLE_TOL,
     up_to_scale: bool = True,
     gate_range: str = "closed",
 ) -> bool:

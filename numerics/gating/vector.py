@@ -19,14 +19,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import DataModel
-from ..tolerances import CERT_TOL
-from .certificate import qp_kkt_certificate
+from ..tolerances import CERT_TOL, DIAGONAL_RTOL
+from .certificate import gate_step_kinds, qp_kkt_certificate
 from .reduced import BlockReduction, ReducedSolution, _solve, reduced_cone
 
 
 def _check_diagonal(model: DataModel) -> np.ndarray:
     sig = model.sigma
-    if not np.allclose(sig, np.diag(np.diag(sig)), atol=1e-12 * float(np.max(np.abs(sig)))):
+    if not np.allclose(sig, np.diag(np.diag(sig)), atol=DIAGONAL_RTOL * float(np.max(np.abs(sig)))):
         raise InputError("sigma", "vector-gate decoupling needs a diagonal Σ (in the gated coordinates)")
     return np.diag(sig).copy()
 
@@ -120,6 +120,7 @@ def vector_gate_optimum(
     if red.rho == 0.0:
         raise InputError("model", f"no feasible per-coordinate weights for kind {kind!r} (r = 0)")
     cone = reduced_cone(kind, red.K)
+    kinds = gate_step_kinds(kind, model)  # the certificate's cone, from gate products, built once
     cache: dict[float, tuple[float, ReducedSolution]] = {}
     cols, qs, kkts, cone_kkts = [], [], [], []
     for l in lam:
@@ -138,7 +139,7 @@ def vector_gate_optimum(
             if best is None:
                 raise InputError("model", f"no feasible per-coordinate weights for kind {kind!r}")
             w = red.lift(best[1].u)
-            cert = qp_kkt_certificate(model, w, gam, kind)
+            cert = qp_kkt_certificate(model, w, gam, kind, kinds=kinds)
             cache[gam] = (best[0], best[1], cert.residual)
         q, sol, ck = cache[gam]
         qs.append(q)

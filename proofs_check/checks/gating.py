@@ -56,6 +56,8 @@ from glaverify.numerics.tolerances import (  # noqa: E402
     ATTAINS_RTOL,
     CERT_TOL,
     CONSTRUCTION_TOL,
+    DIAGONAL_RTOL,
+    EIGENVECTOR_RTOL,
     RISK_RTOL,
 )
 
@@ -780,8 +782,9 @@ def a6_rows(model: DataModel, vector_risk: VectorRisk = G.vector_gate_risk) -> d
     lam = model.eigenvalues
     r = model.r
     Rr = (model.task_corr @ model.block_sums(r))[model.block_index]  # R r through the blocks
-    eigvec = bool(np.linalg.norm(Rr - (r @ Rr) / (r @ r) * r) <= 1e-10 * max(np.linalg.norm(Rr), 1.0))
-    out["lambda_differ"] = bool(np.ptp(lam) > 1e-12 * lam[-1])
+    off = np.linalg.norm(Rr - (r @ Rr) / (r @ r) * r)
+    eigvec = bool(off <= EIGENVECTOR_RTOL * max(np.linalg.norm(Rr), 1.0))
+    out["lambda_differ"] = bool(np.ptp(lam) > DIAGONAL_RTOL * lam[-1])
     out["r_eigenvector_of_R"] = eigvec
     return out
 

@@ -8,6 +8,7 @@ numerics.training. They never optimise on their own.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 import zlib
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from glaverify.numerics.config import ModelConfig, RunConfig
 from glaverify.numerics.model import DataModel
+from glaverify.numerics.tolerances import LINATT_TOL
 
 from .quantities import QUANTITIES, not_available, qvalue
 
@@ -56,7 +58,7 @@ def linatt_optimum(model: DataModel, tolerance: float) -> dict[str, Any]:
 
 def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     model = DataModel.from_config(model_cfg)
-    tol = max(run.tolerance, 1e-10)
+    tol = max(run.tolerance, LINATT_TOL)
     lin = linatt_optimum(model, tol)
     verdict = "certified" if lin["ok"] else "inconclusive"
     note = "" if lin["ok"] else f"certificate failed: {lin['residuals']}"
@@ -91,11 +93,21 @@ def _class_optimum_dict(opt: Any, source: str) -> dict:
 
 def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> Any:
     """The WPGD optimum (R4/R6) from the one entry point, numerics.gating.wpgd_optimum (the landscape's
-    certify: three routes + uniqueness certificate), typed."""
+    certify: three routes + uniqueness certificate), typed.
+
+    Four producers of a cell need it (wpgd, mc_wpgd, r6, gla); it depends only on the model, the seed
+    and ``quick`` (its generator is the seeded stream "tables/landscape"), so a worker process computes it
+    once per cell and reuses the frozen result: the same numbers, a third of the certify calls."""
+    return _wpgd_cached(model_cfg.model_dump_json(), run.seed, quick)
+
+
+@functools.lru_cache(maxsize=16)
+def _wpgd_cached(model_json: str, seed: int, quick: bool) -> Any:
     from glaverify.numerics.gating import wpgd_optimum
 
-    model = DataModel.from_config(model_cfg)
-    return wpgd_optimum(model, _rng(run, "tables/landscape"), starts=3 if quick else 6)
+    model = DataModel.from_config(ModelConfig.model_validate_json(model_json))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(b"tables/landscape")]))
+    return wpgd_optimum(model, rng, starts=3 if quick else 6)
 
 
 def _as_dict(res: Any) -> dict:
@@ -210,7 +222,7 @@ def _mc_estimate(
 def produce_mc_linatt(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     """Monte Carlo risk of the optimal LinAtt predictor (R1 in sampled form)."""
     model = DataModel.from_config(model_cfg)
-    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
     return {
         "mc.linatt": _mc_estimate(model, run, quick, "mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
     }
@@ -235,7 +247,7 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
     from glaverify.numerics.errors import InputError
 
     model = DataModel.from_config(model_cfg)
-    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
     wp = _wpgd_optimum(model_cfg, run, quick)
     out: dict[str, dict] = {}
 
@@ -322,7 +334,7 @@ def produce_trained(
     if spec.layers != 1:
         out["risk.trained_theory"] = not_available("no certified optimum for more than one layer")
     elif spec.arch == "linatt":
-        lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+        lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
         out["risk.trained_theory"] = qvalue(
             lin["risk"], "certified" if lin["ok"] else "inconclusive", "LinAtt"
         )
