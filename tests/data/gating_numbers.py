@@ -49,12 +49,11 @@ def _leaves(obj: object, prefix: str = "") -> dict[str, object]:
 
 
 def landscape_sections(example: str) -> dict[str, object]:
+    from glaverify.numerics.errors import InputError
     from glaverify.numerics.model import DataModel
     from glaverify.proofs_check.cli import resolve_config
     from glaverify.proofs_check.commands import gating as cg  # registers the sections
     from glaverify.proofs_check.commands import landscape as cl
-
-    from glaverify.numerics.errors import InputError
 
     cg._register_sections()
     try:
