@@ -131,9 +131,9 @@ def linatt_optimum(model: DataModel, tolerance: float = LINATT_TOL) -> LinAttOpt
     )
 
 
-def attains_wpgd(class_risk: float, wpgd_risk_value: float) -> bool:
-    """The one "attains WPGD" decision: ``L_class − L_WPGD ≤ ATTAINS_RTOL · max(1, |L_WPGD|)``."""
-    return bool(class_risk - wpgd_risk_value <= ATTAINS_RTOL * max(1.0, abs(wpgd_risk_value)))
+def attains_wpgd(class_risk: float, wpgd_risk_value: float, rtol: float = ATTAINS_RTOL) -> bool:
+    """The one "attains WPGD" decision: ``L_class − L_WPGD ≤ rtol · max(1, |L_WPGD|)`` (``ATTAINS_RTOL``)."""
+    return bool(class_risk - wpgd_risk_value <= rtol * max(1.0, abs(wpgd_risk_value)))
 
 
 @dataclass(frozen=True)
@@ -161,14 +161,18 @@ def attainment(
     )
 
 
-def attains(model: DataModel, kind: str, rng: np.random.Generator | None = None) -> dict:
+def attains(
+    model: DataModel, kind: str, tol: float = ATTAINS_RTOL, rng: np.random.Generator | None = None
+) -> dict:
     """A3 criterion, both ways, for one model: the class optimum (block-reduced) against the WPGD optimum
-    (:func:`wpgd_optimum`). Returns both answers and the numbers behind them (JSON-ready)."""
+    (:func:`wpgd_optimum`; its multistart generator is ``rng``, by default the fixed seed 0).
+    Returns both answers and the numbers behind them (JSON-ready)."""
     from .optima import constrained_optimum
 
     wp = wpgd_optimum(model, rng)
     co = constrained_optimum(model, kind)
     att = attainment(model, kind, co.risk, wp.risk, wp.omega)
+    att = Attainment(attains_wpgd(co.risk, wp.risk, tol), att.gap, att.omega_star_realisable)
     return {
         "wpgd_risk": wp.risk,
         "class_risk": co.risk,
