@@ -607,3 +607,54 @@ def test_r6_cell_reports_certifys_relative_spread(monkeypatch):
     wp = producers._wpgd_optimum(cfg, RunConfig(seed=1), quick=True)
     cell = out["r6.certificate"]["value"]
     assert wp.relative_spread is not None and cell["multistart.relative_spread"] == wp.relative_spread
+
+
+# ------------------------------------------------------------------ pinned tolerances (near-miss plants)
+def test_attains_decision_is_pinned_at_attains_rtol():
+    from glaverify.numerics.tolerances import ATTAINS_RTOL
+
+    assert ATTAINS_RTOL == 1e-7  # loosening it changes what "attains" means: change with this test only
+    wp = 2.5
+    assert G.attains_wpgd(wp + 0.5 * ATTAINS_RTOL * wp, wp)
+    assert not G.attains_wpgd(wp + 2.0 * ATTAINS_RTOL * wp, wp)
+    assert G.attains_wpgd(0.4 + 0.5 * ATTAINS_RTOL, 0.4) and not G.attains_wpgd(0.4 + 2 * ATTAINS_RTOL, 0.4)
+
+
+def test_membership_of_omega_star_is_pinned_at_membership_tol():
+    from glaverify.numerics.tolerances import MEMBERSHIP_TOL
+
+    assert MEMBERSHIP_TOL == 1e-6
+    m = star([2, 2], [0.3, 0.9], d=1)
+    for eps, member in ((0.5 * MEMBERSHIP_TOL, True), (2.0 * MEMBERSHIP_TOL, False)):
+        v = np.array([1.0, 1.0, 1.0 - eps, 1.0 - eps])  # a decrease of eps between the blocks (max|ω| = 1)
+        att = G.attainment(m, "delimiter", 1.0, 1.0, v)
+        assert att.omega_star_realisable is member, eps
+
+
+def test_fixed_point_tolerance_is_pinned():
+    from glaverify.numerics.tolerances import CERT_TOL, FIXED_POINT_TOL
+
+    assert FIXED_POINT_TOL == 1e-4 and CERT_TOL == 1e-6
+    co = G.constrained_optimum(model_from("star.toml"), "delimiter")
+    cone = co.certificate.cone
+    near = G.ClassCertificate(0.0, 0.0, 0.5 * FIXED_POINT_TOL, cone, True, 1, 1, CERT_TOL)
+    far = G.ClassCertificate(0.0, 0.0, 2.0 * FIXED_POINT_TOL, cone, True, 1, 1, CERT_TOL)
+    assert near.ok and not far.ok
+    assert not G.ClassCertificate(2.0 * CERT_TOL, 0.0, 0.0, cone, True, 1, 1, CERT_TOL).ok
+    assert not G.ClassCertificate(0.0, 0.0, 0.0, cone, False, 1, 1, CERT_TOL).ok  # not realisable
+
+
+def test_a3_reports_a_disagreement_of_its_two_wpgd_routes_as_a_fault_of_the_tool(make_ctx, monkeypatch):
+    """certify and the block-reduced unconstrained optimum must agree; a planted error in one route is an
+    internal disagreement (inconclusive), never a refutation of A3."""
+    import dataclasses
+
+    real = G.constrained_optimum
+
+    def planted(model, kind, **kw):
+        co = real(model, kind, **kw)
+        return dataclasses.replace(co, risk=co.risk * (1 + 1e-6)) if kind == "unconstrained" else co
+
+    monkeypatch.setattr(C.G, "constrained_optimum", planted)
+    ev = C.a3_certified(make_ctx())
+    assert ev.verdict is Verdict.INCONCLUSIVE and "internal disagreement" in ev.summary

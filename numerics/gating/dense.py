@@ -250,6 +250,8 @@ def dense_constrained_optimum(
     the iterate with the smallest residual whose solution still matches the search's ω. Every quantity
     is evaluated at the γ reported, so a non-stationary point (wrong γ, missing cone constraint) still fails.
     """
+    from cvxpy import INFEASIBLE, OPTIMAL  # solver statuses by cvxpy's named constants
+
     from ..landscape import ScalarisedFamily, normalise, optimise_scalarised, quotient_distance
 
     check_dense_size(model)
@@ -274,7 +276,7 @@ def dense_constrained_optimum(
         opt = optimise_scalarised(fam)
         if opt.omega is None:
             # infeasible side (e.g. r > 0 and ω in the cone cannot have r^T ω = −1): every status must say so
-            all_opt.append(all(s.status in ("infeasible", "optimal") for s in opt.solves))
+            all_opt.append(all(s.status in (INFEASIBLE, OPTIMAL) for s in opt.solves))
             continue
         all_opt.append(opt.all_optimal)
         if best is None or opt.risk < best[0].risk:
@@ -297,7 +299,7 @@ def dense_constrained_optimum(
                 break
             g = fixed_point_gamma(model, cands[-1][3].omega)
             sol = fam.solve(fam.theta_of(g))
-            all_opt.append(sol.status == "optimal")
+            all_opt.append(sol.status == OPTIMAL)
             if sol.omega is None:
                 break
             cands.append((residual(g, sol.omega), quotient_distance(sol.omega, omega, model.r), g, sol))
@@ -314,7 +316,7 @@ def dense_constrained_optimum(
         omega, gamma = normalise(pol[0], model.r), pol[1]
         fp_res = residual(gamma, omega)
         sol = fam.solve(fam.theta_of(gamma))  # the cvxpy certificate at the reported γ
-        all_opt.append(sol.status == "optimal")
+        all_opt.append(sol.status == OPTIMAL)
         match = quotient_distance(sol.omega, omega, model.r) if sol.omega is not None else np.inf
     # the QP value of ω against cvxpy's certified optimum at γ (same normalisation r̂ᵀω = sign): the QP is
     # strictly convex, so a feasible ω within ε of the optimum value is within O(√ε) of its unique minimiser
@@ -326,7 +328,7 @@ def dense_constrained_optimum(
         qp_gap = abs(q - sol.objective) / max(abs(sol.objective), 1e-300)
     cone = dense_cone_kkt_certificate(model, omega, true_kind)
     cert = {
-        "status_optimal": 1.0 if (sol.status == "optimal" and all(all_opt)) else 0.0,
+        "status_optimal": 1.0 if (sol.status == OPTIMAL and all(all_opt)) else 0.0,
         "kkt": float(sol.kkt_residual),
         "duality_gap": float(sol.duality_gap),
         "fixed_point": float(fp_res),
