@@ -423,9 +423,10 @@ def test_block_reduction_refuses_r_zero_like_the_dense_reference():
     from glaverify.numerics.gating.dense import dense_constrained_optimum
 
     m = star([2, 3], [0.0, 0.0], d=2)
-    for fn in (G.constrained_optimum, dense_constrained_optimum):
-        with pytest.raises(InputError):
+    for fn in (G.constrained_optimum, dense_constrained_optimum, G.vector_gate_optimum):
+        with pytest.raises(InputError, match="normalisation") as exc:
             fn(m, "delimiter")
+        assert exc.value.field == "r"  # the message r = 0 always had (same verdicts and messages)
 
 
 @settings(max_examples=25)

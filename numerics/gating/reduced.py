@@ -44,6 +44,8 @@ _ROWS = {
     "delimiter": "ineq",
     "unconstrained": "free",
 }
+#: the message for r = 0 (the same as the landscape's scalarised family gives: nothing to optimise)
+R_ZERO_MESSAGE = "is 0: the normalisation rᵀω = ±1 is infeasible (every (0, ω) is optimal)"
 #: γ grid of the outer search (log-spaced on the bracket): residual sign changes are located on it
 GAMMA_GRID = 96
 
@@ -232,7 +234,7 @@ def reduced_class_optimum(red: BlockReduction, cone: ReducedCone, grid: int = GA
     refined by Brent's method to machine precision; the root with the largest gain (smallest risk) wins.
     For ``Σ = λI`` the bracket is one point and one QP solve suffices."""
     if red.rho == 0.0:
-        raise InputError("model", f"no feasible weights for kind {cone.kind!r} with r^T w = +-1 (is r = 0?)")
+        raise InputError("r", R_ZERO_MESSAGE)
     lo, hi = red.gamma_bracket()
     feasible = tuple(sg for sg in (1, -1) if _solve(red, cone, lo, sg).u is not None)
     if not feasible:

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..model import DataModel
 from ..tolerances import CERT_TOL, DIAGONAL_RTOL
 from .certificate import gate_step_kinds, qp_kkt_certificate
-from .reduced import BlockReduction, ReducedSolution, _solve, reduced_cone
+from .reduced import R_ZERO_MESSAGE, BlockReduction, ReducedSolution, _solve, reduced_cone
 
 
 def _check_diagonal(model: DataModel) -> np.ndarray:
@@ -118,7 +118,7 @@ def vector_gate_optimum(
     lam = _check_diagonal(model)
     red = BlockReduction.of(model)
     if red.rho == 0.0:
-        raise InputError("model", f"no feasible per-coordinate weights for kind {kind!r} (r = 0)")
+        raise InputError("r", R_ZERO_MESSAGE)
     cone = reduced_cone(kind, red.K)
     kinds = gate_step_kinds(kind, model)  # the certificate's cone, from gate products, built once
     cache: dict[float, tuple[float, ReducedSolution]] = {}
