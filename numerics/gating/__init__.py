@@ -59,6 +59,7 @@ from .decisions import (
     wpgd_from_certify,
     wpgd_optimum,
 )
+from .dense import cone_constraint_matrices, cone_constraints  # the dense reference's builders (old names)
 from .optima import ClassCertificate, ClassOptimum, constrained_optimum, fixed_point_gamma, linatt_risk
 from .reduced import REDUCED_KINDS, BlockReduction, reduced_class_optimum, reduced_cone, solve_cone_qp
 from .sets import (
@@ -107,6 +108,8 @@ __all__ = [
     "attains",
     "attains_wpgd",
     "block_values",
+    "cone_constraint_matrices",
+    "cone_constraints",
     "cone_kkt_certificate",
     "constrained_optimum",
     "coordinate_optimal_weights",

@@ -66,6 +66,10 @@ class ConeKKT:
     active: int
     min_multiplier: float
 
+    def __getitem__(self, key: str) -> float:
+        """Read access by the old dict keys, for callers on other branches; new code reads attributes."""
+        return self.to_dict()[key]
+
     def to_dict(self) -> dict[str, float]:
         return {
             "residual": self.residual,

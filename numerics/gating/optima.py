@@ -56,6 +56,11 @@ class ClassCertificate:
             and self.realisable
         )
 
+    def __getitem__(self, key: str) -> float:
+        """Read access by the old dict keys (``ok``, ``kkt``, ``cone_kkt``, ...) for callers on other
+        branches; new code reads attributes."""
+        return self.to_dict()[key]
+
     def to_dict(self) -> dict[str, float]:
         """The JSON form (the keys the A3 check and the tables print)."""
         return {
