@@ -93,14 +93,14 @@ def test_a3_isotropic_qp_matches_r5_closed_form():
 
 def test_a3_star_example_delimiter_attains_wpgd_and_beats_linatt():
     m = model_from("star.toml")
-    s = C.class_summary(m, "delimiter", G.wpgd_optimum(m))
+    s = C.class_summary(m, "delimiter", wpgd=G.wpgd_optimum(m))
     assert s["certified"] and s["attains_wpgd"] and s["omega_star_realisable"]
     assert s["margin_vs_linatt"] > 0.5  # measured 0.977
 
 
 def test_a3_nonmonotone_example_does_not_attain():
     m = model_from("nonmonotone.toml")
-    s = C.class_summary(m, "delimiter", G.wpgd_optimum(m))
+    s = C.class_summary(m, "delimiter", wpgd=G.wpgd_optimum(m))
     assert s["certified"] and not s["attains_wpgd"] and not s["omega_star_realisable"]
     assert s["gap_to_wpgd"] > 1e-3
 

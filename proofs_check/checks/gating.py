@@ -284,9 +284,9 @@ def a2_construction(ctx: CheckContext) -> Evidence:
 def class_summary(
     model: DataModel,
     kind: str,
-    wpgd: G.WPGDOptimum,
-    linatt: G.LinAttOptimum | None = None,
     drop_constraint: int | None = None,
+    wpgd: G.WPGDOptimum | None = None,
+    linatt: G.LinAttOptimum | None = None,
 ) -> dict:
     """Everything A3/A4 report for one class: risk, ω, certificate, attains, margin, distance from uniform.
 
@@ -296,6 +296,7 @@ def class_summary(
     tables and the landscape sections use."""
     co = G.constrained_optimum(model, kind, drop_constraint=drop_constraint)
     lin = linatt if linatt is not None else G.linatt_optimum(model)
+    wpgd = wpgd if wpgd is not None else G.wpgd_optimum(model)
     att = G.attainment(model, kind, co.risk, wpgd.risk, wpgd.omega)
     return {
         "kind": kind,
@@ -337,7 +338,7 @@ def a3_certified(ctx: CheckContext) -> Evidence:
     un = G.constrained_optimum(model, "unconstrained")
     wpgd_routes = abs(un.risk - wp.risk) / max(1.0, abs(wp.risk))
     for kind in ("free", "delimiter"):
-        s = class_summary(model, kind, wp, lin, drop)
+        s = class_summary(model, kind, drop, wpgd=wp, linatt=lin)
         rows[kind] = s
         if not s["omega_class_realisable"]:
             problems.append(
@@ -446,7 +447,7 @@ def a4_certified(ctx: CheckContext) -> Evidence:
     wp = _wpgd_for(ctx)
     lin = G.linatt_optimum(model)
     for kind in ("free", "delimiter"):
-        s = class_summary(model, kind, wp, lin)
+        s = class_summary(model, kind, wpgd=wp, linatt=lin)
         v, why = a4_decide(s["margin_vs_linatt"], s["distance_from_uniform"], claim)
         rows[kind] = {
             "margin": s["margin_vs_linatt"],
