@@ -64,7 +64,42 @@ def _time(cfg, **kw) -> tuple[float, object]:
         return time.perf_counter() - t0, res
 
 
+#: the producers of one appendix cell (examples/appendix.toml), in the order the sweep schedules them
+APPENDIX_PRODUCERS = (
+    "closed_form", "wpgd", "gla", "mc_linatt", "mc_wpgd", "r6", "verdict.R1", "verdict.R3", "verdict.R4",
+    "verdict.R6", "verdict.R7", "verdict.A3", "verdict.A4", "verdict.A6", "trained",
+)  # fmt: skip
+
+
+def appendix_cell_breakdown(cell: int = 1) -> list[tuple[str, float]]:
+    """Wall time of every producer of one cell of ``examples/appendix.toml`` (serial, one process; the WPGD
+    optimum is computed by the first producer that needs it and reused by the others)."""
+    from glaverify.proofs_check.tables import producers
+    from glaverify.proofs_check.tables.spec import expand_cells, load_sweep_config
+
+    cfg = load_sweep_config(Path(__file__).resolve().parents[1] / "examples" / "appendix.toml")
+    c = expand_cells(cfg)[cell]
+    run = cfg.run.model_dump(mode="json")
+    model = c.model.model_dump(mode="json")
+    rows = []
+    for prod in APPENDIX_PRODUCERS:
+        r = dict(run)
+        if prod == "trained":
+            r["_train"] = cfg.sweep.train.model_dump(mode="json")
+        t0 = time.perf_counter()
+        producers.run_producer(prod, model, r, False)
+        rows.append((prod, time.perf_counter() - t0))
+    return rows
+
+
 def main() -> None:
+    import os
+
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    rows = appendix_cell_breakdown()
+    total = sum(t for _, t in rows)
+    print(f"appendix cell 1 (d = 4, n = 12), serial, {total:.1f} s:")
+    print("  " + ", ".join(f"{p} {t:.2f}s" for p, t in rows))
     cfg = parse_sweep_config(CONFIG)
     cells = 12
     warm = {
@@ -73,8 +108,6 @@ def main() -> None:
         "table": [{**CONFIG["table"][0], "index": ["noise_var"]}],
     }
     _time(parse_sweep_config(warm))  # warm-up imports
-    import os
-
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     t1, r1 = _time(cfg, jobs=1)
     t2c, r2 = _time(cfg, jobs=2)  # starts the fork server (imports the heavy modules once)

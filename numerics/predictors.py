@@ -1,7 +1,9 @@
 """One small interface for every in-context predictor (after Garg et al.'s in-context-learning code).
 
 A predictor has a ``name`` and maps a batch of :class:`~glaverify.numerics.sampler.Prompts` to the
-query predictions ``ŷ`` (B,). GLA, WPGD, linear attention and least squares are then one loop.
+query predictions ``ŷ`` (B,). Linear attention is ``WPGDPredictor`` with ``ω = 1``; the causal and
+full-context WPGD predictors live in :mod:`glaverify.numerics.wpgd`. (The unused ``RidgePredictor`` and
+``linear_attention_predictor`` were removed: nothing evaluated them.)
 """
 
 from __future__ import annotations
@@ -31,28 +33,3 @@ class WPGDPredictor:
 
     def __call__(self, prompts: Prompts) -> np.ndarray:
         return wpgd_one_step(prompts.X, prompts.y, prompts.x_query, self.P, self.omega)
-
-
-def linear_attention_predictor(P: np.ndarray, n: int) -> WPGDPredictor:
-    """Linear attention (all gates 1): WPGD with uniform weights ω = 1."""
-    return WPGDPredictor(P=P, omega=np.ones(n), name="linatt")
-
-
-@dataclass(frozen=True)
-class RidgePredictor:
-    """Ridge regression on the context (λ = 0 is least squares, minimum-norm)."""
-
-    lam: float = 0.0
-    name: str = "ridge"
-
-    def __call__(self, prompts: Prompts) -> np.ndarray:
-        X, y = prompts.X, prompts.y
-        d = X.shape[-1]
-        A = np.einsum("bnd,bne->bde", X, X) + self.lam * np.eye(d)
-        rhs = np.einsum("bnd,bn->bd", X, y)
-        if self.lam > 0:
-            w = np.linalg.solve(A, rhs[..., None])[..., 0]
-        else:
-            w = np.einsum("bde,be->bd", np.linalg.pinv(A), rhs)
-        return np.einsum("bd,bd->b", prompts.x_query, w)
-

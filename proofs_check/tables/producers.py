@@ -8,6 +8,7 @@ numerics.training. They never optimise on their own.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 import zlib
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from glaverify.numerics.config import ModelConfig, RunConfig
 from glaverify.numerics.model import DataModel
+from glaverify.numerics.tolerances import LINATT_TOL
 
 from .quantities import QUANTITIES, not_available, qvalue
 
@@ -46,45 +48,17 @@ def _optional(module: str, *attrs: str) -> tuple[Any, str | None]:
 
 # ----------------------------------------------------------------------------------------------- closed form
 def linatt_optimum(model: DataModel, tolerance: float) -> dict[str, Any]:
-    """A4/R3: LinAtt realises ω ∝ 1 only; with R2 the scale goes into P, so its optimum is P*(1) of R3.
+    """A4/R3: the one LinAtt optimum (:func:`glaverify.numerics.gating.linatt_optimum`, with its
+    certificate) as the dict the cells are built from."""
+    from glaverify.numerics.gating import linatt_optimum as lin_opt
 
-    Certificate (could fail): the gradient of the R1 risk in P, ``-2(r^T ω)Σ² + 2ΣPM``, vanishes at P*(1)
-    (relative residual), and the Hessian ``M ⊗ Σ`` is positive definite (min eigenvalue > 0), so the
-    stationary point is the global minimum over P; and R1 at P*(1) equals the R3 profile value.
-    """
-    from glaverify.numerics.closed_forms import (
-        optimal_preconditioner,
-        profile_risk,
-        risk_coefficients,
-        wpgd_risk,
-    )
-
-    omega = np.ones(model.n)
-    co = risk_coefficients(model, omega)
-    P = optimal_preconditioner(model, omega)
-    sig = model.sigma
-    sig2 = sig @ sig
-    M = co.a * sig2 + co.b * sig
-    grad = -2.0 * co.rw * sig2 + 2.0 * sig @ P @ M
-    scale = max(float(np.linalg.norm(2.0 * co.rw * sig2)), 1e-300)
-    stationarity = float(np.linalg.norm(grad)) / scale
-    hess_min = float(np.linalg.eigvalsh(0.5 * (M + M.T)).min() * model.eigenvalues.min())
-    risk_r1 = wpgd_risk(model, P, omega)
-    risk_r3 = profile_risk(model, omega)
-    agreement = abs(risk_r1 - risk_r3) / max(abs(risk_r3), 1e-300)
-    ok = stationarity <= tolerance and agreement <= tolerance and hess_min > 0
-    return {
-        "risk": risk_r3,
-        "P": P,
-        "omega": omega / co.rw if co.rw != 0 else omega,
-        "ok": ok,
-        "residuals": {"stationarity": stationarity, "r1_vs_r3": agreement, "hessian_min_eig": hess_min},
-    }
+    lin = lin_opt(model, tolerance)
+    return {"risk": lin.risk, "P": lin.P, "omega": lin.omega, "ok": lin.ok, "residuals": lin.residuals}
 
 
 def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     model = DataModel.from_config(model_cfg)
-    tol = max(run.tolerance, 1e-10)
+    tol = max(run.tolerance, LINATT_TOL)
     lin = linatt_optimum(model, tol)
     verdict = "certified" if lin["ok"] else "inconclusive"
     note = "" if lin["ok"] else f"certificate failed: {lin['residuals']}"
@@ -96,12 +70,13 @@ def produce_closed_form(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fa
 
 
 # ----------------------------------------------------------------------------------------------- landscape
-from glaverify.numerics.tolerances import GATING_TOL  # noqa: E402
+from glaverify.numerics.tolerances import CERT_TOL, GATING_TOL, RISK_RTOL  # noqa: E402
 
 
 def _class_optimum_dict(opt: Any, source: str) -> dict:
-    """A numerics.gating ClassOptimum as a plain dict with a verdict from its own certificate."""
-    cert = {k: float(v) for k, v in opt.certificate.items()}
+    """A numerics.gating ClassOptimum (typed) as the plain dict of a cell, with a verdict from its own
+    certificate."""
+    cert = opt.certificate.to_dict()
     ok = bool(opt.certified)
     return {
         "risk": float(opt.risk),
@@ -116,33 +91,23 @@ def _class_optimum_dict(opt: Any, source: str) -> dict:
     }
 
 
-def _wpgd_optimum(
-    model_cfg: ModelConfig, run: RunConfig, quick: bool = False
-) -> tuple[dict | None, str | None]:
-    """The WPGD optimum (R4/R6) from numerics.landscape.certify (three routes + uniqueness certificate);
-    numerics.gating's γ search if landscape is missing."""
-    model = DataModel.from_config(model_cfg)
-    certify, _ = _optional("numerics.landscape", "certify")
-    if certify is not None:
-        res = certify(model, rng=_rng(run, "tables/landscape"), starts=3 if quick else 6)
-        verdict = str(res.verdict)
-        return {
-            "risk": float(res.risk),
-            "omega": np.asarray(res.omega, dtype=np.float64),
-            "P": np.asarray(res.P, dtype=np.float64),
-            "gamma": float(res.gamma),
-            "verdict": verdict,
-            "note": "" if verdict == "certified" else str(res.reason),
-            "reason": str(res.reason),
-            "certificate": res.certificate,
-            "counterexample": res.counterexample,
-            "source": "numerics.landscape.certify",
-            "tolerance": 1e-8,
-        }, None
-    fn, _ = _optional("numerics.gating", "wpgd_optimum")
-    if fn is None:
-        return None, "needs glaverify.numerics.landscape or glaverify.numerics.gating"
-    return _class_optimum_dict(fn(model, tol=GATING_TOL), "numerics.gating.wpgd_optimum"), None
+def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> Any:
+    """The WPGD optimum (R4/R6) from the one entry point, numerics.gating.wpgd_optimum (the landscape's
+    certify: three routes + uniqueness certificate), typed.
+
+    Four producers of a cell need it (wpgd, mc_wpgd, r6, gla); it depends only on the model, the seed
+    and ``quick`` (its generator is the seeded stream "tables/landscape"), so a worker process computes it
+    once per cell and reuses the frozen result: the same numbers, a third of the certify calls."""
+    return _wpgd_cached(model_cfg.model_dump_json(), run.seed, quick)
+
+
+@functools.lru_cache(maxsize=16)
+def _wpgd_cached(model_json: str, seed: int, quick: bool) -> Any:
+    from glaverify.numerics.gating import wpgd_optimum
+
+    model = DataModel.from_config(ModelConfig.model_validate_json(model_json))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(b"tables/landscape")]))
+    return wpgd_optimum(model, rng, starts=3 if quick else 6)
 
 
 def _as_dict(res: Any) -> dict:
@@ -164,19 +129,16 @@ def _verdict_of(res: dict) -> tuple[str, str]:
 
 
 def produce_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    res, reason = _wpgd_optimum(model_cfg, run, quick)
-    if res is None:
-        return _all_na("wpgd", reason or "")
-    verdict, note = _verdict_of(res)
-    note = (note + "; " if note else "") + f"from {res['source']}"
-    gamma = res.get("gamma")
-    extra = {"residuals": res.get("certificate"), "tolerance": res.get("tolerance")}
+    wp = _wpgd_optimum(model_cfg, run, quick)
+    verdict, note = _verdict_of({"verdict": wp.verdict, "note": "" if wp.certified else wp.reason})
+    note = (note + "; " if note else "") + f"from {wp.source}"
+    extra = {"residuals": wp.certificate, "tolerance": RISK_RTOL}
     return {
-        "risk.wpgd": qvalue(float(res["risk"]), verdict, note, **extra),
-        "omega.wpgd": qvalue(np.asarray(res["omega"]).tolist(), verdict, note),
+        "risk.wpgd": qvalue(float(wp.risk), verdict, note, **extra),
+        "omega.wpgd": qvalue(np.asarray(wp.omega).tolist(), verdict, note),
         "gamma.wpgd": (
-            qvalue(float(gamma), verdict, note)
-            if gamma is not None and np.isfinite(gamma)
+            qvalue(float(wp.gamma), verdict, note)
+            if np.isfinite(wp.gamma)
             else not_available("no finite γ reported (ω* ∝ r)")
         ),
         "certificate.wpgd": qvalue(verdict, verdict, note, **extra),
@@ -197,26 +159,16 @@ def produce_r6(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> d
     """R6 per cell: the landscape uniqueness certificate, and a small counterexample search around the cell's
     dims (numerics.r6_search.search, budget 20 quick / 100 otherwise, seeded from run.seed)."""
     out: dict[str, dict] = {}
-    res, reason = _wpgd_optimum(model_cfg, run, quick)
-    if res is None or res["source"] != "numerics.landscape.certify":
-        out["r6.certificate"] = not_available("needs glaverify.numerics.landscape")
-    else:
-        cert = res["certificate"] or {}
-        keep = {
-            k: v
-            for k, v in _numbers(cert).items()
-            if k.startswith(
-                (
-                    "distinct_minima.",
-                    "gradient_norm",
-                    "hessian.restricted_min_relative",
-                    "multistart.risk_spread",
-                )
-            )
-        }
-        out["r6.certificate"] = qvalue(
-            keep, res["verdict"], res["reason"], counterexample=res.get("counterexample")
-        )
+    wp = _wpgd_optimum(model_cfg, run, quick)
+    keep = {
+        k: v
+        for k, v in _numbers(wp.certificate).items()
+        if k.startswith(("distinct_minima.", "gradient_norm", "hessian.restricted_min_relative"))
+    }
+    if wp.relative_spread is not None:  # a typed field: certify writes multistart.relative_spread
+        keep["multistart.relative_spread"] = wp.relative_spread
+    verdict, _ = _verdict_of({"verdict": wp.verdict})
+    out["r6.certificate"] = qvalue(keep, verdict, wp.reason, counterexample=wp.counterexample)
     search, reason = _optional("numerics.r6_search", "search")
     if search is None:
         out["r6.search"] = not_available(reason or "")
@@ -270,7 +222,7 @@ def _mc_estimate(
 def produce_mc_linatt(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     """Monte Carlo risk of the optimal LinAtt predictor (R1 in sampled form)."""
     model = DataModel.from_config(model_cfg)
-    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+    lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
     return {
         "mc.linatt": _mc_estimate(model, run, quick, "mc.linatt", lin["P"], np.ones(model.n), lin["risk"])
     }
@@ -278,21 +230,9 @@ def produce_mc_linatt(model_cfg: ModelConfig, run: RunConfig, quick: bool = Fals
 
 def produce_mc_wpgd(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
     """Monte Carlo risk of the WPGD optimum (R1 in sampled form, at the optimum of R4/R6)."""
-    res, reason = _wpgd_optimum(model_cfg, run, quick)
-    if res is None:
-        return {"mc.wpgd": not_available(reason or "")}
+    wp = _wpgd_optimum(model_cfg, run, quick)
     model = DataModel.from_config(model_cfg)
-    return {
-        "mc.wpgd": _mc_estimate(
-            model,
-            run,
-            quick,
-            "mc.wpgd",
-            np.asarray(res["P"], dtype=np.float64),
-            np.asarray(res["omega"], dtype=np.float64),
-            float(res["risk"]),
-        )
-    }
+    return {"mc.wpgd": _mc_estimate(model, run, quick, "mc.wpgd", wp.P, wp.omega, float(wp.risk))}
 
 
 # ----------------------------------------------------------------------------------------------- gating
@@ -301,22 +241,21 @@ GATE_CLASSES = {"scalar": "free", "delimiter": "delimiter"}
 
 
 def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> dict[str, dict]:
-    """A3/A4/A6 from numerics.gating: class optima (certified cone QPs), margins over LinAtt, attainment."""
-    try:
-        gating = importlib.import_module("glaverify.numerics.gating")
-    except ImportError:
-        return _all_na("gla", "needs glaverify.numerics.gating")
+    """A3/A4/A6 from numerics.gating: class optima (block-reduced, certified on all n weights), margins over
+    LinAtt, attainment — the same decisions as the A3/A4 checks (numerics.gating.decisions)."""
+    from glaverify.numerics import gating
     from glaverify.numerics.errors import InputError
 
     model = DataModel.from_config(model_cfg)
-    lin = linatt_optimum(model, max(run.tolerance, 1e-10))
-    wp, _ = _wpgd_optimum(model_cfg, run, quick)
+    lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
+    wp = _wpgd_optimum(model_cfg, run, quick)
     out: dict[str, dict] = {}
 
     def weaker(*vs: str) -> str:
         order = ["refuted", "inconclusive", "supported", "certified", "proved"]
         return min(vs, key=order.index)
 
+    wp_verdict, _ = _verdict_of({"verdict": wp.verdict})
     for cls, kind in GATE_CLASSES.items():
         opt = _class_optimum_dict(
             gating.constrained_optimum(model, kind, tol=GATING_TOL),
@@ -330,34 +269,28 @@ def produce_gla(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -> 
         out[f"margin.linatt_gla.{cls}"] = qvalue(
             lin["risk"] - opt["risk"], weaker(v, "certified" if lin["ok"] else "inconclusive"), note
         )
-        if wp is None:
-            out[f"attains.gla.{cls}"] = not_available("needs the WPGD optimum")
-        else:
-            gap = opt["risk"] - wp["risk"]
-            att = bool(gap <= 1e-6 * max(1.0, abs(wp["risk"])))
-            member = bool(gating.is_realisable(wp["omega"], kind, model, tol=1e-5))
-            agree = att == member
-            out[f"attains.gla.{cls}"] = qvalue(
-                "yes" if att else "no",
-                weaker(v, wp["verdict"]) if agree else "inconclusive",
-                f"risk gap {gap:.3g}; ω* realisable: {member}" + ("" if agree else " (criteria disagree)"),
-                gap=gap,
-                omega_star_realisable=member,
-            )
+        att = gating.attainment(model, kind, opt["risk"], wp.risk, wp.omega)
+        out[f"attains.gla.{cls}"] = qvalue(
+            "yes" if att.attains else "no",
+            weaker(v, wp_verdict) if att.agree else "inconclusive",
+            f"risk gap {att.gap:.3g}; ω* realisable: {att.omega_star_realisable}"
+            + ("" if att.agree else " (criteria disagree)"),
+            gap=att.gap,
+            omega_star_realisable=att.omega_star_realisable,
+        )
     try:
-        vec = gating.vector_gate_optimum(model, "free")
+        vec = gating.vector_gate_optimum(model, "free", tol=CERT_TOL)
     except InputError as exc:
         out["risk.gla.vector"] = not_available(f"vector gates: {exc}")
         out["margin.linatt_gla.vector"] = not_available(f"vector gates: {exc}")
     else:
-        ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
-        v = "certified" if ok else "inconclusive"
-        note = "" if ok else f"QP status {vec['status']}, KKT {vec['kkt_max']:.3g}"
+        v = "certified" if vec.certified else "inconclusive"
+        note = "" if vec.certified else f"KKT {vec.kkt_max:.3g}, cone KKT {vec.cone_kkt_max:.3g}"
         out["risk.gla.vector"] = qvalue(
-            float(vec["risk"]), v, note, residuals={"kkt_max": vec["kkt_max"]}, tolerance=1e-6
+            float(vec.risk), v, note, residuals={"kkt_max": vec.kkt_max}, tolerance=CERT_TOL
         )
         out["margin.linatt_gla.vector"] = qvalue(
-            lin["risk"] - float(vec["risk"]), weaker(v, "certified" if lin["ok"] else "inconclusive"), note
+            lin["risk"] - float(vec.risk), weaker(v, "certified" if lin["ok"] else "inconclusive"), note
         )
     out["attains.gla.vector"] = not_available(
         "not defined: vector gates realise a weight vector per coordinate"
@@ -401,26 +334,28 @@ def produce_trained(
     if spec.layers != 1:
         out["risk.trained_theory"] = not_available("no certified optimum for more than one layer")
     elif spec.arch == "linatt":
-        lin = linatt_optimum(model, max(run.tolerance, 1e-10))
+        lin = linatt_optimum(model, max(run.tolerance, LINATT_TOL))
         out["risk.trained_theory"] = qvalue(
             lin["risk"], "certified" if lin["ok"] else "inconclusive", "LinAtt"
         )
     elif spec.arch == "gla-delimiter":
-        gating = importlib.import_module("glaverify.numerics.gating")
+        from glaverify.numerics import gating
+
         opt = _class_optimum_dict(gating.constrained_optimum(model, "delimiter", tol=GATING_TOL), "gating")
         out["risk.trained_theory"] = qvalue(
             opt["risk"], opt["verdict"], "delimiter-gated optimum " + opt["note"]
         )
     else:
-        gating = importlib.import_module("glaverify.numerics.gating")
+        from glaverify.numerics import gating
+        from glaverify.numerics.errors import InputError
+
         try:
-            vec = gating.vector_gate_optimum(model, "delimiter")
-        except Exception as exc:  # noqa: BLE001 - a non-diagonal Σ: say so
+            vec = gating.vector_gate_optimum(model, "delimiter", tol=CERT_TOL)
+        except InputError as exc:  # a non-diagonal Σ: say so
             out["risk.trained_theory"] = not_available(f"vector gates: {exc}")
         else:
-            ok = all(s == "optimal" for s in vec["status"]) and vec["kkt_max"] <= 1e-6
             out["risk.trained_theory"] = qvalue(
-                float(vec["risk"]), "certified" if ok else "inconclusive", "vector-delimiter optimum"
+                float(vec.risk), "certified" if vec.certified else "inconclusive", "vector-delimiter optimum"
             )
     return out
 

@@ -1,0 +1,184 @@
+"""Key-dimension (vector) gates (G2, A6): one weight vector per coordinate.
+
+For diagonal Σ the risk at the optimal (diagonal) P decouples per coordinate:
+
+    L(P, Γ) = s − Σ_m (rᵀγ^m)² λ_m² / (λ_m a_m + b_m),   a_m = γ^{mT}(R+I)γ^m,  b_m = s‖γ^m‖²,
+
+and ``λ_m a_m + b_m = λ_m γ^{mT}(R + (1 + s/λ_m)I)γ^m``, so coordinate m solves the cone QP of the scalar
+class at the fixed ``γ_m = 1 + s/λ_m`` and contributes ``λ_m / q_m`` with ``q_m`` its value at
+``rᵀγ^m = 1``. The block reduction (:mod:`.reduced`) is exact per coordinate (same averaging argument with
+γ fixed), so each coordinate is one K-variable NNLS; the certificate checks the QP's KKT conditions for
+every coordinate on all n weights against the gate-product cone (:func:`.certificate.qp_kkt_certificate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..model import DataModel
+from ..tolerances import CERT_TOL, DIAGONAL_RTOL
+from .certificate import gate_step_kinds, qp_kkt_certificate
+from .reduced import R_ZERO_MESSAGE, BlockReduction, ReducedSolution, _solve, reduced_cone
+
+
+def _check_diagonal(model: DataModel) -> np.ndarray:
+    sig = model.sigma
+    if not np.allclose(sig, np.diag(np.diag(sig)), atol=DIAGONAL_RTOL * float(np.max(np.abs(sig)))):
+        raise InputError("sigma", "vector-gate decoupling needs a diagonal Σ (in the gated coordinates)")
+    return np.diag(sig).copy()
+
+
+def _moments(model: DataModel, Gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``H = Σ_i r_i Γ_i Σ²`` and ``M = Σ_{ij} R_ij Γ_i Σ² Γ_j + Σ_i Γ_i(Σ² + sΣ)Γ_i`` (Γ_i = diag γ_i),
+    through the block structure: ``Σ_{ij} R_ij γ_i γ_jᵀ = (EᵀΓ)ᵀ C (EᵀΓ)`` (no n×n matrix)."""
+    G = np.asarray(Gamma, dtype=np.float64)
+    if G.ndim != 2 or G.shape != (model.n, model.d):
+        raise InputError("Gamma", f"must have shape ({model.n}, {model.d}), got {G.shape}")
+    sig = model.sigma
+    sig2 = sig @ sig
+    H = (model.r @ G)[:, None] * sig2
+    S = np.zeros((model.K, model.d))
+    np.add.at(S, model.block_index, G)
+    GRG = S.T @ np.asarray(model.task_corr) @ S
+    M = sig2 * GRG + (sig2 + model.s * sig) * (G.T @ G)
+    return H, M
+
+
+def vector_gate_risk(model: DataModel, P: np.ndarray, Gamma: np.ndarray) -> float:
+    """Risk of the key-gated one-layer predictor ``ŷ = xᵀ P Σ_i diag(γ_i) x_i y_i`` (G2), any Σ:
+    ``L = s − 2 tr(P H) + tr(Pᵀ Σ P M)`` with H, M of :func:`_moments` (derived like R1)."""
+    H, M = _moments(model, Gamma)
+    return float(model.s - 2 * np.trace(P @ H) + np.trace(P.T @ model.sigma @ P @ M))
+
+
+def vector_gate_profile(model: DataModel, Gamma: np.ndarray) -> tuple[float, np.ndarray]:
+    """``min_P`` of :func:`vector_gate_risk`: ``P* = Σ⁻¹ Hᵀ M⁻¹``, value ``s − tr(H Σ⁻¹ Hᵀ M⁻¹)``."""
+    H, M = _moments(model, Gamma)
+    M = 0.5 * (M + M.T)
+    P = np.linalg.solve(model.sigma, H.T) @ np.linalg.pinv(M)
+    return float(model.s - np.trace(P @ H)), P
+
+
+def coordinate_optimal_weights(model: DataModel) -> np.ndarray:
+    """A6 (diagonal Σ): column m is ``(R + (1 + s/λ_m) I)⁻¹ r`` (unconstrained coordinate optimum), via the
+    exact block reduction ``(N C N + γN) u = N c``, ``ω = E u``."""
+    lam = _check_diagonal(model)
+    red = BlockReduction.of(model)
+    out = np.empty((model.n, model.d))
+    for m, l in enumerate(lam):
+        Q = red.qp_matrix(1.0 + model.s / l)
+        out[:, m] = red.lift(np.linalg.solve(Q, red.sizes * red.c))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class VectorGateOptimum:
+    """A6: the best key-gated one-layer risk (diagonal Σ) and its per-coordinate certificate.
+
+    ``Gamma`` (n, d): column m is coordinate m's weights (``r̂ᵀγ^m = ±1``); ``kkt_max`` the largest reduced
+    QP KKT residual; ``cone_kkt_max`` the largest full-space KKT residual (gate-product cone)."""
+
+    kind: str
+    risk: float
+    Gamma: np.ndarray
+    q: np.ndarray  # per-coordinate QP values at rᵀγ = 1
+    kkt_max: float
+    cone_kkt_max: float
+    tolerance: float
+
+    @property
+    def certified(self) -> bool:
+        return bool(self.kkt_max <= self.tolerance and self.cone_kkt_max <= self.tolerance)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "risk": self.risk,
+            "Gamma": self.Gamma.tolist(),
+            "kkt_max": self.kkt_max,
+            "cone_kkt_max": self.cone_kkt_max,
+            "certified": self.certified,
+        }
+
+    def __getitem__(self, key: str) -> object:
+        """Read access by the old dict keys (``risk``, ``Gamma``, ``kkt_max``, ``certified``) for callers on
+        other branches; new code reads the attributes."""
+        return getattr(self, key)
+
+
+def vector_gate_optimum(
+    model: DataModel, kind: str = "unconstrained", tol: float = CERT_TOL
+) -> VectorGateOptimum:
+    """A6: best one-layer risk with key-dimension gates, diagonal Σ. Coordinate m solves the reduced cone QP
+    of ``kind`` (``unconstrained``, ``free``, ``delimiter``) at ``γ_m = 1 + s/λ_m``, both signs; risk
+    ``s − Σ_m λ_m / q_m``. Equal λ's share one solve."""
+    lam = _check_diagonal(model)
+    red = BlockReduction.of(model)
+    if red.rho == 0.0:
+        raise InputError("r", R_ZERO_MESSAGE)
+    cone = reduced_cone(kind, red.K)
+    kinds = gate_step_kinds(kind, model)  # the certificate's cone, from gate products, built once
+    cache: dict[float, tuple[float, ReducedSolution]] = {}
+    cols, qs, kkts, cone_kkts = [], [], [], []
+    for l in lam:
+        gam = 1.0 + model.s / float(l)
+        if gam not in cache:
+            best = None
+            for sg in (1, -1):
+                sol = _solve(red, cone, gam, sg)
+                if sol.u is None:
+                    continue
+                # the quotient γᵀQγ/(rᵀγ)² with the model's r (not the unit one): scale-free
+                rw = float(red.c @ (red.sizes * sol.u))
+                q = sol.value / rw**2
+                if best is None or q < best[0]:
+                    best = (q, sol)
+            if best is None:
+                raise InputError("model", f"no feasible per-coordinate weights for kind {kind!r}")
+            w = red.lift(best[1].u)
+            cert = qp_kkt_certificate(model, w, gam, kind, kinds=kinds)
+            cache[gam] = (best[0], best[1], cert.residual)
+        q, sol, ck = cache[gam]
+        qs.append(q)
+        cols.append(red.lift(sol.u))
+        kkts.append(max(sol.kkt, sol.gap))
+        cone_kkts.append(ck)
+    q_arr = np.asarray(qs)
+    return VectorGateOptimum(
+        kind=kind,
+        risk=float(model.s - float(np.sum(lam / q_arr))),
+        Gamma=np.stack(cols, axis=1),
+        q=q_arr,
+        kkt_max=float(max(kkts)),
+        cone_kkt_max=float(max(cone_kkts)),
+        tolerance=tol,
+    )
+
+
+def vector_gate_local_optimum(model: DataModel, restarts: int = 2, seed: int = 0) -> dict:
+    """Any Σ (also non-diagonal): a local minimum over Γ of ``min_P`` of the key-gated risk
+    (:func:`vector_gate_profile`), by L-BFGS from the scalar WPGD optimum (columns equal) and from
+    perturbations of it. No certificate: an upper bound on the best vector-gated risk, used to *measure*
+    the vector-vs-scalar advantage where the coordinates do not decouple."""
+    from scipy.optimize import minimize
+
+    from .optima import constrained_optimum
+
+    wp = constrained_optimum(model, "unconstrained")
+    n, d = model.n, model.d
+    start = np.tile(wp.omega[:, None], (1, d))
+
+    def f(x: np.ndarray) -> float:
+        return vector_gate_profile(model, x.reshape(n, d))[0]
+
+    rng = np.random.default_rng(seed)
+    best = (f(start.ravel()), start)
+    for k in range(restarts + 1):
+        x0 = start if k == 0 else start * (1 + 0.1 * rng.standard_normal(start.shape))
+        res = minimize(f, x0.ravel(), method="L-BFGS-B", options={"maxiter": 500})
+        if res.fun < best[0]:
+            best = (float(res.fun), res.x.reshape(n, d))
+    return {"risk": best[0], "Gamma": best[1], "scalar_risk": wp.risk, "advantage": wp.risk - best[0]}
