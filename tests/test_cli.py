@@ -87,8 +87,11 @@ def test_check_r1_json_on_an_example_config():
                               "--json"])
     assert res.exit_code == 0, res.stderr
     data = json.loads(res.stdout)
-    assert data["claim"] == "R1" and data["verdict"] == "supported"
+    # a config gets the same methods as the default model: the symbolic proof at its documented dims
+    assert data["claim"] == "R1" and data["verdict"] == "proved"
+    assert data["model"]["config"]["d"] == 8 and "iid" in data["model"]["description"]
     rec = next(r for r in data["records"] if r["method"] == "monte-carlo")
+    assert rec["verdict"] == "supported"
     assert rec["sample_size"] == 20_000
     assert rec["ci"]["confidence"] == 0.999
 
