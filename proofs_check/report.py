@@ -258,12 +258,9 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
 def write_html_report(input_path: Path, out_path: Path) -> Path:
     records = load_records(Path(input_path))
     text = render_html(records, source=str(input_path))
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(out_path)
-    return out_path
+    from .paths import atomic_write_text
+
+    return atomic_write_text(Path(out_path), text)
 
 
 __all__ = [

@@ -122,12 +122,13 @@ def test_cli_report_round_trip(tmp_path, ctx):
     recs = records(ctx, {"R1/monte-carlo": "supported", "R7/x": "refuted"})
     src = tmp_path / "verification.json"
     src.write_text(json.dumps([r.to_dict() for r in recs]))
-    out = tmp_path / "r" / "report.html"
-    res = CliRunner().invoke(app, ["report", "--input", str(src), "--out", str(out)])
+    out_dir = tmp_path / "r"
+    out = out_dir / "report.html"
+    res = CliRunner().invoke(app, ["report", "--input", str(src), "--out", str(out_dir)])
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert _node_verdicts(text)["R7"] == "refuted"
-    res = CliRunner().invoke(app, ["report", "--input", str(tmp_path / "nope.json"), "--out", str(out)])
+    res = CliRunner().invoke(app, ["report", "--input", str(tmp_path / "nope.json"), "--out", str(out_dir)])
     assert res.exit_code == 2 and "--input" in res.output and "Traceback" not in res.output
 
 

@@ -8,7 +8,7 @@ A sweep config is TOML::
     [run]                        # numerics.config.RunConfig (seed, mc_prompts, confidence, tolerance)
     seed = 0
     [sweep]
-    cache_dir = ".glaverify-cache"   # optional
+    cache_dir = "cache"          # optional; default: the user cache dir (docs/cli.md)
     [sweep.axes]                 # product of axes; a key names a [model] field by its dotted path
     noise_var = [0.1, 0.5]
     "tasks.rho" = [[0.2, 0.55, 0.9], [0.9, 0.55, 0.2]]
@@ -128,7 +128,7 @@ class SweepSection(BaseModel):
 
     axes: dict[str, Any] = Field(default_factory=dict)
     zip: list[ZipGroup] = Field(default_factory=list)
-    cache_dir: str = ".glaverify-cache"
+    cache_dir: str | None = None  # None: platformdirs' user cache dir (proofs_check.paths.user_cache_dir)
     train: TrainSettings = TrainSettings()
 
     @field_validator("axes")
@@ -423,10 +423,21 @@ def parse_sweep_config(data: dict[str, Any]) -> SweepConfig:
 
 def load_sweep_config(path: str | Path) -> SweepConfig:
     p = Path(path)
+    if p.is_dir():
+        raise InputError("--config", f"is a directory, not a file: {p}")
     if not p.is_file():
         raise InputError("--config", f"file not found: {p}")
     try:
-        data = tomllib.loads(p.read_text())
+        text = p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError("--config", f"cannot read the file: {exc.strerror or exc}: {p}") from None
+    except UnicodeDecodeError:
+        raise InputError("--config", f"not a UTF-8 text file (binary?): {p}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("--config", f"not valid TOML: {exc}") from None
-    return parse_sweep_config(data)
+    cfg = parse_sweep_config(data)
+    if not cfg.table and not cfg.figure:
+        raise InputError("table/figure", "the config asks for no [[table]] and no [[figure]]: nothing to compute")
+    return cfg
