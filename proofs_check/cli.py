@@ -327,7 +327,9 @@ def format_value(v: Any) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, dict):
-        return "; ".join(f"{k} {format_value(x)}" for k, x in v.items())
+        return "; ".join(
+            f"{k} ({format_value(x)})" if isinstance(x, dict) else f"{k} {format_value(x)}" for k, x in v.items()
+        )
     if isinstance(v, (list, tuple)):
         inner = ", ".join(format_value(x) for x in v[:6])
         return f"[{inner}{', …' if len(v) > 6 else ''}]"
@@ -345,8 +347,15 @@ def format_ci(ci: Any) -> str:
 
 
 def format_dims(dims: Any) -> str:
+    """``{"d": 4, "n": 12}`` -> ``d=4, n=12``; nested case lists -> ``d=2, n=3; d=3``."""
     if isinstance(dims, dict) and dims:
-        return ", ".join(f"{k}={v}" for k, v in dims.items())
+        parts = []
+        for k, v in dims.items():
+            if isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
+                parts.append("; ".join(format_dims(x) for x in v))
+            else:
+                parts.append(f"{k}={format_value(v)}")
+        return ", ".join(parts)
     return ""
 
 

@@ -20,6 +20,10 @@ import typer
 from glaverify.numerics.errors import InputError
 
 SectionFn = Callable[[Any, Any], dict]
+
+#: largest ``search --budget`` accepted: at the measured few thousand instances per minute, 100 000 is
+#: already hours; split bigger searches into seeded runs (docs/cli.md)
+MAX_SEARCH_BUDGET = 100_000
 _SECTIONS: dict[str, SectionFn] = {}
 
 #: keys of [landscape] in a config file that this command reads
@@ -41,12 +45,18 @@ def _options(cfg: Any) -> dict:
     return section.options() if section is not None else {}
 
 
-def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True) -> dict:
-    """The JSON object printed by ``glaverify landscape``."""
+def compute_landscape(
+    model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True, step: Callable[[str], None] | None = None
+) -> dict:
+    """The JSON object printed by ``glaverify landscape``. ``step(name)`` is called as each section starts
+    (the CLI shows it as progress)."""
     from glaverify.numerics import landscape as ls
     from glaverify.proofs_check.evidence import jsonable
 
+    step = step or (lambda name: None)
+    step("wpgd (R6 certificate)")
     res = ls.certify(model, np.random.default_rng(seed), starts=starts, use_cvxpy=cvxpy)
+    step("linatt")
     lin = ls.linatt_optimum(model)
     out: dict[str, Any] = {
         "model": {"d": model.d, "n": model.n, "K": model.K, "s": model.s},
@@ -81,6 +91,7 @@ def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = 
             }
             continue
         try:
+            step(name)
             out[name] = fn(model, res)
         except InputError:
             raise
@@ -102,17 +113,39 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The WPGD global minimum (three routes, R6 certificate) and the best LinAtt predictor."""
         from glaverify.numerics.model import DataModel
-        from glaverify.proofs_check.cli import fail, out_console, resolve_config, styled
+        from glaverify.proofs_check.cli import (
+            err_console,
+            fail,
+            format_value,
+            interrupted,
+            out_console,
+            resolve_config,
+            styled,
+        )
         from rich.table import Table
+
+        done: list[str] = []
+
+        def step(name: str) -> None:  # progress: one line per section (each can take seconds at paper size)
+            done.append(name)
+            if not json_out:
+                err_console.print(f"… landscape: {name}", highlight=False, markup=False)
 
         try:
             cfg, _ = resolve_config(config, d, n, seed)
             opts = _options(cfg)
             model = DataModel.from_config(cfg.model)
-            out = compute_landscape(model, seed=cfg.run.seed, **opts)
+            out = compute_landscape(model, seed=cfg.run.seed, step=step, **opts)
         except InputError as exc:
             fail(exc)
             return
+        except KeyboardInterrupt:
+            interrupted(", ".join(done[:-1]) or "nothing")
+            return
+
+        def num(x: Any, fmt: str) -> str:  # 'inf'/'nan' arrive as strings from the JSON boundary
+            return format(x, fmt) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
         if json_out:
             typer.echo(json.dumps(out))
             return
@@ -122,25 +155,30 @@ def register(app: typer.Typer) -> None:
         t.add_column("value")
         t.add_row("verdict (R6)", styled(w["verdict"]))
         t.add_row("reason", w["reason"])
-        t.add_row("WPGD risk", f"{w['risk']:.10g}")
+        t.add_row("WPGD risk", num(w["risk"], ".10g"))
         t.add_row("γ*", str(w["gamma"]))
         t.add_row(
             "ω* (block values)",
             ", ".join(
-                f"{w['omega'][i]:.6g}" for i in np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])
+                num(w["omega"][i], ".6g") for i in np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])
             ),
         )
         cert = w["certificate"]
         if "hessian" in cert:
-            t.add_row("restricted Hessian min", f"{cert['hessian']['profile_restricted_min']:.4g}")
-            t.add_row("gradient norm", f"{cert['gradient_norm']:.3g}")
-            t.add_row("routes", json.dumps(cert["routes"]))
-        t.add_row("LinAtt risk", f"{lin['risk']:.10g}")
-        t.add_row("LinAtt − WPGD", f"{lin['margin_over_wpgd']:.4g}")
+            t.add_row("restricted Hessian min", num(cert["hessian"]["profile_restricted_min"], ".4g"))
+            t.add_row("gradient norm", num(cert["gradient_norm"], ".3g"))
+            t.add_row("routes", format_value(cert["routes"]))
+        t.add_row("LinAtt risk", num(lin["risk"], ".10g"))
+        t.add_row("LinAtt − WPGD", num(lin["margin_over_wpgd"], ".4g"))
         for name in _SECTIONS:
             val = out.get(name, {})
             risk = val.get("risk") if isinstance(val, dict) else None
-            t.add_row(name, f"{risk:.10g}" if isinstance(risk, float) else json.dumps(val)[:200])
+            if isinstance(risk, float):
+                t.add_row(name, num(risk, ".10g"))
+            elif isinstance(val, dict):  # an error or a reason: its text, never a raw dict
+                t.add_row(name, str(val.get("error") or val.get("reason") or val.get("note") or "-"))
+            else:
+                t.add_row(name, format_value(val))
         out_console.print(t)
 
     @app.command("search")
@@ -152,7 +190,10 @@ def register(app: typer.Typer) -> None:
         max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="Write the JSON summary here; counterexamples to <out>-cex-<i>.toml."),
+            typer.Option(
+                "--out",
+                help="Output DIRECTORY: search.json and counterexample-<i>.toml (created if missing).",
+            ),
         ] = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -161,9 +202,22 @@ def register(app: typer.Typer) -> None:
         from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
         from glaverify.proofs_check.evidence import jsonable
 
+        from glaverify.proofs_check.paths import atomic_write_text, check_out_dir
+
         try:
             if claim.strip().upper() != "R6":
                 raise InputError("CLAIM", "only R6 has a counterexample search", claim)
+            if not 1 <= budget <= MAX_SEARCH_BUDGET:
+                raise InputError(
+                    "--budget",
+                    f"must lie in [1, {MAX_SEARCH_BUDGET}] (larger searches take hours: split them into "
+                    "runs with different --seed)",
+                    budget,
+                )
+            if seed < 0:
+                raise InputError("--seed", "must be >= 0", seed)
+            if out is not None:
+                check_out_dir(out, "--out")
             with progress_factory(not json_out) as prog:
                 res = search(
                     budget,
@@ -177,10 +231,9 @@ def register(app: typer.Typer) -> None:
             return
         summary = jsonable(res.to_dict())
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(summary, indent=2))
+            atomic_write_text(out / "search.json", json.dumps(summary, indent=2))
             for i, c in enumerate(res.counterexamples):
-                out.with_name(f"{out.stem}-cex-{i}.toml").write_text(c["toml"])
+                atomic_write_text(out / f"counterexample-{i}.toml", c["toml"])
         if json_out:
             typer.echo(json.dumps(summary))
             return
