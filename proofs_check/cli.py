@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import pkgutil
 import re
 import sys
@@ -276,10 +277,27 @@ def fail(exc: Exception, code: int = EXIT_INPUT) -> None:
     raise typer.Exit(code)
 
 
+_INTERRUPT_REPORTED = {"done": False}
+
+
 def interrupted(done: str) -> None:
     """Ctrl-C: say what was completed, exit 130."""
     err_console.print(f"interrupted (Ctrl-C); completed: {done}", highlight=False, soft_wrap=True)
+    _INTERRUPT_REPORTED["done"] = True
     raise typer.Exit(EXIT_INTERRUPTED)
+
+
+#: commands that may run hypothesis (its example database goes to the user cache dir, not the cwd)
+HYPOTHESIS_COMMANDS = frozenset({"check", "verify", "search", "tables"})
+
+
+def use_user_cache_for_hypothesis() -> None:
+    """Point hypothesis' storage (``.hypothesis/``) at the user cache directory unless the user set it."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from .paths import user_cache_dir
+
+    set_hypothesis_home_dir(user_cache_dir("hypothesis"))
 
 
 def canonical_method(claim: str, method: str | None) -> str | None:
@@ -540,7 +558,7 @@ def verify_cmd(
         fail(exc)
         return
     except KeyboardInterrupt:
-        interrupted(", ".join(f"{r.claim} {r.verdict.value}" for r in results) or "no claim"
+        interrupted((", ".join(f"{r.claim} {r.verdict.value}" for r in results) or "no claim")
                     + " (no report written)")
         return
     if as_json:
@@ -607,8 +625,24 @@ def _bad_parameter_line(exc) -> str:
     return f"{name}: {msg}"
 
 
+def _exit(code: int) -> None:
+    """Exit; after Ctrl-C without waiting for library teardown (torch, thread pools: seconds), once our
+    own ``finally`` blocks (temporary files, pools) have run."""
+    if code == EXIT_INTERRUPTED:
+        if not _INTERRUPT_REPORTED["done"]:
+            err_console.print("interrupted (Ctrl-C)", highlight=False)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main() -> None:
     ce = _click_exceptions()
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+    if command in HYPOTHESIS_COMMANDS:
+        use_user_cache_for_hypothesis()
     try:
         rv = app(standalone_mode=False)
     except InputError as exc:  # raised by a feature command outside its own handler
@@ -625,9 +659,8 @@ def main() -> None:
         rich_utils.rich_format_error(exc)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("interrupted (Ctrl-C)", highlight=False)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        _exit(EXIT_INTERRUPTED)
+    _exit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":

@@ -150,20 +150,22 @@ def register(app: typer.Typer) -> None:
                     TextColumn("{task.description}"),
                     BarColumn(),
                     MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]:.4f}"),
+                    TextColumn("loss {task.fields[loss]}"),  # text: no 'nan' before the first step
                     TimeElapsedColumn(),
                     console=err_console,
                     transient=True,
                 )
                 with prog:
-                    task = prog.add_task(f"train {arch} L={layers}", total=total, loss=float("nan"))
+                    task = prog.add_task(f"train {arch} L={layers}", total=total, loss="–")
                     out = run_train(
                         cfg,
                         arch,
                         layers,
                         steps,
                         cfg.run.seed,
-                        progress=lambda k, loss: prog.update(task, advance=k, loss=loss),
+                        progress=lambda k, loss: prog.update(
+                            task, advance=k, loss=f"{loss:.4f}" if loss == loss else "–"
+                        ),
                     )
             else:
                 out = run_train(cfg, arch, layers, steps, cfg.run.seed)
