@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .context import CheckContext, default_max_memory_bytes, describe_model
+from .context import CheckContext, default_max_memory_bytes
 from .paths import check_in_file, check_out_dir
 
 if TYPE_CHECKING:
@@ -346,7 +346,8 @@ def format_value(v: Any) -> str:
         return str(v)
     if isinstance(v, dict):
         return "; ".join(
-            f"{k} ({format_value(x)})" if isinstance(x, dict) else f"{k} {format_value(x)}" for k, x in v.items()
+            f"{k} ({format_value(x)})" if isinstance(x, dict) else f"{k} {format_value(x)}"
+            for k, x in v.items()
         )
     if isinstance(v, (list, tuple)):
         inner = ", ".join(format_value(x) for x in v[:6])

@@ -68,7 +68,9 @@ def run_claim(
     else:
         specs = [s for s in claim.checks.values() if s.default or not suite]
     # ctx.for_check: symbolic methods run at --symbolic-dims when the user chose them (see CheckContext)
-    records = [run_check(s, ctx.for_check(s.method)) for s in specs] if specs else [not_implemented(claim, ctx)]
+    records = (
+        [run_check(s, ctx.for_check(s.method)) for s in specs] if specs else [not_implemented(claim, ctx)]
+    )
     return ClaimResult(claim.id, combine_records(records), records)
 
 

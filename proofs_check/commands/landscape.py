@@ -201,7 +201,6 @@ def register(app: typer.Typer) -> None:
         from glaverify.numerics.r6_search import search
         from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
         from glaverify.proofs_check.evidence import jsonable
-
         from glaverify.proofs_check.paths import atomic_write_text, check_out_dir
 
         try:

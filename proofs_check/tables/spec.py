@@ -439,5 +439,7 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
         raise InputError("--config", f"not valid TOML: {exc}") from None
     cfg = parse_sweep_config(data)
     if not cfg.table and not cfg.figure:
-        raise InputError("table/figure", "the config asks for no [[table]] and no [[figure]]: nothing to compute")
+        raise InputError(
+            "table/figure", "the config asks for no [[table]] and no [[figure]]: nothing to compute"
+        )
     return cfg
