@@ -170,7 +170,11 @@ class FigureSpec(BaseModel):
     - ``omega``: ω* against position, one panel per cell, one line per architecture (``columns``: ω);
     - ``line``: ``x`` (an axis) against quantities, one line per quantity (and per ``series`` axis value);
     - ``scatter``: quantity ``x`` against quantities (e.g. trained vs theoretical risk), with the diagonal;
-    - ``r6``: the R6 search summary (counts and worst gaps per cell).
+    - ``r6``: the R6 certificate and search summaries, one small panel per reported number.
+
+    ``ylabel`` overrides the axis label derived from the quantities; ``log`` draws the value axis on a
+    log scale (symlog when a value is <= 0, said in the footer); ``max_panels`` caps the panels of an
+    ``omega`` figure (default: every cell; a cap that drops cells is reported).
     """
 
     model_config = _STRICT
@@ -180,10 +184,12 @@ class FigureSpec(BaseModel):
     title: str = ""
     x: str | None = None
     xlabel: str | None = None
+    ylabel: str | None = None
+    log: bool = False
     columns: list[str] = Field(default_factory=list)
     series: str | None = None
     where: dict[str, Any] = Field(default_factory=dict)
-    max_panels: int = Field(6, ge=1)
+    max_panels: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> FigureSpec:
