@@ -448,6 +448,25 @@ def _print_claim_result(res: ClaimResult, ctx: CheckContext, statement: str | No
     why = disagreement(res)
     if why:
         out_console.print(f"  [bold red]checks disagree:[/] {escape(why)}", highlight=False)
+    hint = fla_hint(res.records)
+    if hint:
+        out_console.print(f"  hint: {hint}", highlight=False)
+
+
+#: printed when the fla-core cross-checks could not run because fla-core is not installed
+FLA_HINT = (
+    "the fla-reference checks need fla-core: pip install 'glaverify[dev]' (or pip install fla-core einops)"
+)
+
+
+def fla_hint(records: list) -> str | None:
+    """The install hint, when an fla-reference record is inconclusive and fla-core is missing."""
+    import importlib.util
+
+    if any(r.method == "fla-reference" and r.verdict.value == "inconclusive" for r in records):
+        if importlib.util.find_spec("fla") is None:
+            return FLA_HINT
+    return None
 
 
 def _exit_for(results: list[ClaimResult], strict: bool) -> int:
@@ -585,6 +604,9 @@ def verify_cmd(
             )
         out_console.print(table)
         out_console.print(f"wrote {jpath} and {mpath}", highlight=False)
+        hint = fla_hint([r for res in results for r in res.records])
+        if hint:
+            err_console.print(f"hint: {hint}", highlight=False)
     code = _exit_for(results, strict)
     if code:
         raise typer.Exit(code)

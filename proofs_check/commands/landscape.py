@@ -235,6 +235,8 @@ def register(app: typer.Typer) -> None:
                 atomic_write_text(out / f"counterexample-{i}.toml", c["toml"])
         if json_out:
             typer.echo(json.dumps(summary))
+            if res.counterexamples:
+                raise typer.Exit(1)
             return
         out_console.print(
             f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
@@ -246,3 +248,5 @@ def register(app: typer.Typer) -> None:
         for i, c in enumerate(res.counterexamples):
             out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
             out_console.print(c["toml"], highlight=False, markup=False)
+        if res.counterexamples:  # exit codes (docs/cli.md): 1 = a counterexample was found
+            raise typer.Exit(1)
