@@ -28,16 +28,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from glaverify.numerics.config import GlaverifyConfig, RunConfig, default_model_config, load_config
 from glaverify.numerics.errors import InputError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .context import CheckContext, default_max_memory_bytes
 from .paths import check_in_file, check_out_dir
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported lazily: pydantic/numpy are not needed for --help
+    from glaverify.numerics.config import GlaverifyConfig
+
+    from .context import CheckContext
     from .runner import ClaimResult
 
 #: exit codes (docs/cli.md, "Exit codes")
@@ -114,6 +115,8 @@ _SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**
 def parse_size(text: str | None, field: str = "--max-memory") -> int:
     """``"2G"`` -> 2147483648; plain digits are bytes; K/M/G/T are powers of 1024 (``KB``/``KiB`` too)."""
     if text is None:
+        from .context import default_max_memory_bytes
+
         return default_max_memory_bytes()
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
     if m is None:
@@ -154,7 +157,14 @@ def resolve_config(
     checks refuse larger dims instead of using their documented small ones. A config file does not set
     it, so ``--config examples/default.toml`` gets the same methods as no config (docs/cli.md).
     """
-    from glaverify.numerics.config import MAX_D, MAX_N
+    from glaverify.numerics.config import (
+        MAX_D,
+        MAX_N,
+        GlaverifyConfig,
+        RunConfig,
+        default_model_config,
+        load_config,
+    )
 
     for name, v, lim in (("--d", d, MAX_D), ("--n", n, MAX_N)):
         if v is not None and v < 1:
@@ -257,6 +267,8 @@ def make_context(
     source: str = "default model",
     **options,
 ) -> CheckContext:
+    from .context import CheckContext, default_max_memory_bytes
+
     sym_model = cfg.model.restricted(*symbolic_dims) if symbolic_dims is not None else None
     return CheckContext(
         model_config=cfg.model,
