@@ -226,7 +226,9 @@ class ModelConfig(BaseModel):
     @classmethod
     def _noise_range(cls, v: float) -> float:
         if v > MAX_MAGNITUDE:
-            raise ValueError(f"must be <= {MAX_MAGNITUDE:g} (larger values overflow the risk in float64)")
+            raise ValueError(
+                f"must be <= {MAX_MAGNITUDE:g} (beyond it the numeric certificates lose float64 accuracy)"
+            )
         return v
 
     @field_validator("d", "n")
