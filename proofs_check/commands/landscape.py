@@ -215,6 +215,9 @@ def register(app: typer.Typer) -> None:
                 )
             if seed < 0:
                 raise InputError("--seed", "must be >= 0", seed)
+            for name, v in (("--max-d", max_d), ("--max-n", max_n)):
+                if v < 1:
+                    raise InputError(name, "must be an integer >= 1", v)
             if out is not None:
                 check_out_dir(out, "--out")
             with progress_factory(not json_out) as prog:
