@@ -199,7 +199,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
         from glaverify.numerics.r6_search import search
-        from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
+        from glaverify.proofs_check.cli import fail, format_value, out_console, progress_factory, styled
         from glaverify.proofs_check.evidence import jsonable
         from glaverify.proofs_check.paths import atomic_write_text, check_out_dir
 
@@ -244,7 +244,7 @@ def register(app: typer.Typer) -> None:
         out_console.print(
             f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
             f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
-            f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
+            f"{format_value(res.by_generator)}; {res.suspects} suspect(s), {len(res.counterexamples)} "
             f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}",
             highlight=False,
         )
