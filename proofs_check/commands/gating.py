@@ -168,6 +168,9 @@ def register(app: typer.Typer) -> None:
                         ),
                     )
             else:
+                if not json_out:  # piped: one line, so a long training is not silent
+                    err_console.print(f"… training {arch}, L = {layers}, {total} steps (then the Monte Carlo "
+                                      "risk)", highlight=False, markup=False)
                 out = run_train(cfg, arch, layers, steps, cfg.run.seed)
         except InputError as exc:
             fail(exc)
@@ -175,7 +178,10 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(out))
             return
-        t = Table(title=f"trained {arch}, L = {layers}, {out['steps']} steps, seed {out['seed']}")
+        from glaverify.proofs_check.context import describe_model
+
+        t = Table(title=f"trained {arch}, L = {layers}, {out['steps']} steps, seed {out['seed']}; model "
+                  f"{describe_model(cfg.model, 'config ' + str(config) if config else 'default model')}")
         t.add_column("quantity")
         t.add_column("value")
         t.add_row(
