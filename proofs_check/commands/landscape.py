@@ -150,7 +150,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(out))
             return
         w, lin = out["wpgd"], out["linatt"]
-        t = Table(title=f"WPGD landscape (d={model.d}, n={model.n}, K={model.K})")
+        from glaverify.proofs_check.cli import model_source
+        from glaverify.proofs_check.context import describe_model
+
+        t = Table(title=f"WPGD landscape — {describe_model(cfg.model, model_source(config, d, n))}")
         t.add_column("quantity")
         t.add_column("value")
         t.add_row("verdict (R6)", styled(w["verdict"]))
