@@ -434,10 +434,15 @@ def list_claims(
 
 
 def _print_claim_result(res: ClaimResult, ctx: CheckContext, statement: str | None = None) -> None:
+    from .context import describe_model
+
     out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}  [dim]model: "
                       f"{escape(ctx.describe_model())}[/]", highlight=False)
     if statement:
         out_console.print(f"  statement: {escape(statement)}", highlight=False)
+    if ctx.symbolic_model is not None:
+        sym = describe_model(ctx.symbolic_model, "--symbolic-dims")
+        out_console.print(f"  symbolic methods on: {escape(sym)}", highlight=False)
     for r in res.records:
         dims = format_dims(getattr(r, "dims", None))
         at = f" at {dims}" if dims else ""
