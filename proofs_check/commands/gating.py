@@ -15,7 +15,6 @@ the certified one-layer optimum of the class. Optional ``[train]`` keys in the c
 import json
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from glaverify.numerics.errors import InputError
 
@@ -24,6 +23,7 @@ from glaverify.numerics.errors import InputError
 
 def _scalar_section(kind: str):
     def fn(model: Any, wpgd: Any) -> dict:
+        import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
         from glaverify.numerics import gating as G
 
         co = G.constrained_optimum(model, kind)
@@ -51,6 +51,7 @@ def _scalar_section(kind: str):
 
 
 def _vector_section(model: Any, wpgd: Any) -> dict:
+    import numpy as np
     from glaverify.numerics import gating as G
 
     try:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from glaverify.numerics.errors import InputError
 
@@ -50,6 +49,7 @@ def compute_landscape(
 ) -> dict:
     """The JSON object printed by ``glaverify landscape``. ``step(name)`` is called as each section starts
     (the CLI shows it as progress)."""
+    import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
     from glaverify.numerics import landscape as ls
     from glaverify.proofs_check.evidence import jsonable
 
@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """The WPGD global minimum (three routes, R6 certificate) and the best LinAtt predictor."""
+        import numpy as np
         from glaverify.numerics.model import DataModel
         from glaverify.proofs_check.cli import (
             err_console,
