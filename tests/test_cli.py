@@ -563,3 +563,21 @@ def test_ctrl_c_stops_verify_and_says_what_was_completed(tmp_path):
     assert dt < INTERRUPT_BUDGET_S, f"took {dt:.1f} s to stop"
     assert "interrupted (Ctrl-C); completed:" in err
     assert not (tmp_path / "r" / "verification.json").exists()
+
+
+def test_train_progress_never_shows_loss_nan(tmp_path, monkeypatch):
+    """Issue 14: `train` printed 'loss nan' before the first step. Render its progress on a fake terminal."""
+    import io
+
+    import glaverify.proofs_check.cli as cli_mod
+    from rich.console import Console
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_mod, "err_console", Console(file=buf, force_terminal=True, width=120))
+    cfg = tmp_path / "t.toml"
+    cfg.write_text("[model]\nd = 2\nn = 4\n[train]\nsteps = 3\nbatch = 16\neval_prompts = 200\n")
+    res = runner.invoke(app, ["train", "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+    text = buf.getvalue()
+    assert "train gla-delimiter" in text  # the progress bar was drawn
+    assert "nan" not in text.lower()
