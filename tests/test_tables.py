@@ -724,3 +724,17 @@ def test_r6_figure_one_unit_per_panel_and_readable_labels(captured_figures):
     titles = [ax.get_title() for ax in axes]
     assert any("search time (s)" in t for t in titles) and any("count" in t for t in titles)
     assert not any("_" in t for t in titles), titles  # no internal key names (snake_case)
+
+
+def test_series_that_differ_just_above_the_tolerance_are_not_called_equal(captured_figures):
+    from glaverify.proofs_check.tables.figures import COINCIDE_RTOL, figure_line
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(3, {"risk.null": _qv(1.0), "risk.linatt": _qv(1.0)})
+    for i in range(3):  # near-miss: 10× the coincidence tolerance apart
+        result.values[i]["risk.null"]["value"] = 1.0 + i
+        result.values[i]["risk.linatt"]["value"] = (1.0 + i) * (1 + 10 * COINCIDE_RTOL)
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var",
+                                   columns=["risk.null", "risk.linatt"]), Path("."))
+    labels = [t.get_text() for t in captured_figures[-1].axes[0].get_legend().get_texts()]
+    assert not any("(= " in lab for lab in labels), labels
