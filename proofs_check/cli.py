@@ -403,14 +403,15 @@ def list_claims(
     """Show the claims, what each uses, their check methods and their last verdicts."""
     from .method_index import METHODS
     from .registry import claim_statements
-    from .runner import last_verdicts
+    from .runner import last_verdicts, report_model
 
     try:
         if report is not None:
             check_in_file(report, "--report")
             last = last_verdicts(report, strict=True)
         else:
-            last = last_verdicts(Path("reports/verification.json"))
+            report = Path("reports/verification.json")
+            last = last_verdicts(report)
     except InputError as exc:
         fail(exc)
         return
@@ -420,10 +421,13 @@ def list_claims(
         methods = [m if default else f"{m} (not in verify)" for m, default in METHODS.get(c.id, ())]
         rows.append({"id": c.id, "family": c.family, "title": c.title, "uses": list(c.uses),
                      "methods": methods, "last_verdict": last.get(c.id)})
+    model = report_model(report) if last else None
     if as_json:
-        sys.stdout.write(json.dumps({"claims": rows}) + "\n")
+        sys.stdout.write(json.dumps({"claims": rows, "last_verdicts_from": str(report) if last else None,
+                                     "last_verdicts_model": model}) + "\n")
         return
-    table = Table(title="glaverify claims")
+    caption = f"last verdicts: {report}" + (f", model {model}" if model else "") if last else None
+    table = Table(title="glaverify claims", caption=caption)
     for col in ("id", "family", "title", "uses", "methods", "last verdict"):
         table.add_column(col, overflow="fold", no_wrap=col in ("id", "family"))
     for r in rows:

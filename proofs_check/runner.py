@@ -113,6 +113,24 @@ def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -
     return jpath, mpath
 
 
+def report_model(path: Path) -> str | None:
+    """The model behind a ``verification.json`` (from its first full-size record's config), or None."""
+    from glaverify.numerics.config import build_model_config
+
+    from .context import describe_model
+
+    try:
+        data = json.loads(path.read_text())
+        cfgs = [r["config"]["model"] for r in data
+                if isinstance(r, dict) and r.get("config", {}).get("model")]
+        if not cfgs:
+            return None
+        biggest = max(cfgs, key=lambda c: (c.get("d", 0), c.get("n", 0)))  # symbolic records may be smaller
+        return describe_model(build_model_config(biggest))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, InputError):
+        return None
+
+
 def last_verdicts(path: Path, strict: bool = False) -> dict[str, str]:
     """Claim verdicts from a previous ``verification.json`` (for ``glaverify list``).
 

@@ -581,3 +581,15 @@ def test_train_progress_never_shows_loss_nan(tmp_path, monkeypatch):
     text = buf.getvalue()
     assert "train gla-delimiter" in text  # the progress bar was drawn
     assert "nan" not in text.lower()
+
+
+def test_list_names_the_model_behind_the_last_verdicts(tmp_path):
+    from glaverify.numerics.config import default_model_config
+
+    cfg = default_model_config(3, 5).model_dump()
+    p = tmp_path / "verification.json"
+    p.write_text(json.dumps([{"claim": "R1", "verdict": "proved", "config": {"model": cfg}}]))
+    res = runner.invoke(app, ["list", "--report", str(p)])
+    assert res.exit_code == 0 and "model d=3, n=5" in res.stdout
+    data = json.loads(runner.invoke(app, ["list", "--report", str(p), "--json"]).stdout)
+    assert data["last_verdicts_model"].startswith("d=3, n=5")
