@@ -593,3 +593,14 @@ def test_list_names_the_model_behind_the_last_verdicts(tmp_path):
     assert res.exit_code == 0 and "model d=3, n=5" in res.stdout
     data = json.loads(runner.invoke(app, ["list", "--report", str(p), "--json"]).stdout)
     assert data["last_verdicts_model"].startswith("d=3, n=5")
+
+
+def test_help_imports_neither_numpy_nor_pydantic():
+    code = (
+        "import sys\nfrom glaverify.proofs_check.cli import app\nfrom typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
+        "print([m for m in ('numpy', 'pydantic') if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", proc.stdout
