@@ -604,3 +604,35 @@ def test_help_imports_neither_numpy_nor_pydantic():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]", proc.stdout
+
+
+def test_fla_hint_only_when_fla_core_is_missing(monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    from glaverify.proofs_check.cli import FLA_HINT, fla_hint
+    from glaverify.proofs_check.evidence import Verdict
+
+    rec = SimpleNamespace(method="fla-reference", verdict=Verdict.INCONCLUSIVE)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "fla" else real(name, *a))
+    assert fla_hint([rec]) == FLA_HINT and "glaverify[dev]" in FLA_HINT
+    assert fla_hint([SimpleNamespace(method="fla-reference", verdict=Verdict.SUPPORTED)]) is None
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    assert fla_hint([rec]) is None  # installed: the inconclusive has another reason
+
+
+def test_verify_symbolic_dims(tmp_path, monkeypatch):
+    import glaverify.proofs_check.registry as reg
+
+    real = reg.all_claims
+    monkeypatch.setattr(reg, "all_claims", lambda: [c for c in real() if c.id == "R1"])
+    res = runner.invoke(app, ["verify", "--out", str(tmp_path), "--quick", "--json",
+                              "--symbolic-dims", "2,3"])
+    assert res.exit_code == 0, res.stderr
+    recs = json.loads(res.stdout)["claims"][0]["records"]
+    sym = next(r for r in recs if r["method"] == "symbolic")
+    mc = next(r for r in recs if r["method"] == "monte-carlo")
+    assert (sym["config"]["model"]["d"], sym["config"]["model"]["n"]) == (2, 3)
+    assert (mc["config"]["model"]["d"], mc["config"]["model"]["n"]) == (4, 12)  # other methods: full model
