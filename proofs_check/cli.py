@@ -229,9 +229,19 @@ def progress_factory(enabled: bool = True) -> Iterator[Callable[[str, int], Call
 
         def make(description: str, total: int) -> Callable[[int], None]:
             task = prog.add_task(description, total=total)
-            return lambda k: prog.advance(task, k)
+            return _Advance(lambda k: prog.advance(task, k), lambda text: prog.update(task, description=text))
 
         yield make
+
+
+class _Advance:
+    """``advance(k)``; ``advance.describe(text)`` renames the step (e.g. ``verify: claim 3 of 18: G3``)."""
+
+    def __init__(self, step: Callable[[int], None], describe: Callable[[str], None]):
+        self._step, self.describe = step, describe
+
+    def __call__(self, k: int) -> None:
+        self._step(k)
 
 
 #: seconds between two plain progress lines
@@ -590,7 +600,9 @@ def verify_cmd(
             ids = [c.id for c in all_claims()]
             advance = prog(f"verify: {len(ids)} claims", len(ids))
             for k, cid in enumerate(ids, 1):
-                if not err_console.is_terminal and not as_json:
+                if hasattr(advance, "describe"):
+                    advance.describe(f"verify: claim {k} of {len(ids)}: {cid}")
+                elif not as_json:
                     err_console.print(f"… claim {k} of {len(ids)}: {cid}", highlight=False, markup=False)
                 results.append(run_claim(cid, ctx, suite=True))
                 advance(1)

@@ -636,3 +636,19 @@ def test_verify_symbolic_dims(tmp_path, monkeypatch):
     mc = next(r for r in recs if r["method"] == "monte-carlo")
     assert (sym["config"]["model"]["d"], sym["config"]["model"]["n"]) == (2, 3)
     assert (mc["config"]["model"]["d"], mc["config"]["model"]["n"]) == (4, 12)  # other methods: full model
+
+
+def test_verify_progress_names_claim_k_of_n_on_a_terminal(tmp_path, monkeypatch):
+    import io
+
+    import glaverify.proofs_check.cli as cli_mod
+    import glaverify.proofs_check.registry as reg
+    from rich.console import Console
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_mod, "err_console", Console(file=buf, force_terminal=True, width=120))
+    real = reg.all_claims
+    monkeypatch.setattr(reg, "all_claims", lambda: [c for c in real() if c.id in ("R2", "R3")])
+    res = runner.invoke(app, ["verify", "--out", str(tmp_path), "--quick"])
+    assert res.exit_code == 0, res.output
+    assert "verify: claim 2 of 2: R3" in buf.getvalue()
