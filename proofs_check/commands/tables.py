@@ -91,6 +91,10 @@ def register(app: typer.Typer) -> None:
                     quick=quick,
                     progress=counting,
                 )
+            if not as_json:
+                n_out = len(cfg.table) + len(cfg.figure)
+                err_console.print(f"… writing {n_out} table(s) and figure(s) into {out_dir}", highlight=False,
+                                  markup=False)
             prov = write_outputs(result, out_dir, jobs=jobs, scheduler=scheduler)
         except InputError as exc:
             fail(exc)
