@@ -652,3 +652,20 @@ def test_verify_progress_names_claim_k_of_n_on_a_terminal(tmp_path, monkeypatch)
     res = runner.invoke(app, ["verify", "--out", str(tmp_path), "--quick"])
     assert res.exit_code == 0, res.output
     assert "verify: claim 2 of 2: R3" in buf.getvalue()
+
+
+def test_tables_writes_nothing_into_the_cwd_but_out(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("GLAVERIFY_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "s.toml").write_text(
+        '[model]\nd = 2\nn = 4\n[sweep.axes]\nnoise_var = [0.1, 0.2]\n'
+        '[[table]]\nname = "t"\nindex = ["noise_var"]\ncolumns = ["risk.null"]\n'
+    )
+    res = runner.invoke(app, ["tables", "--config", str(tmp_path / "s.toml"), "--out", "o"])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in work.iterdir()] == ["o"]  # no .glaverify-cache/ in the cwd
+    assert any((tmp_path / "cache" / "tables").rglob("*.json"))
+    for f in (work / "o").iterdir():
+        assert f.stat().st_mode & 0o777 == 0o666 & ~_umask(), f
