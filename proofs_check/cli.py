@@ -546,7 +546,7 @@ def check_cmd(
         c = get_claim(claim)
         meth = canonical_method(c.id, method)
         with progress_factory(not as_json) as prog:
-            ctx = make_context(cfg, explicit or sym is not None, prog, quick=quick, symbolic_dims=sym,
+            ctx = make_context(cfg, explicit, prog, quick=quick, symbolic_dims=sym,
                                max_memory_bytes=budget, source=model_source(config, d, n))
             res = run_claim(c.id, ctx, method=meth)
     except InputError as exc:
@@ -593,7 +593,7 @@ def verify_cmd(
         sym = parse_symbolic_dims(symbolic_dims)
         cfg, explicit = resolve_config(config, None, None, seed)
         with progress_factory(not as_json) as prog:
-            ctx = make_context(cfg, explicit or sym is not None, prog, quick=quick, symbolic_dims=sym,
+            ctx = make_context(cfg, explicit, prog, quick=quick, symbolic_dims=sym,
                                max_memory_bytes=budget, source=model_source(config, None, None))
             if not as_json:
                 err_console.print(f"model: {ctx.describe_model()}", highlight=False, markup=False)
