@@ -60,9 +60,9 @@ def is_symbolic_method(method: str) -> bool:
 class CheckContext:
     """Inputs of one check run.
 
-    ``dims_explicit`` is true when the user named d/n **on the command line** (``--d``/``--n``) or chose
-    the proof size with ``--symbolic-dims``: checks with a size limit (symbolic ones) then refuse larger
-    dims instead of choosing their own. Otherwise (the default model or a config file: the same model
+    ``dims_explicit`` is true when the user named d/n **on the command line** (``--d``/``--n``), and in the
+    context :meth:`for_check` gives the symbolic methods under ``--symbolic-dims``: checks with a size limit
+    (symbolic ones) then refuse larger dims instead of choosing their own. Otherwise (the default model or a config file: the same model
     must get the same methods either way) it is false, and such checks may use their documented small
     dims, which their records state.
 
