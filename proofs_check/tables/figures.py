@@ -42,8 +42,8 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-def _footer(fig, notes: list[str]) -> None:
-    text = (
+def _footer(fig, notes: list[str], text: str | None = None) -> None:
+    text = text or (
         "Filled markers: proved/certified; hollow: sampled or not certified. E[ββᵀ] = I_d, risk unnormalised."
     )
     if notes:
@@ -260,6 +260,12 @@ def r6_key_label(key: str) -> str:
     return key.replace("_", " ").replace(".", ": ")
 
 
+def _bar_text(v: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    return "0" if v == 0 else (f"{v:.0f}" if float(v).is_integer() and abs(v) < 1e6 else f"{v:.2g}")
+
+
 def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
     """Small multiples: one panel per number the R6 summaries report (each panel one unit: a count, a
     time, a norm), one bar per cell, the cell's verdict under its bar."""
@@ -293,7 +299,13 @@ def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Pa
     for ax, (q, key, bars) in zip(axes.flat, panels, strict=False):
         xs = np.arange(len(bars))
         vals = np.array([b[1] for b in bars], dtype=float)
-        ax.bar(xs, vals, color=["C0" if b[2] in CERTIFIED else "C1" for b in bars])
+        drawn = ax.bar(xs, vals, color=["C0" if b[2] in CERTIFIED else "C1" for b in bars])
+        ax.bar_label(drawn, labels=[_bar_text(v) for v in vals], fontsize=6, padding=1)
+        if key in ("checked", "suspects", "counterexamples") or key.endswith("count"):
+            from matplotlib.ticker import MaxNLocator
+
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
         ax.set_title(f"{QUANTITIES[q].label}: {r6_key_label(key)}", fontsize=8)
         ax.set_xticks(xs, [f"{b[0]}\n{b[2]}" for b in bars], fontsize=6, rotation=30, ha="right")
         ax.tick_params(axis="y", labelsize=7)
@@ -302,9 +314,11 @@ def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Pa
         wide = fin.size and np.all(fin > 0) and fin.max() / fin.min() > 1e3  # spans decades: log by itself
         if spec.log or wide:
             _apply_log(ax, spec.model_copy(update={"log": True}), list(vals))
-    fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell "
-                 "(blue: proved/certified, orange: other verdicts)", fontsize=9)
-    _footer(fig, notes)
+        elif fin.size and np.all(fin >= 0):  # counts and times start at 0; an all-zero panel is not negative
+            ax.set_ylim(0, float(fin.max()) * 1.15 if fin.max() > 0 else 1.0)
+    fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell", fontsize=9)
+    _footer(fig, notes, "Blue bars: the cell's R6 verdict is proved/certified; orange: another verdict "
+            "(named under each bar). Each panel is one number with its own unit.")
     return _save(fig, out, spec.name), notes
 
 
