@@ -669,3 +669,14 @@ def test_tables_writes_nothing_into_the_cwd_but_out(tmp_path, monkeypatch):
     assert any((tmp_path / "cache" / "tables").rglob("*.json"))
     for f in (work / "o").iterdir():
         assert f.stat().st_mode & 0o777 == 0o666 & ~_umask(), f
+
+
+def test_landscape_reports_each_section_as_it_starts():
+    """Issue 14: `landscape` was silent for minutes at paper size; each section now announces itself."""
+    res = runner.invoke(app, ["landscape", "--d", "2", "--n", "4"])
+    assert res.exit_code == 0, res.output
+    for section in ("wpgd (R6 certificate)", "linatt", "gla_delimiter"):
+        assert f"… landscape: {section}" in res.stderr
+    assert "WPGD landscape — d=2, n=4" in res.stdout
+    quiet = runner.invoke(app, ["landscape", "--d", "2", "--n", "4", "--json"])
+    assert "… landscape" not in quiet.stderr  # --json: nothing but the object (and no progress noise)
