@@ -62,9 +62,9 @@ class CheckContext:
 
     ``dims_explicit`` is true when the user named d/n **on the command line** (``--d``/``--n``), and in the
     context :meth:`for_check` gives the symbolic methods under ``--symbolic-dims``: checks with a size limit
-    (symbolic ones) then refuse larger dims instead of choosing their own. Otherwise (the default model or a config file: the same model
-    must get the same methods either way) it is false, and such checks may use their documented small
-    dims, which their records state.
+    (symbolic ones) then refuse larger dims instead of choosing their own. Otherwise (the default model or
+    a config file: the same model must get the same methods either way) it is false, and such checks may
+    use their documented small dims, which their records state.
 
     ``symbolic_dims`` is the proof size ``(d, n)`` the user chose with ``verify/check --symbolic-dims``;
     :meth:`for_check` then runs the symbolic methods on the model restricted to it (``symbolic_model``).
