@@ -44,6 +44,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+#: Input limits (docs/config.md, "Limits"). d: Σ alone takes 8·d² bytes (80 GB at d = 10⁵); n: the
+#: weights, the block indicator and every sampled prompt grow with n. Magnitudes: the risks involve up to
+#: the fourth power of Σ; measured, the numeric R3 certificate keeps its 1e-8 relative tolerance up to
+#: scale 1e12 and fails at 1e20 (rounding, not the theory), so larger values are refused, not misjudged.
+MAX_D = 100_000
+MAX_N = 10_000_000
+MAX_MAGNITUDE = 1e12
+#: the smallest Σ eigenvalue / scale accepted: below the matrix tolerance a Σ is numerically singular
+MIN_SCALE = 1e-10
+
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, validate_default=True, strict=True)
 
 
@@ -57,6 +67,16 @@ class FeaturesConfig(BaseModel):
     eigenvalues: list[float] | None = Field(None, description="diagonal: the diagonal of Σ")
     matrix: list[list[float]] | None = Field(None, description="full: Σ itself, symmetric positive definite")
 
+    @field_validator("scale")
+    @classmethod
+    def _scale_range(cls, v: float) -> float:
+        if v > 0 and not (MIN_SCALE <= v <= MAX_MAGNITUDE):
+            raise ValueError(
+                f"must lie in [{MIN_SCALE:g}, {MAX_MAGNITUDE:g}] "
+                "(outside it Σ is numerically singular or its powers overflow float64)"
+            )
+        return v
+
     @model_validator(mode="after")
     def _shape_fields(self) -> FeaturesConfig:
         if self.covariance == "diagonal":
@@ -64,6 +84,11 @@ class FeaturesConfig(BaseModel):
                 raise ValueError("eigenvalues: required when covariance = 'diagonal'")
             if any(not (v > 0) for v in self.eigenvalues):
                 raise ValueError("eigenvalues: every eigenvalue must be > 0 (Σ must be positive definite)")
+            if any(v < MIN_SCALE or v > MAX_MAGNITUDE for v in self.eigenvalues):
+                raise ValueError(
+                    f"eigenvalues: every eigenvalue must lie in [{MIN_SCALE:g}, {MAX_MAGNITUDE:g}] "
+                    "(outside it Σ is numerically singular or its powers overflow float64)"
+                )
         elif self.eigenvalues is not None:
             raise ValueError(
                 f"eigenvalues: only allowed with covariance = 'diagonal', not {self.covariance!r}"
@@ -72,6 +97,8 @@ class FeaturesConfig(BaseModel):
             if self.matrix is None:
                 raise ValueError("matrix: required when covariance = 'full'")
             mat = as_finite_array(self.matrix, "matrix", ndim=2)
+            if mat.size and float(np.max(np.abs(mat))) > MAX_MAGNITUDE:
+                raise ValueError(f"matrix: every entry must have |entry| <= {MAX_MAGNITUDE:g}")
             try:
                 check_psd(mat, "matrix", strict=True)
             except InputError as exc:
@@ -195,6 +222,24 @@ class ModelConfig(BaseModel):
     features: FeaturesConfig = FeaturesConfig()
     tasks: TasksConfig = TasksConfig()
 
+    @field_validator("noise_var")
+    @classmethod
+    def _noise_range(cls, v: float) -> float:
+        if v > MAX_MAGNITUDE:
+            raise ValueError(
+                f"must be <= {MAX_MAGNITUDE:g} (beyond it the numeric certificates lose float64 accuracy)"
+            )
+        return v
+
+    @field_validator("d", "n")
+    @classmethod
+    def _dim_limit(cls, v: int, info: Any) -> int:
+        lim = MAX_D if info.field_name == "d" else MAX_N
+        if v > lim:
+            why = "Σ alone would need 8·d² bytes" if info.field_name == "d" else "every prompt grows with n"
+            raise ValueError(f"must be <= {lim} ({why})")
+        return v
+
     @model_validator(mode="after")
     def _cross_checks(self) -> ModelConfig:
         fd = self.features.dimension()
@@ -214,6 +259,37 @@ class ModelConfig(BaseModel):
             data["d"] = d
         if n is not None:
             data["n"] = n
+        return build_model_config(data)
+
+
+    def restricted(self, d: int, n: int) -> ModelConfig:
+        """The same model at smaller dims (``--symbolic-dims d,n``): Σ's leading d×d block (identity keeps
+        its scale), the blocks re-split as evenly as possible over n (the last n blocks if n < K), and
+        the correlation of the kept blocks. Refuses dims larger than the model's."""
+        if not (1 <= d <= self.d) or not (1 <= n <= self.n):
+            raise InputError(
+                "--symbolic-dims",
+                f"must satisfy 1 <= d <= {self.d} and 1 <= n <= {self.n} (the model's dims)",
+                f"{d},{n}",
+            )
+        data = self.model_dump()
+        data["d"], data["n"] = d, n
+        feats = data["features"]
+        if feats["covariance"] == "diagonal":
+            feats["eigenvalues"] = feats["eigenvalues"][:d]
+        elif feats["covariance"] == "full":
+            feats["matrix"] = [row[:d] for row in feats["matrix"][:d]]
+        tasks = data["tasks"]
+        if tasks["family"] != "iid":
+            k_all = len(tasks["block_sizes"])
+            keep = list(range(max(0, k_all - n), k_all))
+            k = len(keep)
+            tasks["block_sizes"] = [n // k + (1 if i < n % k else 0) for i in range(k)]
+            if tasks["family"] == "star":
+                tasks["rho"] = [tasks["rho"][i] for i in keep]
+            elif tasks["family"] == "custom":
+                idx = keep + [k_all]
+                tasks["correlation"] = [[tasks["correlation"][i][j] for j in idx] for i in idx]
         return build_model_config(data)
 
 
@@ -329,10 +405,18 @@ def parse_config(data: dict[str, Any]) -> GlaverifyConfig:
 def load_config(path: str | Path) -> GlaverifyConfig:
     """Read and validate a TOML config file."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError("config", f"is a directory, not a file: {p}")
     if not p.is_file():
         raise InputError("config", f"file not found: {p}")
     try:
-        data = tomllib.loads(p.read_text())
+        text = p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError("config", f"cannot read the file: {exc.strerror or exc}: {p}") from None
+    except UnicodeDecodeError:
+        raise InputError("config", f"not a UTF-8 text file (binary?): {p}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("config", f"not valid TOML: {exc}") from None
     return parse_config(data)
@@ -352,9 +436,11 @@ def _reject_nonfinite(obj: Any, where: str) -> None:
 def default_model_config(d: int = 4, n: int = 12) -> ModelConfig:
     """The model used when no config file is given: a general (diagonal, non-isotropic) Σ and a
     3-block star family with increasing correlation to the query. Documented in docs/config.md."""
-    for name, v in (("d", d), ("n", n)):
+    for name, v, lim in (("d", d, MAX_D), ("n", n, MAX_N)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise InputError(name, "must be an integer >= 1", v)
+        if v > lim:
+            raise InputError(name, f"must be <= {lim} (docs/config.md, limits)", v)
     k = min(3, n)
     sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     eig = [round(float(x), 6) for x in np.linspace(0.5, 2.0, d)] if d > 1 else [1.0]

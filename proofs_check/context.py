@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 import zlib
 from collections.abc import Callable
@@ -22,14 +24,54 @@ def _no_progress(description: str, total: int) -> Callable[[int], None]:
     return lambda advance: None
 
 
+#: share of the available memory a command may use for sampling when ``--max-memory`` is not given
+DEFAULT_MEMORY_FRACTION = 0.5
+#: fallback budget when the available memory cannot be read (not Linux, no sysconf)
+FALLBACK_MEMORY_BYTES = 2 * 1024**3
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), else free physical pages from sysconf, else None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def default_max_memory_bytes() -> int:
+    """The memory budget of sampling loops without ``--max-memory``: half of the available memory."""
+    avail = available_memory_bytes()
+    return int(DEFAULT_MEMORY_FRACTION * avail) if avail else FALLBACK_MEMORY_BYTES
+
+
+def is_symbolic_method(method: str) -> bool:
+    """Methods whose size is limited (exact expansion): they run at ``ctx.symbolic_dims`` when set."""
+    return method.lower().startswith("symbolic")
+
+
 @dataclass
 class CheckContext:
     """Inputs of one check run.
 
-    ``dims_explicit`` is true when the user named d/n (on the command line or in a config file): checks
-    with a size limit (symbolic ones) then refuse larger dims instead of choosing their own. In the
-    default suite (``glaverify verify``) it is false, and such checks may use their documented small dims,
-    which their records state.
+    ``dims_explicit`` is true when the user named d/n **on the command line** (``--d``/``--n``), and in the
+    context :meth:`for_check` gives the symbolic methods under ``--symbolic-dims``: checks with a size limit
+    (symbolic ones) then refuse larger dims instead of choosing their own. Otherwise (the default model or
+    a config file: the same model must get the same methods either way) it is false, and such checks may
+    use their documented small dims, which their records state.
+
+    ``symbolic_dims`` is the proof size ``(d, n)`` the user chose with ``verify/check --symbolic-dims``;
+    :meth:`for_check` then runs the symbolic methods on the model restricted to it (``symbolic_model``).
+
+    ``max_memory_bytes`` bounds the memory of sampling loops (``--max-memory``; default
+    :func:`default_max_memory_bytes`). ``model_source`` says where the model came from (shown with every
+    verdict).
     """
 
     model_config: ModelConfig
@@ -38,6 +80,27 @@ class CheckContext:
     quick: bool = False
     progress: ProgressFactory = _no_progress
     options: dict[str, Any] = field(default_factory=dict)
+    symbolic_dims: tuple[int, int] | None = None
+    symbolic_model: ModelConfig | None = None
+    max_memory_bytes: int = field(default_factory=default_max_memory_bytes)
+    model_source: str = "default model"
+
+    def for_check(self, method: str) -> CheckContext:
+        """The context a check of ``method`` runs with: symbolic methods get ``symbolic_model`` (with
+        ``dims_explicit``) when the user chose ``--symbolic-dims``; every other method this context."""
+        if self.symbolic_model is None or not is_symbolic_method(method):
+            return self
+        return dataclasses.replace(
+            self,
+            model_config=self.symbolic_model,
+            dims_explicit=True,
+            model_source=f"{self.model_source}, restricted to --symbolic-dims "
+            f"d={self.symbolic_model.d}, n={self.symbolic_model.n}",
+        )
+
+    def describe_model(self) -> str:
+        """One line naming the model behind the verdicts: dims, blocks, family, Σ, σ² and its source."""
+        return describe_model(self.model_config, self.model_source)
 
     @cached_property
     def model(self) -> DataModel:
@@ -68,6 +131,20 @@ class CheckContext:
             claim=claim, verdict=Verdict(verdict), method=method, summary=summary,
             versions=package_versions(), **kw,
         )
+
+
+def describe_model(cfg: ModelConfig, source: str = "") -> str:
+    """``d=4, n=12, K=3 star blocks [4, 4, 4], Σ diagonal, σ²=0.1 (default model)``."""
+    sizes = cfg.tasks.block_sizes or [cfg.n]
+    blocks = f"K={len(sizes)} {cfg.tasks.family} block{'s' if len(sizes) > 1 else ''}"
+    if len(sizes) <= 8:
+        blocks += f" {list(sizes)}"
+    text = (
+        f"d={cfg.d}, n={cfg.n}, {blocks}, Σ {cfg.features.covariance}"
+        f"{f' (scale {cfg.features.scale:g})' if cfg.features.covariance == 'identity' else ''}"
+        f", σ²={cfg.noise_var:g}"
+    )
+    return f"{text} ({source})" if source else text
 
 
 class Timer:

@@ -97,6 +97,21 @@ def load_all() -> dict[str, Claim]:
     return _CLAIMS
 
 
+def claim_statements() -> dict[str, Claim]:
+    """The claims with their statements and uses, *without* importing the check modules (fast; the
+    ``checks`` of each claim are empty unless :func:`load_all` ran). Method names: see
+    :mod:`glaverify.proofs_check.method_index`."""
+    from . import claims  # noqa: F401
+
+    return dict(_CLAIMS)
+
+
+def find_method(claim: Claim, method: str) -> str | None:
+    """The registered method of ``claim`` whose name equals ``method`` up to case, or None."""
+    key = method.strip().lower()
+    return next((m for m in claim.checks if m.lower() == key), None)
+
+
 def _source_order(fn: CheckFn) -> tuple[str, int]:
     code = getattr(fn, "__code__", None)
     return (getattr(fn, "__module__", ""), code.co_firstlineno if code is not None else 0)

@@ -28,6 +28,15 @@ COLOURS = {
     "inconclusive": "#d4a72c",
     "not run": "#b0b0b0",
 }
+#: every verdict also has its own symbol, shown next to its name, so no verdict is told by colour alone
+SYMBOLS = {
+    "proved": "✓✓",
+    "certified": "✓",
+    "supported": "≈",
+    "refuted": "✗",
+    "inconclusive": "?",
+    "not run": "–",
+}
 TEXT_ON = {
     "proved": "#fff",
     "certified": "#fff",
@@ -168,7 +177,7 @@ def dependency_svg(statuses: list[ClaimStatus], node_w: int = 64, node_h: int = 
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6" '
             f'fill="{COLOURS[v]}" stroke="#24292f" stroke-width="0.8"/>'
             f'<text x="{x + node_w / 2:.1f}" y="{y + node_h / 2 + 5:.1f}" text-anchor="middle" '
-            f'font-size="13" font-weight="600" fill="{TEXT_ON[v]}">{c.id}</text></g>'
+            f'font-size="13" font-weight="600" fill="{TEXT_ON[v]}">{c.id} {SYMBOLS.get(v, "")}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -178,7 +187,7 @@ def dependency_svg(statuses: list[ClaimStatus], node_w: int = 64, node_h: int = 
 def _badge(v: str) -> str:
     return (
         f'<span class="v" style="background:{COLOURS.get(v, "#ccc")};color:{TEXT_ON.get(v, "#000")}">'
-        f"{html.escape(v)}</span>"
+        f"{html.escape(SYMBOLS.get(v, ''))} {html.escape(v)}</span>"
     )
 
 
@@ -188,6 +197,29 @@ def _fmt(x: Any) -> str:
     if isinstance(x, dict):
         return ", ".join(f"{k}={_fmt(v)}" for k, v in x.items())
     return str(x)
+
+
+def _model_line(records: list[Evidence]) -> str:
+    """The model(s) behind the verdicts, from the records' configs."""
+    from glaverify.numerics.config import build_model_config
+
+    from .context import describe_model
+
+    seen: list[str] = []
+    for r in records:
+        cfg = (r.config or {}).get("model") if isinstance(r.config, dict) else None
+        if not cfg:
+            continue
+        try:
+            text = describe_model(build_model_config(cfg))
+        except (InputError, TypeError, ValueError):
+            continue
+        if text not in seen:
+            seen.append(text)
+    if not seen:
+        return "not recorded"
+    return seen[0] + (f" (and {len(seen) - 1} smaller model(s) of symbolic checks; see the dims column)"
+                      if len(seen) > 1 else "")
 
 
 def render_html(records: list[Evidence], source: str = "", claims: list[Claim] | None = None) -> str:
@@ -208,6 +240,7 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
         f"{html.escape(', '.join(map(str, seeds)) or '-')}; versions: "
         f"{html.escape(', '.join(f'{k} {v}' for k, v in versions.items()) or '-')}</p>",
         "<p>" + " ".join(f"{_badge(v)} {n}" for v, n in counts.items()) + "</p>",
+        f'<p class="meta">Model: {html.escape(_model_line(records))}</p>',
         '<p class="meta">Conventions: E[ββᵀ] = I<sub>d</sub>; risk = E(y − ŷ)², unnormalised. '
         "proved: exact for the stated dims; certified: numeric with a certificate (tolerance, residuals); "
         "supported: sampled (sample size, CI); refuted: counterexample; inconclusive: with the reason.</p>",
@@ -258,12 +291,9 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
 def write_html_report(input_path: Path, out_path: Path) -> Path:
     records = load_records(Path(input_path))
     text = render_html(records, source=str(input_path))
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(out_path)
-    return out_path
+    from .paths import atomic_write_text
+
+    return atomic_write_text(Path(out_path), text)
 
 
 __all__ = [

@@ -12,7 +12,8 @@ from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
 from .evidence import Evidence, Verdict, combine_records, combine_verdicts, jsonable, package_versions
-from .registry import CheckSpec, Claim, all_claims, get_claim
+from .paths import atomic_write_text
+from .registry import CheckSpec, Claim, all_claims, find_method, get_claim
 
 
 @dataclass
@@ -59,13 +60,17 @@ def run_claim(
     """Run the checks of one claim: all of them, method ``method`` only, or (``suite``) the default ones."""
     claim = get_claim(claim_id)
     if method is not None:
+        method = find_method(claim, method) or method  # case-insensitive, like claim ids
         if method not in claim.checks:
             known = ", ".join(claim.checks) or "none implemented"
             raise InputError("--method", f"claim {claim.id} has no method {method!r} (methods: {known})")
         specs = [claim.checks[method]]
     else:
         specs = [s for s in claim.checks.values() if s.default or not suite]
-    records = [run_check(s, ctx) for s in specs] if specs else [not_implemented(claim, ctx)]
+    # ctx.for_check: symbolic methods run at --symbolic-dims when the user chose them (see CheckContext)
+    records = (
+        [run_check(s, ctx.for_check(s.method)) for s in specs] if specs else [not_implemented(claim, ctx)]
+    )
     return ClaimResult(claim.id, combine_records(records), records)
 
 
@@ -75,44 +80,80 @@ def run_suite(ctx: CheckContext, claims: list[str] | None = None) -> list[ClaimR
 
 
 def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -> tuple[Path, Path]:
-    """Write ``verification.json`` (a list of records) and ``verification.md``."""
+    """Write ``verification.json`` (a list of records, each with its ``dims`` and ``config``) and
+    ``verification.md`` (which names the model and the dims behind every verdict). Files are written
+    atomically with mode ``0666 & ~umask``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     records = [r.to_dict() for res in results for r in res.records]
-    jpath = out_dir / "verification.json"
-    jpath.write_text(json.dumps(jsonable(records), indent=1))
+    jpath = atomic_write_text(out_dir / "verification.json", json.dumps(jsonable(records), indent=1))
     lines = [
         "# glaverify verification report",
         "",
-        f"Seed {ctx.run.seed}; model config: `{json.dumps(ctx.model_config.model_dump())}`",
+        f"Model: {ctx.describe_model()}. Seed {ctx.run.seed}.",
+        "",
+        f"Model config: `{json.dumps(ctx.model_config.model_dump())}`",
         "",
         f"Versions: {', '.join(f'{k} {v}' for k, v in package_versions().items())}",
         "",
-        "| claim | verdict | method | summary | elapsed (s) |",
-        "|---|---|---|---|---|",
+        "| claim | verdict | method | dims | summary | elapsed (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for res in results:
         for r in res.records:
             summ = r.summary.replace("|", "\\|").replace("\n", " ")
             part = " (part)" if r.scope == "partial" else ""
+            dims = ", ".join(f"{k}={v}" for k, v in (r.dims or {}).items())
             lines.append(
-                f"| {r.claim} | **{r.verdict.value}**{part} | {r.method} | {summ} | {r.elapsed_s:.2f} |"
+                f"| {r.claim} | **{r.verdict.value}**{part} | {r.method} | {dims} | {summ} | "
+                f"{r.elapsed_s:.2f} |"
             )
     lines += ["", "## Claim verdicts", "", "| claim | verdict |", "|---|---|"]
     lines += [f"| {res.claim} | {res.verdict.value} |" for res in results]
-    mpath = out_dir / "verification.md"
-    mpath.write_text("\n".join(lines) + "\n")
+    mpath = atomic_write_text(out_dir / "verification.md", "\n".join(lines) + "\n")
     return jpath, mpath
 
 
-def last_verdicts(path: Path) -> dict[str, str]:
-    """Claim verdicts from a previous ``verification.json`` (for ``glaverify list``)."""
-    if not path.is_file():
-        return {}
+def report_model(path: Path) -> str | None:
+    """The model behind a ``verification.json`` (from its first full-size record's config), or None."""
+    from glaverify.numerics.config import build_model_config
+
+    from .context import describe_model
+
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        cfgs = [r["config"]["model"] for r in data
+                if isinstance(r, dict) and r.get("config", {}).get("model")]
+        if not cfgs:
+            return None
+        biggest = max(cfgs, key=lambda c: (c.get("d", 0), c.get("n", 0)))  # symbolic records may be smaller
+        return describe_model(build_model_config(biggest))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, InputError):
+        return None
+
+
+def last_verdicts(path: Path, strict: bool = False) -> dict[str, str]:
+    """Claim verdicts from a previous ``verification.json`` (for ``glaverify list``).
+
+    A missing or unreadable file gives no verdicts, unless ``strict`` (the user named the file): then it
+    raises :class:`InputError` naming ``--report``.
+    """
+    def bad(constraint: str) -> dict[str, str]:
+        if strict:
+            raise InputError("--report", constraint, str(path))
         return {}
+
+    if not path.is_file():
+        return bad("file not found")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return bad(f"not a readable verification.json ({type(exc).__name__})")
+    if not isinstance(data, list):
+        return bad("not a verification.json (expected a list of evidence records)")
     by_claim: dict[str, list[tuple[Verdict, str]]] = {}
-    for rec in data:
-        by_claim.setdefault(rec["claim"], []).append((Verdict(rec["verdict"]), rec.get("scope", "full")))
+    try:
+        for rec in data:
+            by_claim.setdefault(rec["claim"], []).append((Verdict(rec["verdict"]), rec.get("scope", "full")))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return bad("not a verification.json (a record lacks a valid claim or verdict)")
     return {k: combine_verdicts([v for v, _ in vs], [s for _, s in vs]).value for k, vs in by_claim.items()}

@@ -110,7 +110,7 @@ def test_cli_search(tmp_path):
     from glaverify.proofs_check.cli import app
     from typer.testing import CliRunner
 
-    out = tmp_path / "r6.json"
+    out = tmp_path / "r6"  # --out is a directory on every command (docs/cli.md)
     res = CliRunner().invoke(
         app,
         [
@@ -131,7 +131,7 @@ def test_cli_search(tmp_path):
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["checked"] == 120 and json.loads(out.read_text())["checked"] == 120
+    assert data["checked"] == 120 and json.loads((out / "search.json").read_text())["checked"] == 120
     bad = CliRunner().invoke(app, ["search", "R9", "--budget", "10"])
     assert bad.exit_code == 2
 

@@ -122,12 +122,13 @@ def test_cli_report_round_trip(tmp_path, ctx):
     recs = records(ctx, {"R1/monte-carlo": "supported", "R7/x": "refuted"})
     src = tmp_path / "verification.json"
     src.write_text(json.dumps([r.to_dict() for r in recs]))
-    out = tmp_path / "r" / "report.html"
-    res = CliRunner().invoke(app, ["report", "--input", str(src), "--out", str(out)])
+    out_dir = tmp_path / "r"
+    out = out_dir / "report.html"
+    res = CliRunner().invoke(app, ["report", "--input", str(src), "--out", str(out_dir)])
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert _node_verdicts(text)["R7"] == "refuted"
-    res = CliRunner().invoke(app, ["report", "--input", str(tmp_path / "nope.json"), "--out", str(out)])
+    res = CliRunner().invoke(app, ["report", "--input", str(tmp_path / "nope.json"), "--out", str(out_dir)])
     assert res.exit_code == 2 and "--input" in res.output and "Traceback" not in res.output
 
 
@@ -144,3 +145,17 @@ def test_report_of_a_real_verification_run(tmp_path):
     for res in results:
         assert nodes[res.claim] == res.verdict.value
     assert all(v == "not run" for k, v in nodes.items() if k not in ("R1", "R3"))
+
+
+def test_verdicts_are_told_by_symbol_and_text_not_colour_alone(ctx):
+    """Issue 14: proved and certified were two greens only. Every badge and graph node carries a symbol
+    of its own and the verdict's name; the model behind the verdicts is named."""
+    from glaverify.proofs_check.report import SYMBOLS
+
+    assert len(set(SYMBOLS.values())) == len(SYMBOLS)  # one symbol per verdict
+    recs = records(ctx, {"R1/monte-carlo": "supported", "R3/numeric": "certified", "R7/x": "refuted"})
+    text = render_html(recs)
+    for v in ("supported", "certified", "refuted"):
+        assert f"{SYMBOLS[v]} {v}</span>" in text
+    assert f"R3 {SYMBOLS['certified']}</text>" in text and f"R7 {SYMBOLS['refuted']}</text>" in text
+    assert "Model: d=" in text

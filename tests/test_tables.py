@@ -278,8 +278,11 @@ def test_latex_structure_and_compiles_if_tex_available(ci_run, tmp_path):
     if engine is None:
         pytest.skip("no TeX engine: structural checks only")
     doc = tmp_path / "doc.tex"
+    # exactly the packages the .tex header names: a header that omits one fails to compile here
+    header = (out / f"{cfg.table[0].name}.tex").read_text().splitlines()[0]
+    pkgs = re.search(r"\\usepackage\{([^}]*)\}", header).group(1)
     doc.write_text(
-        "\\documentclass{article}\\usepackage{booktabs,siunitx,amsmath,amssymb}\\begin{document}\n"
+        "\\documentclass{article}\\usepackage{" + pkgs + "}\\begin{document}\n"
         + "\n".join((out / f"{t.name}.tex").read_text() for t in cfg.table)
         + "\\end{document}\n"
     )
@@ -565,3 +568,204 @@ def test_a_failing_task_in_the_pool_stops_the_sweep():
     with pytest.raises(KeyError, match="no-such-producer"):
         execute(tasks, jobs=2, on_result=lambda i, res: seen.append(i))
     assert len(seen) < len(tasks)
+
+
+
+# ============================================================== issue 14: paste-ready tables and figures
+def test_tex_header_lists_every_package_the_table_uses(ci_run):
+    from glaverify.proofs_check.tables.render import LATEX_PACKAGES
+
+    cfg, _, _, out = ci_run
+    for t in cfg.table:
+        tex = (out / f"{t.name}.tex").read_text()
+        header = tex.splitlines()[0]
+        needs = {"booktabs": r"\toprule", "siunitx": r"\num{", "amsmath": r"\operatorname",
+                 "amssymb": r"\mathbb"}
+        for pkg, macro in needs.items():
+            if macro in tex:
+                assert pkg in header, (pkg, header)
+        assert set(LATEX_PACKAGES) >= {"amsmath", "amssymb", "booktabs", "siunitx"}
+
+
+def test_exact_zero_prints_as_zero_but_a_real_small_value_does_not():
+    from glaverify.proofs_check.tables.render import DISPLAY_ZERO_RTOL
+
+    assert format_number(-8.9e-16, 4, scale=3.6) == "0"
+    assert format_number(0.0, 4) == "0" and format_number(-0.0, 4) == "0"
+    just_above = 3.6 * DISPLAY_ZERO_RTOL * 1.5  # near-miss: above the threshold, printed as a number
+    assert format_number(just_above, 4, scale=3.6) != "0"
+    assert format_number(-8.9e-16, 4) == "-8.9e-16"  # without a scale nothing is rounded away
+
+
+def test_round_off_zero_in_a_table_prints_0(tmp_path, monkeypatch):
+    """A gap that is round-off of an exact zero is printed 0 in Markdown and LaTeX (the CSV keeps it)."""
+    cfg = parse_sweep_config(small_config(noise=(0.1,), columns=("risk.null",)))
+    result = run_sweep(cfg, cache_dir=tmp_path / "c")
+    result.values[0]["risk.null"] = {**result.values[0]["risk.null"], "value": -8.9e-16}
+    md = render_markdown(result, cfg.table[0])
+    assert "-8.9e-16" not in md and "| 0 |" in md
+    assert r"\num{0}" in render_latex(result, cfg.table[0])
+    assert "-8.9e-16" in render_csv(result, cfg.table[0]) or "-8.9e-16" in repr(-8.9e-16)
+
+
+@pytest.fixture
+def captured_figures(monkeypatch):
+    """Keep the matplotlib figures instead of only writing them."""
+    from glaverify.proofs_check.tables import figures
+
+    figs = []
+
+    def save(fig, out, name):
+        figs.append(fig)
+        return []
+
+    monkeypatch.setattr(figures, "_save", save)
+    return figs
+
+
+def _fake_result(n_cells: int, values: dict):
+    """A SweepResult over ``n_cells`` noise levels whose every cell holds ``values``."""
+    from glaverify.proofs_check.tables.sweep import SweepResult
+
+    cfg = parse_sweep_config(small_config(noise=tuple(0.1 * (k + 1) for k in range(n_cells))))
+    cells = expand_cells(cfg)
+    vals = [{q: dict(v) if isinstance(v, dict) else v for q, v in values.items()} for _ in cells]
+    return cfg, SweepResult(cfg, cells, vals, [0.0] * len(cells))
+
+
+def _qv(value, verdict="certified"):
+    return {"value": value, "verdict": verdict, "note": "", "ci": None}
+
+
+def _non_risk_scalar() -> str:
+    from glaverify.proofs_check.tables.quantities import QUANTITIES
+
+    return next(q for q, spec in QUANTITIES.items()
+                if spec.kind == "scalar" and not q.startswith(("risk.", "mc.")))
+
+
+def test_line_figure_labels_come_from_the_quantity(captured_figures):
+    from glaverify.proofs_check.tables.figures import figure_line
+    from glaverify.proofs_check.tables.quantities import QUANTITIES
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    q = _non_risk_scalar()
+    cfg, result = _fake_result(3, {q: _qv(0.1)})
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var", columns=[q]), Path("."))
+    ax = captured_figures[-1].axes[0]
+    assert ax.get_ylabel() == QUANTITIES[q].label and "risk" not in ax.get_ylabel().lower().split()[0:1]
+    assert "noise_var" in ax.get_title() and ax.get_xlabel() == "noise_var"
+
+
+def test_value_label_is_not_always_risk():
+    from glaverify.proofs_check.tables.figures import value_label
+    from glaverify.proofs_check.tables.quantities import QUANTITIES
+
+    assert value_label(["risk.null", "risk.linatt"]).startswith("risk")
+    other = _non_risk_scalar()
+    assert value_label([other]) == QUANTITIES[other].label
+
+
+def test_identical_series_stay_visible_and_are_named(captured_figures):
+    from glaverify.proofs_check.tables.figures import figure_line
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(3, {"risk.null": _qv(1.0), "risk.linatt": _qv(1.0)})
+    for i in range(3):  # the two series coincide exactly
+        result.values[i]["risk.null"]["value"] = result.values[i]["risk.linatt"]["value"] = 1.0 + i
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var",
+                                   columns=["risk.null", "risk.linatt"]), Path("."))
+    ax = captured_figures[-1].axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("(= " in lab for lab in labels), labels
+    markers = {ln.get_marker() for ln in ax.lines if ln.get_marker() not in ("None", None, "")}
+    assert len(markers) >= 2  # different marker shapes: the hidden series shows through
+
+
+def test_log_scale_option(captured_figures):
+    from glaverify.proofs_check.tables.figures import figure_line
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(3, {"risk.null": _qv(1.0)})
+    for i in range(3):
+        result.values[i]["risk.null"]["value"] = 10.0 ** i
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var", columns=["risk.null"], log=True),
+                Path("."))
+    assert captured_figures[-1].axes[0].get_yscale() == "log"
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var", columns=["risk.null"]), Path("."))
+    assert captured_figures[-1].axes[0].get_yscale() == "linear"
+
+
+def test_omega_figure_draws_every_cell_or_says_why_not(captured_figures):
+    from glaverify.proofs_check.tables.figures import figure_omega
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(8, {"omega.wpgd": _qv([0.2, 0.5, 1.0, 1.0])})
+    _, notes = figure_omega(result, FigureSpec(name="o", kind="omega", columns=["omega.wpgd"]), Path("."))
+    drawn = [ax for ax in captured_figures[-1].axes if ax.lines]
+    assert len(drawn) == 8 and not notes
+    _, notes = figure_omega(result, FigureSpec(name="o", kind="omega", columns=["omega.wpgd"], max_panels=6),
+                            Path("."))
+    assert len([ax for ax in captured_figures[-1].axes if ax.lines]) == 6
+    assert any("8 cells" in n and "max_panels" in n for n in notes)
+
+
+def test_r6_figure_one_unit_per_panel_and_readable_labels(captured_figures):
+    from glaverify.proofs_check.tables.figures import figure_r6
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(2, {
+        "r6.certificate": _qv({"gradient_norm": 1e-12, "hessian.restricted_min_relative": 0.3}),
+        "r6.search": _qv({"checked": 100, "suspects": 0, "counterexamples": 0, "seconds": 2.5}, "supported"),
+    })
+    figure_r6(result, FigureSpec(name="r", kind="r6"), Path("."))
+    axes = [ax for ax in captured_figures[-1].axes if ax.patches]
+    assert len(axes) == 6  # one panel per reported number: counts, seconds and norms never share an axis
+    titles = [ax.get_title() for ax in axes]
+    assert any("search time (s)" in t for t in titles) and any("count" in t for t in titles)
+    assert not any("_" in t for t in titles), titles  # no internal key names (snake_case)
+
+
+def test_series_that_differ_just_above_the_tolerance_are_not_called_equal(captured_figures):
+    from glaverify.proofs_check.tables.figures import COINCIDE_RTOL, figure_line
+    from glaverify.proofs_check.tables.spec import FigureSpec
+
+    cfg, result = _fake_result(3, {"risk.null": _qv(1.0), "risk.linatt": _qv(1.0)})
+    for i in range(3):  # near-miss: 10× the coincidence tolerance apart
+        result.values[i]["risk.null"]["value"] = 1.0 + i
+        result.values[i]["risk.linatt"]["value"] = (1.0 + i) * (1 + 10 * COINCIDE_RTOL)
+    figure_line(result, FigureSpec(name="f", kind="line", x="noise_var",
+                                   columns=["risk.null", "risk.linatt"]), Path("."))
+    labels = [t.get_text() for t in captured_figures[-1].axes[0].get_legend().get_texts()]
+    assert not any("(= " in lab for lab in labels), labels
+
+
+def test_ctrl_c_under_dask_cancels_the_remaining_tasks(caplog):
+    """Issue 14: Ctrl-C must stop Dask runs too; the executor cancels its futures on the cluster (measured by
+    hand against a real `dask scheduler`: exit 0.06 s after SIGINT, the remaining keys cancelled)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    from glaverify.proofs_check.tables.executor import run_dask
+
+    cfg = parse_sweep_config(small_config(noise=(0.1,)))
+    model, run = cfg.model.model_dump(mode="json"), cfg.run.model_dump(mode="json")
+    tasks = [("closed_form", model, run, False)] * 4
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        caplog.at_level(logging.INFO, logger="distributed.scheduler"),
+    ):
+        gen = run_dask(tasks, client)
+        next(gen)
+        with pytest.raises(KeyboardInterrupt):
+            gen.throw(KeyboardInterrupt)
+        for _ in range(50):
+            if "cancels key" in caplog.text:
+                break
+            import time
+
+            time.sleep(0.1)
+    assert "cancels key" in caplog.text

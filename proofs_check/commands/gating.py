@@ -15,7 +15,6 @@ the certified one-layer optimum of the class. Optional ``[train]`` keys in the c
 import json
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from glaverify.numerics.errors import InputError
 
@@ -31,6 +30,7 @@ def _wpgd(model: Any, wpgd: Any) -> Any:
 
 def _scalar_section(kind: str):
     def fn(model: Any, wpgd: Any) -> dict:
+        import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
         from glaverify.numerics import gating as G
 
         co = G.constrained_optimum(model, kind)
@@ -56,6 +56,7 @@ def _scalar_section(kind: str):
 
 
 def _vector_section(model: Any, wpgd: Any) -> dict:
+    import numpy as np
     from glaverify.numerics import gating as G
 
     try:
@@ -156,22 +157,27 @@ def register(app: typer.Typer) -> None:
                     TextColumn("{task.description}"),
                     BarColumn(),
                     MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]:.4f}"),
+                    TextColumn("loss {task.fields[loss]}"),  # text: no 'nan' before the first step
                     TimeElapsedColumn(),
                     console=err_console,
                     transient=True,
                 )
                 with prog:
-                    task = prog.add_task(f"train {arch} L={layers}", total=total, loss=float("nan"))
+                    task = prog.add_task(f"train {arch} L={layers}", total=total, loss="–")
                     out = run_train(
                         cfg,
                         arch,
                         layers,
                         steps,
                         cfg.run.seed,
-                        progress=lambda k, loss: prog.update(task, advance=k, loss=loss),
+                        progress=lambda k, loss: prog.update(
+                            task, advance=k, loss=f"{loss:.4f}" if loss == loss else "–"
+                        ),
                     )
             else:
+                if not json_out:  # piped: one line, so a long training is not silent
+                    err_console.print(f"… training {arch}, L = {layers}, {total} steps (then the Monte Carlo "
+                                      "risk)", highlight=False, markup=False)
                 out = run_train(cfg, arch, layers, steps, cfg.run.seed)
         except InputError as exc:
             fail(exc)
@@ -179,7 +185,10 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(out))
             return
-        t = Table(title=f"trained {arch}, L = {layers}, {out['steps']} steps, seed {out['seed']}")
+        from glaverify.proofs_check.context import describe_model
+
+        t = Table(title=f"trained {arch}, L = {layers}, {out['steps']} steps, seed {out['seed']}; model "
+                  f"{describe_model(cfg.model, 'config ' + str(config) if config else 'default model')}")
         t.add_column("quantity")
         t.add_column("value")
         t.add_row(

@@ -16,11 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from glaverify.numerics.errors import InputError
 
 SectionFn = Callable[[Any, Any], dict]
+
+#: largest ``search --budget`` accepted: at the measured few thousand instances per minute, 100 000 is
+#: already hours; split bigger searches into seeded runs (docs/cli.md)
+MAX_SEARCH_BUDGET = 100_000
 _SECTIONS: dict[str, SectionFn] = {}
 
 #: keys of [landscape] in a config file that this command reads
@@ -42,12 +45,19 @@ def _options(cfg: Any) -> dict:
     return section.options() if section is not None else {}
 
 
-def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True) -> dict:
-    """The JSON object printed by ``glaverify landscape``."""
+def compute_landscape(
+    model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = True, step: Callable[[str], None] | None = None
+) -> dict:
+    """The JSON object printed by ``glaverify landscape``. ``step(name)`` is called as each section starts
+    (the CLI shows it as progress)."""
+    import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
     from glaverify.numerics import landscape as ls
     from glaverify.proofs_check.evidence import jsonable
 
+    step = step or (lambda name: None)
+    step("wpgd (R6 certificate)")
     res = ls.certify(model, np.random.default_rng(seed), starts=starts, use_cvxpy=cvxpy)
+    step("linatt")
     lin = ls.linatt_optimum(model)
     out: dict[str, Any] = {
         "model": {"d": model.d, "n": model.n, "K": model.K, "s": model.s},
@@ -82,6 +92,7 @@ def compute_landscape(model: Any, seed: int = 0, starts: int = 6, cvxpy: bool = 
             }
             continue
         try:
+            step(name)
             out[name] = fn(model, res)
         except InputError:
             raise
@@ -102,52 +113,83 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """The WPGD global minimum (three routes, R6 certificate) and the best LinAtt predictor."""
+        import numpy as np
         from glaverify.numerics.model import DataModel
-        from glaverify.proofs_check.cli import fail, out_console, resolve_config, styled
+        from glaverify.proofs_check.cli import (
+            err_console,
+            fail,
+            format_value,
+            interrupted,
+            out_console,
+            resolve_config,
+            styled,
+        )
         from rich.table import Table
+
+        done: list[str] = []
+
+        def step(name: str) -> None:  # progress: one line per section (each can take seconds at paper size)
+            done.append(name)
+            if not json_out:
+                err_console.print(f"… landscape: {name}", highlight=False, markup=False)
 
         try:
             cfg, _ = resolve_config(config, d, n, seed)
             opts = _options(cfg)
             model = DataModel.from_config(cfg.model)
-            out = compute_landscape(model, seed=cfg.run.seed, **opts)
+            out = compute_landscape(model, seed=cfg.run.seed, step=step, **opts)
         except InputError as exc:
             fail(exc)
             return
+        except KeyboardInterrupt:
+            interrupted(", ".join(done[:-1]) or "nothing")
+            return
+
+        def num(x: Any, fmt: str) -> str:  # 'inf'/'nan' arrive as strings from the JSON boundary
+            return format(x, fmt) if isinstance(x, (int, float)) and not isinstance(x, bool) else str(x)
+
         if json_out:
             typer.echo(json.dumps(out))
             return
         w, lin = out["wpgd"], out["linatt"]
-        t = Table(title=f"WPGD landscape (d={model.d}, n={model.n}, K={model.K})")
+        from glaverify.proofs_check.cli import model_source
+        from glaverify.proofs_check.context import describe_model
+
+        t = Table(title=f"WPGD landscape — {describe_model(cfg.model, model_source(config, d, n))}")
         t.add_column("quantity")
         t.add_column("value")
         t.add_row("verdict (R6)", styled(w["verdict"]))
         t.add_row("reason", w["reason"])
-        t.add_row("WPGD risk", f"{w['risk']:.10g}")
+        t.add_row("WPGD risk", num(w["risk"], ".10g"))
         t.add_row("γ*", str(w["gamma"]))
         t.add_row(
             "ω* (block values)",
             ", ".join(
-                f"{w['omega'][i]:.6g}" for i in np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])
+                num(w["omega"][i], ".6g") for i in np.concatenate([[0], np.cumsum(model.block_sizes)[:-1]])
             ),
         )
         cert = w["certificate"]
         if "hessian" in cert:
-            t.add_row("restricted Hessian min", f"{cert['hessian']['profile_restricted_min']:.4g}")
             h = cert["hessian"]
+            t.add_row("restricted Hessian min", num(h["profile_restricted_min"], ".4g"))
             if h.get("within_block_multiplicity"):
                 t.add_row(
                     "within-block Hessian eigenvalue",
-                    f"{h['within_block_eigenvalue']:.4g} (multiplicity {h['within_block_multiplicity']})",
+                    f"{num(h['within_block_eigenvalue'], '.4g')} (multiplicity {h['within_block_multiplicity']})",
                 )
-            t.add_row("gradient norm", f"{cert['gradient_norm']:.3g}")
-            t.add_row("routes", json.dumps(cert["routes"]))
-        t.add_row("LinAtt risk", f"{lin['risk']:.10g}")
-        t.add_row("LinAtt − WPGD", f"{lin['margin_over_wpgd']:.4g}")
+            t.add_row("gradient norm", num(cert["gradient_norm"], ".3g"))
+            t.add_row("routes", format_value(cert["routes"]))
+        t.add_row("LinAtt risk", num(lin["risk"], ".10g"))
+        t.add_row("LinAtt − WPGD", num(lin["margin_over_wpgd"], ".4g"))
         for name in _SECTIONS:
             val = out.get(name, {})
             risk = val.get("risk") if isinstance(val, dict) else None
-            t.add_row(name, f"{risk:.10g}" if isinstance(risk, float) else json.dumps(val)[:200])
+            if isinstance(risk, float):
+                t.add_row(name, num(risk, ".10g"))
+            elif isinstance(val, dict):  # an error or a reason: its text, never a raw dict
+                t.add_row(name, str(val.get("error") or val.get("reason") or val.get("note") or "-"))
+            else:
+                t.add_row(name, format_value(val))
         out_console.print(t)
 
     @app.command("search")
@@ -159,18 +201,36 @@ def register(app: typer.Typer) -> None:
         max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
         out: Annotated[
             Path | None,
-            typer.Option("--out", help="Write the JSON summary here; counterexamples to <out>-cex-<i>.toml."),
+            typer.Option(
+                "--out",
+                help="Output DIRECTORY: search.json and counterexample-<i>.toml (created if missing).",
+            ),
         ] = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
         from glaverify.numerics.r6_search import search
-        from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
+        from glaverify.proofs_check.cli import fail, format_value, out_console, progress_factory, styled
         from glaverify.proofs_check.evidence import jsonable
+        from glaverify.proofs_check.paths import atomic_write_text, check_out_dir
 
         try:
             if claim.strip().upper() != "R6":
                 raise InputError("CLAIM", "only R6 has a counterexample search", claim)
+            if not 1 <= budget <= MAX_SEARCH_BUDGET:
+                raise InputError(
+                    "--budget",
+                    f"must lie in [1, {MAX_SEARCH_BUDGET}] (larger searches take hours: split them into "
+                    "runs with different --seed)",
+                    budget,
+                )
+            if seed < 0:
+                raise InputError("--seed", "must be >= 0", seed)
+            for name, v in (("--max-d", max_d), ("--max-n", max_n)):
+                if v < 1:
+                    raise InputError(name, "must be an integer >= 1", v)
+            if out is not None:
+                check_out_dir(out, "--out")
             with progress_factory(not json_out) as prog:
                 res = search(
                     budget,
@@ -184,20 +244,23 @@ def register(app: typer.Typer) -> None:
             return
         summary = jsonable(res.to_dict())
         if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(summary, indent=2))
+            atomic_write_text(out / "search.json", json.dumps(summary, indent=2))
             for i, c in enumerate(res.counterexamples):
-                out.with_name(f"{out.stem}-cex-{i}.toml").write_text(c["toml"])
+                atomic_write_text(out / f"counterexample-{i}.toml", c["toml"])
         if json_out:
             typer.echo(json.dumps(summary))
+            if res.counterexamples:
+                raise typer.Exit(1)
             return
         out_console.print(
             f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
             f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
-            f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
+            f"{format_value(res.by_generator)}; {res.suspects} suspect(s), {len(res.counterexamples)} "
             f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}",
             highlight=False,
         )
         for i, c in enumerate(res.counterexamples):
             out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
             out_console.print(c["toml"], highlight=False, markup=False)
+        if res.counterexamples:  # exit codes (docs/cli.md): 1 = a counterexample was found
+            raise typer.Exit(1)

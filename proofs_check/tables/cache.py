@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from glaverify.proofs_check.paths import default_file_mode
+
 from .spec import content_hash
 
 _SOURCE_PACKAGES = ("theory", "numerics", "proofs_check")
@@ -78,6 +80,7 @@ class ResultCache:
                 json.dump({**entry, "key": key}, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, default_file_mode())  # mkstemp creates 0600; entries are shared like any file
             os.replace(tmp, p)
         except BaseException:
             try:

@@ -60,10 +60,34 @@ def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[s
     try:
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
-    except BaseException:  # Ctrl-C or a failed task: drop the queued tasks instead of running them all
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C or a failed task: drop the queued tasks and stop the running ones
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+#: seconds a terminated worker gets before it is killed
+TERMINATE_GRACE_S = 1.0
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued tasks and terminate the workers, so Ctrl-C returns within about a second.
+
+    ``shutdown(cancel_futures=True)`` alone lets every running task finish (minutes on a big sweep) and
+    the interpreter then waits for the pool at exit. Results that already arrived were cached by the
+    caller; a terminated worker writes nothing (the cache is written by the parent only).
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(TERMINATE_GRACE_S)
+            if p.is_alive():
+                p.kill()
+                p.join(TERMINATE_GRACE_S)
 
 
 def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -84,8 +108,13 @@ def run_dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[int, dict[str,
             for i, t in enumerate(tasks)
         ]
         index = {f.key: i for i, f in enumerate(futures)}
-        for fut in dask_as_completed(futures):
-            yield index[fut.key], fut.result()
+        try:
+            for fut in dask_as_completed(futures):
+                yield index[fut.key], fut.result()
+        except BaseException:  # Ctrl-C or a failed task: cancel what is queued or running on the cluster
+            with contextlib.suppress(Exception):
+                client.cancel(futures)
+            raise
     finally:
         if own:
             client.close()

@@ -42,8 +42,8 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-def _footer(fig, notes: list[str]) -> None:
-    text = (
+def _footer(fig, notes: list[str], text: str | None = None) -> None:
+    text = text or (
         "Filled markers: proved/certified; hollow: sampled or not certified. E[ββᵀ] = I_d, risk unnormalised."
     )
     if notes:
@@ -51,9 +51,56 @@ def _footer(fig, notes: list[str]) -> None:
     fig.text(0.01, -0.02, text, fontsize=7, va="top", ha="left", wrap=True)
 
 
+#: marker and line style per drawn series, so series that coincide stay visible (hollow markers of
+#: different shapes and sizes on top of each other)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINESTYLES = ("-", "--", "-.", ":")
+#: two series whose values agree to this relative distance are drawn as coinciding (and said so)
+COINCIDE_RTOL = 1e-9
+
+
+def value_label(qs: list[str]) -> str:
+    """The value-axis label of the quantities plotted: their common subject, never a fixed 'risk'."""
+    if not qs:
+        return "value"
+    if all(q.startswith("risk.") or q.startswith("mc.") for q in qs):
+        return "risk E(y − ŷ)²"
+    if all(q.startswith("omega.") for q in qs):
+        return "ω_i / max|ω|"
+    labels = list(dict.fromkeys(QUANTITIES[q].label for q in qs))
+    return labels[0] if len(labels) == 1 else ", ".join(labels)
+
+
+def _coincides(xs: np.ndarray, ys: np.ndarray, drawn: list[tuple[str, np.ndarray, np.ndarray]]) -> str | None:
+    for label, xo, yo in drawn:
+        if xo.shape == xs.shape and np.allclose(xo, xs) and np.allclose(yo, ys, rtol=COINCIDE_RTOL, atol=0):
+            return label
+    return None
+
+
+def _apply_log(ax, spec: FigureSpec, values: list[float]) -> list[str]:
+    """Log value axis when asked; symlog (and a note) if some value is <= 0."""
+    if not spec.log:
+        return []
+    vals = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if vals.size and np.all(vals > 0):
+        ax.set_yscale("log")
+        return []
+    pos = np.abs(vals[vals != 0]) if vals.size else np.array([])
+    ax.set_yscale("symlog", linthresh=float(pos.min()) if pos.size else 1.0)
+    return [f"{spec.name}: symmetric log scale (some values are <= 0)"]
+
+
 def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
     qs = spec.columns or OMEGA_DEFAULT
-    cells = _cells(result, spec)[: spec.max_panels]
+    all_cells = _cells(result, spec)
+    cells = all_cells[: spec.max_panels] if spec.max_panels else all_cells
+    extra = []
+    if len(cells) < len(all_cells):
+        extra.append(
+            f"{spec.name}: {len(all_cells)} cells, drawing the first {len(cells)} (max_panels = "
+            f"{spec.max_panels}); raise max_panels or narrow 'where' to see the others"
+        )
     ncols = min(3, max(len(cells), 1))
     nrows = max(1, -(-len(cells) // ncols))
     fig, axes = plt.subplots(
@@ -61,33 +108,42 @@ def figure_omega(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list
     )
     for ax in axes.flat[len(cells) :]:
         ax.axis("off")
+    values: list[float] = []
     for ax, i in zip(axes.flat, cells, strict=False):
-        for q in qs:
+        drawn: list[tuple[str, np.ndarray, np.ndarray]] = []
+        for j, q in enumerate(qs):
             qv = result.values[i].get(q)
             if qv is None or qv["verdict"] == "n/a" or qv["value"] is None:
                 continue
             w = np.asarray(qv["value"], dtype=float)
             scale = np.max(np.abs(w)) or 1.0
+            xs, ys = np.arange(1, len(w) + 1, dtype=float), w / scale
             filled = qv["verdict"] in CERTIFIED
-            ax.plot(
-                np.arange(1, len(w) + 1),
-                w / scale,
-                marker="o",
-                ms=3.5,
-                label=QUANTITIES[q].label,
-                mfc=None if filled else "none",
-            )
+            label = QUANTITIES[q].label
+            same = _coincides(xs, ys, drawn)
+            if same:
+                label += f" (= {same})"
+            ax.plot(xs, ys, marker=MARKERS[j % len(MARKERS)], ms=3.5 + 2.0 * j,
+                    ls=LINESTYLES[j % len(LINESTYLES)], label=label,
+                    mfc="none" if (same or not filled) else None, alpha=0.9)
+            drawn.append((QUANTITIES[q].label, xs, ys))
+            values += list(ys)
         ax.set_title(result.cells[i].label(), fontsize=8)
         ax.ticklabel_format(axis="y", useOffset=False)
-        lo = min([0.0] + [float(np.min(line.get_ydata())) for line in ax.lines])
-        ax.set_ylim(lo - 0.05, 1.05)
-        ax.set_xlabel("position i")
-        ax.set_ylabel("ω_i / max|ω|")
+        if not spec.log:
+            lo = min([0.0] + [float(np.min(line.get_ydata())) for line in ax.lines])
+            ax.set_ylim(lo - 0.05, 1.05)
+        ax.set_xlabel(spec.xlabel or "position i")
+        ax.set_ylabel(spec.ylabel or value_label(qs))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(spec.title or "optimal weights ω against position")
-    _footer(fig, _na_text(result, cells, qs))
-    return _save(fig, out, spec.name), _na_text(result, cells, qs)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    notes = _na_text(result, cells, qs) + extra
+    log_notes = [_apply_log(ax, spec, values) for ax in axes.flat[: len(cells)]]
+    notes += log_notes[0] if log_notes else []
+    fig.suptitle(spec.title or "optimal weights ω against position i")
+    _footer(fig, notes)
+    return _save(fig, out, spec.name), notes
 
 
 def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
@@ -98,6 +154,9 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
     series = (
         list(dict.fromkeys(result.cells[i].labels[spec.series] for i in cells)) if spec.series else [None]
     )
+    drawn: list[tuple[str, np.ndarray, np.ndarray]] = []
+    values: list[float] = []
+    k = 0
     for q in spec.columns:
         for s in series:
             pts = [
@@ -115,23 +174,32 @@ def figure_line(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[
             ys = np.array([v["value"] for _, v in pts], dtype=float)
             order = np.argsort(xs)
             label = QUANTITIES[q].label + (f" ({spec.series}={s})" if s is not None else "")
-            (line,) = ax.plot(xs[order], ys[order], "-", label=label)
-            for x, y, (_, v) in zip(xs[order], ys[order], [pts[k] for k in order], strict=False):
-                filled = v["verdict"] in CERTIFIED
-                ax.plot([x], [y], "o", color=line.get_color(), mfc=line.get_color() if filled else "none")
+            same = _coincides(xs[order], ys[order], drawn)
+            shown = label + (f" (= {same})" if same else "")
+            marker, ms = MARKERS[k % len(MARKERS)], 4.0 + 2.0 * (k % 4)
+            (line,) = ax.plot(xs[order], ys[order], LINESTYLES[k % len(LINESTYLES)], label=shown)
+            for x, y, (_, v) in zip(xs[order], ys[order], [pts[m] for m in order], strict=False):
+                filled = v["verdict"] in CERTIFIED and not same
+                ax.plot([x], [y], marker, ms=ms, color=line.get_color(),
+                        mfc=line.get_color() if filled else "none")
                 if v.get("ci"):
                     ax.errorbar(
                         [x], [y], yerr=[[y - v["ci"][0]], [v["ci"][1] - y]], color=line.get_color(), capsize=2
                     )
+            drawn.append((label, xs[order], ys[order]))
+            values += list(ys)
+            k += 1
     if not numeric:
         ax.set_xticks(range(len(xlabels)), xlabels, rotation=20, fontsize=7)
-    ax.set_xlabel(spec.xlabel or spec.x or "")
-    ax.set_ylabel("risk E(y − ŷ)²")
+    xlabel = spec.xlabel or spec.x or ""
+    ylabel = spec.ylabel or value_label(spec.columns)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if ax.lines:
         ax.legend(fontsize=7)
-    ax.set_title(spec.title or f"risk against {spec.x}")
-    notes = _na_text(result, cells, spec.columns)
+    ax.set_title(spec.title or f"{ylabel} against {xlabel}")
+    notes = _na_text(result, cells, spec.columns) + _apply_log(ax, spec, values)
     _footer(fig, notes)
     return _save(fig, out, spec.name), notes
 
@@ -140,71 +208,117 @@ def figure_scatter(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[li
     cells = _cells(result, spec)
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     lo, hi = np.inf, -np.inf
-    for q in spec.columns:
+    values: list[float] = []
+    for j, q in enumerate(spec.columns):
         pts = [(result.values[i][spec.x], result.values[i][q]) for i in cells]  # type: ignore[index]
         pts = [(a, b) for a, b in pts if a["verdict"] != "n/a" and b["verdict"] != "n/a"]
         if not pts:
             continue
         xs = np.array([a["value"] for a, _ in pts], dtype=float)
         ys = np.array([b["value"] for _, b in pts], dtype=float)
-        (pts_line,) = ax.plot(xs, ys, "o", label=QUANTITIES[q].label, mfc="none")
+        (pts_line,) = ax.plot(xs, ys, MARKERS[j % len(MARKERS)], ms=5 + 2 * j, label=QUANTITIES[q].label,
+                              mfc="none")
         for (_, b), x, y in zip(pts, xs, ys, strict=True):
             if b.get("ci"):  # sampled values: their confidence interval
                 ax.errorbar([x], [y], yerr=[[y - b["ci"][0]], [b["ci"][1] - y]], color=pts_line.get_color(),
                             capsize=2)
         lo, hi = min(lo, xs.min(), ys.min()), max(hi, xs.max(), ys.max())
+        values += list(xs) + list(ys)
     if np.isfinite(lo):
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="y = x")
         ax.legend(fontsize=7)
-    ax.set_xlabel(QUANTITIES[spec.x].label)  # type: ignore[index]
-    ax.set_ylabel("risk")
+    xlabel = spec.xlabel or QUANTITIES[spec.x].label  # type: ignore[index]
+    ylabel = spec.ylabel or value_label(spec.columns)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.set_title(spec.title or f"{' / '.join(QUANTITIES[q].label for q in spec.columns)} vs {spec.x}")
-    notes = _na_text(result, cells, [spec.x, *spec.columns])  # type: ignore[list-item]
+    ax.set_title(spec.title or f"{' / '.join(QUANTITIES[q].label for q in spec.columns)} against {xlabel}")
+    notes = _na_text(result, cells, [spec.x, *spec.columns]) + _apply_log(ax, spec, values)  # type: ignore[list-item]
+    if spec.log:
+        ax.set_xscale(ax.get_yscale())
     _footer(fig, notes)
     return _save(fig, out, spec.name), notes
 
 
+#: readable names (and units) of the numbers in the R6 summaries; unknown keys are shown with '_' -> ' '
+R6_KEY_LABELS = {
+    "checked": "instances checked (count)",
+    "suspects": "suspect instances (count)",
+    "counterexamples": "counterexamples (count)",
+    "seconds": "search time (s)",
+    "gradient_norm": "gradient norm at ω*",
+    "hessian.restricted_min_relative": "restricted Hessian: smallest eigenvalue (relative)",
+    "multistart.risk_spread": "multistart risk spread (relative)",
+}
+
+
+def r6_key_label(key: str) -> str:
+    if key in R6_KEY_LABELS:
+        return R6_KEY_LABELS[key]
+    if key.startswith("distinct_minima."):
+        return "distinct minima: " + key.split(".", 1)[1].replace("_", " ")
+    return key.replace("_", " ").replace(".", ": ")
+
+
+def _bar_text(v: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    return "0" if v == 0 else (f"{v:.0f}" if float(v).is_integer() and abs(v) < 1e6 else f"{v:.2g}")
+
+
 def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
-    """One panel per summary quantity (default: the R6 certificate and the R6 search), grouped bars of its
-    numeric entries per cell, the cell's verdict under each group."""
+    """Small multiples: one panel per number the R6 summaries report (each panel one unit: a count, a
+    time, a norm), one bar per cell, the cell's verdict under its bar."""
     cells = _cells(result, spec)
     qs = spec.columns or ["r6.certificate", "r6.search"]
-    fig, axes = plt.subplots(1, len(qs), figsize=(6.5 * len(qs), 4.0), squeeze=False)
-    for ax, q in zip(axes[0], qs, strict=True):
+    panels: list[tuple[str, str, list[tuple[str, float, str]]]] = []  # (quantity, key, [(cell, value, v)])
+    for q in qs:
         rows = [(result.cells[i].label(), result.values[i][q]) for i in cells if q in result.values[i]]
         avail = [(lab, v) for lab, v in rows if v["verdict"] != "n/a" and isinstance(v["value"], dict)]
-        keys = sorted(
-            {
-                k
-                for _, v in avail
-                for k, x in v["value"].items()
-                if isinstance(x, (int, float)) and not isinstance(x, bool)
-            }
-        )
-        ax.set_title(QUANTITIES[q].label, fontsize=9)
-        if not (avail and keys):
-            ax.axis("off")
-            continue
-        width = 0.8 / len(keys)
-        for j, k in enumerate(keys):
-            ax.bar(
-                np.arange(len(avail)) + j * width,
-                [abs(float(v["value"].get(k, np.nan))) for _, v in avail],
-                width,
-                label=k,
-            )
-        ax.set_xticks(
-            np.arange(len(avail)) + 0.4 - width / 2,
-            [f"{lab}\n[{v['verdict']}]" for lab, v in avail],
-            fontsize=6,
-            rotation=20,
-        )
-        ax.set_yscale("symlog", linthresh=1e-2)
-        ax.legend(fontsize=6)
-    fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell")
+        keys = list(dict.fromkeys(
+            k for _, v in avail for k, x in v["value"].items()
+            if isinstance(x, (int, float)) and not isinstance(x, bool)
+        ))
+        for key in keys:
+            bars = [(lab, float(v["value"].get(key, np.nan)), v["verdict"]) for lab, v in avail]
+            panels.append((q, key, bars))
     notes = _na_text(result, cells, qs)
-    _footer(fig, notes)
+    if not panels:
+        fig, ax = plt.subplots(figsize=(5, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no R6 numbers available on these cells", ha="center", va="center")
+        notes.append(f"{spec.name}: no R6 summary numbers on any cell")
+        _footer(fig, notes)
+        return _save(fig, out, spec.name), notes
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.0 * nrows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax, (q, key, bars) in zip(axes.flat, panels, strict=False):
+        xs = np.arange(len(bars))
+        vals = np.array([b[1] for b in bars], dtype=float)
+        drawn = ax.bar(xs, vals, color=["C0" if b[2] in CERTIFIED else "C1" for b in bars])
+        ax.bar_label(drawn, labels=[_bar_text(v) for v in vals], fontsize=6, padding=1)
+        if key in ("checked", "suspects", "counterexamples") or key.endswith("count"):
+            from matplotlib.ticker import MaxNLocator
+
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+        ax.set_title(f"{QUANTITIES[q].label}: {r6_key_label(key)}", fontsize=8)
+        ax.set_xticks(xs, [f"{b[0]}\n{b[2]}" for b in bars], fontsize=6, rotation=30, ha="right")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(alpha=0.3, axis="y")
+        fin = vals[np.isfinite(vals)]
+        wide = fin.size and np.all(fin > 0) and fin.max() / fin.min() > 1e3  # spans decades: log by itself
+        if spec.log or wide:
+            _apply_log(ax, spec.model_copy(update={"log": True}), list(vals))
+        elif fin.size and np.all(fin >= 0):  # counts and times start at 0; an all-zero panel is not negative
+            ax.set_ylim(0, float(fin.max()) * 1.15 if fin.max() > 0 else 1.0)
+    fig.suptitle(spec.title or "R6: uniqueness certificate and counterexample search per cell", fontsize=9)
+    _footer(fig, notes, "Blue bars: the cell's R6 verdict is proved/certified; orange: another verdict "
+            "(named under each bar). Each panel is one number with its own unit.")
     return _save(fig, out, spec.name), notes
 
 

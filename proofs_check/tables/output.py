@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from glaverify.proofs_check.evidence import jsonable, package_versions
+from glaverify.proofs_check.paths import atomic_write_text
 
 from .cache import source_root
 from .figures import render_figure
@@ -19,11 +18,8 @@ from .sweep import SweepResult
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Atomic, with the permissions of a plain ``open(..., "w")`` (0644 under umask 022)."""
+    atomic_write_text(path, text)
 
 
 def git_commit(root: Path | None = None) -> str:

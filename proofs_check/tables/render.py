@@ -47,10 +47,33 @@ LATEX_CONVENTIONS = (
 )
 
 
-def format_number(x: float, digits: int) -> str:
-    """Plain, ``\\num``-parsable: ``0.8123``, ``-1.25e-05``."""
+#: LaTeX packages the generated tables need (written in every .tex header; the compile test loads exactly
+#: these): booktabs (rules), siunitx (\num), amsmath (\operatorname), amssymb (\mathbb)
+LATEX_PACKAGES = ("amsmath", "amssymb", "booktabs", "siunitx")
+
+#: a printed value within this relative distance of zero is round-off and printed as 0. The scale is the
+#: larger of the cell's null risk tr Σ + σ² (every risk, gap and margin is measured in it) and the largest
+#: magnitude in the column; 1e-12 is ~4500 ulp, far below any digit a table prints (the CSV keeps the
+#: exact value)
+DISPLAY_ZERO_RTOL = 1e-12
+
+
+def display_zero(x: float, scale: float) -> bool:
+    """True when ``x`` is round-off of an exact zero at ``scale`` (see :data:`DISPLAY_ZERO_RTOL`)."""
+    return abs(x) <= DISPLAY_ZERO_RTOL * max(abs(scale), 0.0) and x == x
+
+
+def latex_preamble() -> str:
+    """The ``\\usepackage`` line a document needs to ``\\input`` the generated tables."""
+    return "\\usepackage{" + ",".join(LATEX_PACKAGES) + "}"
+
+
+def format_number(x: float, digits: int, scale: float | None = None) -> str:
+    """Plain, ``\\num``-parsable: ``0.8123``, ``-1.25e-05``; round-off of zero at ``scale`` prints ``0``."""
     if x != x or x in (float("inf"), float("-inf")):
         return str(x)
+    if x == 0 or (scale is not None and display_zero(x, scale)):
+        return "0"
     text = f"{x:.{digits}g}"
     if float(text) in (float("inf"), float("-inf")):  # rounding up near the float maximum overflows
         text = f"{x:.17g}"
@@ -105,18 +128,59 @@ def _na_notes(rows: list[Row]) -> list[str]:
     return list(dict.fromkeys(c["note"] for r in rows for c in r.cells if c["verdict"] == "n/a"))
 
 
-def _value_text(q: str, qv: dict, digits: int) -> tuple[str, bool]:
-    """(text, is_number)."""
+def _summary_text(v: Any) -> str:
+    """A summary dict as ``checked 100, suspects 0`` (never raw JSON)."""
+    if isinstance(v, dict):
+        parts = []
+        for k, x in v.items():
+            if isinstance(x, float):
+                x = format_number(x, 3)
+            elif isinstance(x, (dict, list)):
+                continue
+            parts.append(f"{str(k).replace('_', ' ')} {x}")
+        return ", ".join(parts[:4]) + (", …" if len(parts) > 4 else "")
+    return str(v)
+
+
+def _value_text(q: str, qv: dict, digits: int, scale: float | None = None) -> tuple[str, bool]:
+    """(text, is_number). ``scale``: the zero threshold's scale (see :func:`display_zero`)."""
     v = qv["value"]
     kind = QUANTITIES[q].kind
     if v is None:
         return "", False
     if kind == "vector":
-        vals = [format_number(float(x), 3) for x in v]
+        vmax = max([abs(float(x)) for x in v] or [0.0])
+        vals = [format_number(float(x), 3, vmax) for x in v]
         return "[" + ", ".join(vals[:6]) + (", …" if len(vals) > 6 else "") + "]", False
-    if kind in ("text", "summary") or not isinstance(v, (int, float)):
-        return str(v) if kind != "summary" else json.dumps(v)[:40], False
-    return format_number(float(v), digits), True
+    if kind == "summary":
+        return _summary_text(v), False
+    if kind == "text" or not isinstance(v, (int, float)) or isinstance(v, bool):
+        return str(v), False
+    return format_number(float(v), digits, scale), True
+
+
+def _null_risk(cfg: Any) -> float:
+    """tr Σ + σ² of a cell's model config (the scale of every risk), from the config alone."""
+    f = cfg.features
+    if f.covariance == "identity":
+        tr = f.scale * cfg.d
+    elif f.covariance == "diagonal":
+        tr = float(sum(f.eigenvalues or []))
+    else:
+        tr = float(sum((f.matrix or [])[i][i] for i in range(cfg.d)))
+    return tr + cfg.noise_var
+
+
+def column_scales(result: SweepResult, spec: TableSpec) -> list[list[float]]:
+    """Per row, per column: the zero-display scale max(null risk of the cell, max |value| in the column)."""
+    cells = [(c, vals) for c, vals in zip(result.cells, result.values, strict=False) if c.matches(spec.where)]
+    col_max = []
+    for q in spec.columns:
+        xs = [abs(float(v[q]["value"])) for _, v in cells
+              if isinstance(v[q]["value"], (int, float)) and not isinstance(v[q]["value"], bool)
+              and v[q]["value"] == v[q]["value"] and abs(float(v[q]["value"])) != float("inf")]
+        col_max.append(max(xs or [0.0]))
+    return [[max(_null_risk(c.model), m) for m in col_max] for c, _ in cells]
 
 
 def _marker(q: str, qv: dict) -> str | None:
@@ -162,13 +226,13 @@ def render_markdown(result: SweepResult, spec: TableSpec) -> str:
         "|" + "---|" * len(head),
     ]
     na = _na_notes(rows)
-    for r in rows:
+    for r, scales in zip(rows, column_scales(result, spec), strict=True):
         cells = []
-        for q, qv in zip(spec.columns, r.cells, strict=False):
+        for q, qv, sc in zip(spec.columns, r.cells, scales, strict=False):
             if qv["verdict"] == "n/a":
                 cells.append(f"n/a[{na.index(qv['note']) + 1}]")
                 continue
-            text, _ = _value_text(q, qv, spec.digits)
+            text, _ = _value_text(q, qv, spec.digits, sc)
             m = _marker(q, qv)
             cells.append(text + (MARKERS[m] if m else ""))
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in [*r.index, *cells]) + " |")
@@ -193,7 +257,7 @@ def render_latex(result: SweepResult, spec: TableSpec) -> str:
         if x
     )
     out = [
-        "% generated by glaverify tables; needs \\usepackage{booktabs,siunitx}",
+        f"% generated by glaverify tables; needs {latex_preamble()}",
         r"\begin{table}[ht]",
         r"\centering",
         rf"\caption{{{caption}}}",
@@ -203,13 +267,13 @@ def render_latex(result: SweepResult, spec: TableSpec) -> str:
         " & ".join(head) + r" \\",
         r"\midrule",
     ]
-    for r in rows:
+    for r, scales in zip(rows, column_scales(result, spec), strict=True):
         cells = []
-        for q, qv in zip(spec.columns, r.cells, strict=False):
+        for q, qv, sc in zip(spec.columns, r.cells, scales, strict=False):
             if qv["verdict"] == "n/a":
                 cells.append(rf"n/a\textsuperscript{{{na.index(qv['note']) + 1}}}")
                 continue
-            text, is_num = _value_text(q, qv, spec.digits)
+            text, is_num = _value_text(q, qv, spec.digits, sc)
             m = _marker(q, qv)
             body = rf"\num{{{text}}}" if is_num else _latex_escape(text)
             cells.append(body + (LATEX_MARKERS[m] if m else ""))

@@ -8,7 +8,7 @@ A sweep config is TOML::
     [run]                        # numerics.config.RunConfig (seed, mc_prompts, confidence, tolerance)
     seed = 0
     [sweep]
-    cache_dir = ".glaverify-cache"   # optional
+    cache_dir = "cache"          # optional; default: the user cache dir (docs/cli.md)
     [sweep.axes]                 # product of axes; a key names a [model] field by its dotted path
     noise_var = [0.1, 0.5]
     "tasks.rho" = [[0.2, 0.55, 0.9], [0.9, 0.55, 0.2]]
@@ -128,7 +128,7 @@ class SweepSection(BaseModel):
 
     axes: dict[str, Any] = Field(default_factory=dict)
     zip: list[ZipGroup] = Field(default_factory=list)
-    cache_dir: str = ".glaverify-cache"
+    cache_dir: str | None = None  # None: platformdirs' user cache dir (proofs_check.paths.user_cache_dir)
     train: TrainSettings = TrainSettings()
 
     @field_validator("axes")
@@ -170,7 +170,11 @@ class FigureSpec(BaseModel):
     - ``omega``: ω* against position, one panel per cell, one line per architecture (``columns``: ω);
     - ``line``: ``x`` (an axis) against quantities, one line per quantity (and per ``series`` axis value);
     - ``scatter``: quantity ``x`` against quantities (e.g. trained vs theoretical risk), with the diagonal;
-    - ``r6``: the R6 search summary (counts and worst gaps per cell).
+    - ``r6``: the R6 certificate and search summaries, one small panel per reported number.
+
+    ``ylabel`` overrides the axis label derived from the quantities; ``log`` draws the value axis on a
+    log scale (symlog when a value is <= 0, said in the footer); ``max_panels`` caps the panels of an
+    ``omega`` figure (default: every cell; a cap that drops cells is reported).
     """
 
     model_config = _STRICT
@@ -180,10 +184,12 @@ class FigureSpec(BaseModel):
     title: str = ""
     x: str | None = None
     xlabel: str | None = None
+    ylabel: str | None = None
+    log: bool = False
     columns: list[str] = Field(default_factory=list)
     series: str | None = None
     where: dict[str, Any] = Field(default_factory=dict)
-    max_panels: int = Field(6, ge=1)
+    max_panels: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> FigureSpec:
@@ -423,10 +429,23 @@ def parse_sweep_config(data: dict[str, Any]) -> SweepConfig:
 
 def load_sweep_config(path: str | Path) -> SweepConfig:
     p = Path(path)
+    if p.is_dir():
+        raise InputError("--config", f"is a directory, not a file: {p}")
     if not p.is_file():
         raise InputError("--config", f"file not found: {p}")
     try:
-        data = tomllib.loads(p.read_text())
+        text = p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError("--config", f"cannot read the file: {exc.strerror or exc}: {p}") from None
+    except UnicodeDecodeError:
+        raise InputError("--config", f"not a UTF-8 text file (binary?): {p}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("--config", f"not valid TOML: {exc}") from None
-    return parse_sweep_config(data)
+    cfg = parse_sweep_config(data)
+    if not cfg.table and not cfg.figure:
+        raise InputError(
+            "table/figure", "the config asks for no [[table]] and no [[figure]]: nothing to compute"
+        )
+    return cfg

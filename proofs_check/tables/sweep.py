@@ -36,6 +36,17 @@ def _no_progress(description: str, total: int) -> Callable[[int], None]:
     return lambda k: None
 
 
+def resolve_cache_dir(cfg: SweepConfig, cache_dir: str | Path | None = None) -> Path:
+    """``--cache-dir``, else ``[sweep].cache_dir``, else the user cache directory (never the cwd)."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if cfg.sweep.cache_dir is not None:
+        return Path(cfg.sweep.cache_dir)
+    from glaverify.proofs_check.paths import user_cache_dir
+
+    return user_cache_dir("tables")
+
+
 def run_sweep(
     cfg: SweepConfig,
     *,
@@ -57,7 +68,7 @@ def run_sweep(
     version = version or code_version()
     cells = expand_cells(cfg)
     needs = {cell.index: cfg.needs(cell) for cell in cells}
-    cache = ResultCache(cache_dir if cache_dir is not None else cfg.sweep.cache_dir, enabled=use_cache)
+    cache = ResultCache(resolve_cache_dir(cfg, cache_dir), enabled=use_cache)
     run = cfg.run.model_dump(mode="json")
     run_train = {**run, "_train": cfg.sweep.train.model_dump(mode="json")}  # only the training producer
     slots: dict[tuple[int, str], dict] = {}
