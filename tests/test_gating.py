@@ -576,6 +576,11 @@ def test_landscape_gating_sections_reproduce_the_recorded_numbers():
 def test_checks_a1_to_a6_reproduce_the_recorded_numbers(example):
     gn, fx = _fixture()
     problems = gn.compare(fx["checks"][example or "default"], gn.check_records(example))
+    # issue 14: a config now gets the same symbolic proof size as the same model without one, so a symbolic
+    # record that was `inconclusive` ("n too large") for a config may now be `proved`; that upgrade is
+    # intended, any other difference is a regression
+    upgraded = [p for p in problems if p.endswith(".symbolic.verdict: 'proved' != 'inconclusive'")]
+    problems = [p for p in problems if p not in upgraded]
     assert not problems, problems[:5]
 
 

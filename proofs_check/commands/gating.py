@@ -116,6 +116,7 @@ def run_train(cfg: Any, arch: str, layers: int, steps: int | None, seed: int, pr
         one, _ = class_theory(spec, model)
         out["theory_one_layer_risk"] = one
     out["within_2pct"] = None if res.rel_gap is None else bool(res.rel_gap <= 0.02)
+    import numpy as np
     from glaverify.numerics.gating import wpgd_optimum
 
     out["wpgd_risk"] = wpgd_optimum(model, np.random.default_rng(seed)).risk
