@@ -293,10 +293,12 @@ def _result(
     disagrees: the encoding differs from the literal model, a tool error."""
     failed = {k: v.pretty() for k, v in parts.items() if not v.is_zero()}
     bad = [c for c in checks if not c.agree]
+    faults = [c for c in checks if c.tool_fault]  # encoding vs literal model: never a witness
+    claim_bad = [c for c in bad if not c.tool_fault]
     holds = not failed and not bad
     witness = None
-    if failed and bad:
-        c = bad[0]
+    if failed and claim_bad:
+        c = claim_bad[0]
         witness = {
             "d": c.d,
             "n": c.n,
@@ -314,6 +316,11 @@ def _result(
             f"d={bad[0].d}, n={bad[0].n}"
         )
     )
+    if faults:
+        tool_error = (
+            "the tool's own GLA encoding disagrees with the literal GLA at "
+            f"d={faults[0].d}, n={faults[0].n}"
+        )
     return AllDimsResult(
         name,
         holds,
@@ -626,8 +633,12 @@ def _g3_concrete(
         )
         Wv.append([None] + [_concrete_sum(wstep(ELL, I), env, {ELL: ell, I: a}) for a in range(1, n + 2)])
     ours_wpgd = (xq.T * Wv[L][n + 1])[0, 0]
-    agree = sp.simplify(ours_gla - lit) == 0 and sp.simplify(ours_wpgd - lit) == 0
-    return CrossCheck(d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L}, {shape})", str(lit), bool(agree))
+    gla_ok = sp.simplify(ours_gla - lit) == 0  # the tool's GLA encoding vs the literal GLA
+    wpgd_ok = sp.simplify(ours_wpgd - lit) == 0  # the claim (WPGD) vs the literal GLA
+    agree = gla_ok and wpgd_ok
+    return CrossCheck(
+        d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L}, {shape})", str(lit), bool(agree), not gla_ok
+    )
 
 
 def prove_g3_all_dims(

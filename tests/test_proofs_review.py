@@ -1,0 +1,59 @@
+"""Regression tests for the review of the dimension-free proofs (issue 12 review findings).
+
+Each test plants the error the reviewer found and asserts that the planted error is caught (never
+``proved``) and that a fault of the tool's own encoding is never reported as ``refuted``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sympy as sp
+
+from glaverify.numerics.config import RunConfig, default_model_config
+from glaverify.proofs_check.checks import symbolic_all_dims as sad
+from glaverify.proofs_check.context import CheckContext
+from glaverify.theory import induction as ind
+from glaverify.theory.induction import IndexedSum, Q, Wl, Y, xc, xr
+
+
+def _ctx() -> CheckContext:
+    return CheckContext(
+        model_config=default_model_config(4, 12),
+        run=RunConfig(seed=0, mc_prompts=1000),
+        dims_explicit=False,
+        quick=True,
+        options={},
+    )
+
+
+# ----------------------------------------------------------------------------- finding 1
+def _layer_no_residual(ell: Any, i: Any) -> IndexedSum:
+    """A planted fault of the tool's GLA encoding: the layer forgets its residual Y(l, i)."""
+    return -IndexedSum.of(lambda j: Wl(ell, j, i) * Y(ell, j) * xr(j) * Q(ell) * xc(i), 1, i)
+
+
+def test_g3_tool_encoding_fault_is_a_tool_error_not_a_refutation() -> None:
+    res = ind.prove_g3_all_dims(layer=_layer_no_residual)
+    assert not res.holds
+    assert res.witness is None
+    assert res.tool_error
+    rec = sad.g_all_dims_record(
+        _ctx(), "G3", prover=lambda seed, **kw: ind.prove_g3_all_dims(layer=_layer_no_residual, seed=seed)
+    )
+    assert rec.verdict.value != "refuted"
+    assert rec.verdict.value != "proved"
+    assert rec.error
+
+
+def test_g3_wrong_wpgd_claim_is_still_refuted() -> None:
+    """The other side: a wrong WPGD step (the claim side) still yields a witness."""
+
+    def wrong_step(ell: Any, i: Any) -> IndexedSum:
+        return 2 * ind.causal_wpgd_step(ell, i) - ind.wc(ell, i)
+
+    res = ind.prove_g3_all_dims(wstep=wrong_step)
+    assert not res.holds
+    assert not res.tool_error
+    assert res.witness is not None
