@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sympy as sp
-
 from glaverify.numerics.config import RunConfig, default_model_config
 from glaverify.proofs_check.checks import symbolic_all_dims as sad
 from glaverify.proofs_check.context import CheckContext
@@ -57,3 +56,32 @@ def test_g3_wrong_wpgd_claim_is_still_refuted() -> None:
     assert not res.holds
     assert not res.tool_error
     assert res.witness is not None
+
+
+# ----------------------------------------------------------------------------- finding 2
+def test_peel_top_refuses_a_possibly_empty_range() -> None:
+    s = IndexedSum.of(lambda j: ind.y(j), 2, 1)
+    with pytest.raises(ValueError, match="lo <= hi not provable"):
+        s.peel_top(sp.Integer(1))
+
+
+def test_false_g1_lemma_summing_from_two_is_not_proved() -> None:
+    def wrong_closed(i: Any) -> IndexedSum:
+        return -IndexedSum.of(lambda j: ind.Wp(j, i) * ind.y(j) * xr(j), 2, i)
+
+    def wrong_wpgd() -> IndexedSum:
+        return IndexedSum.of(
+            lambda j: ind.Wp(j, ind.N + 1) * ind.y(j) * xr(ind.N + 1) * ind.Qt(1) * xc(j), 2, ind.N
+        )
+
+    with pytest.raises(ValueError):
+        ind._step_identity(ind.scalar_state_step, wrong_closed)
+    with pytest.raises(ValueError):
+        ind._prove_one_layer(
+            "G1 planted", "scalar", ind.scalar_state_step, wrong_closed, wrong_wpgd, "x", 0, cross=False
+        )
+
+
+def test_peel_top_still_peels_a_provably_nonempty_range() -> None:
+    s = IndexedSum.of(lambda j: ind.y(j), 1, ind.I + 1).peel_top(ind.I + 1)
+    assert (s - IndexedSum.of(lambda j: ind.y(j), 1, ind.I) - ind.y(ind.I + 1)).is_zero()

@@ -165,6 +165,8 @@ class IndexedSum:
         out, sums = self.outside, []
         for lo, h, f in self.sums:
             if sp.expand(h - hi) == 0:
+                if sp.expand(h - lo).is_nonnegative is not True:  # f(hi) is a term only if lo <= hi
+                    raise ValueError(f"cannot peel the top of sum_{{j={lo}}}^{{{h}}}: lo <= hi not provable")
                 sums.append((lo, h - 1, f))
                 out += f.xreplace({J: h})
             else:
