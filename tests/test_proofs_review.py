@@ -85,3 +85,17 @@ def test_false_g1_lemma_summing_from_two_is_not_proved() -> None:
 def test_peel_top_still_peels_a_provably_nonempty_range() -> None:
     s = IndexedSum.of(lambda j: ind.y(j), 1, ind.I + 1).peel_top(ind.I + 1)
     assert (s - IndexedSum.of(lambda j: ind.y(j), 1, ind.I) - ind.y(ind.I + 1)).is_zero()
+
+
+# ----------------------------------------------------------------------------- finding 5
+def test_r5_global_minimality_is_mechanised_and_catches_a_wrong_inverse() -> None:
+    from glaverify.theory import profile_all_dims as pa
+
+    c = sp.Symbol("c")
+    assert pa.global_minimality(c) == {}
+    assert pa.global_minimality(c, inverse_shift=c + 1)  # w* the inverse of the wrong matrix
+    assert pa.global_minimality(c, inverse_shift=c + sp.Rational(1, 1000))  # near-miss
+    res = pa.prove_r5_all_dims()
+    assert res.holds
+    assert any("r != 0" in a for a in res.assumptions)
+    assert "Cauchy-Schwarz" not in res.statement

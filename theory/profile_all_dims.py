@@ -311,6 +311,27 @@ def quotient_optimum(c: Any, inverse_shift: Any = None) -> dict[str, str]:
     return failed
 
 
+def global_minimality(c: Any, inverse_shift: Any = None) -> dict[str, str]:
+    """R5, global minimality: for ``Q = R + cI``, ``ω* = Q^{-1}r``, ``t = rᵀQ^{-1}r``, ``ρ = rᵀω``,
+    ``q = ωᵀQω``: ``t(tq − ρ²) = (tω − ρω*)ᵀQ(tω − ρω*)`` for every ω, checked as a trace-polynomial
+    identity with rank-one letters ``K = rrᵀ``, ``W = ωωᵀ``, ``X = rωᵀ`` and the relation
+    ``RQ^{-1} = I − cQ^{-1}``. With Q ≻ 0 and r ≠ 0 (t > 0) it gives ``ρ²/q ≤ t``, attained at ω*: the
+    optimum is global. ``inverse_shift`` (planted errors) makes ω* the inverse of ``R + c'I``. Returns the
+    failed part (empty when the identity holds)."""
+    al = Alphabet.of(["X"], symmetric=["R", "Qi", "K", "W"])
+    rel = Relation("R", "Qi", sp.Integer(1), -(c if inverse_shift is None else inverse_shift))
+    tr = lambda t: TracePoly.tr(al, t)  # noqa: E731
+    t, rho = tr("Qi K"), tr("X")
+    q = tr("R W") + tr("W") * c
+    w_q_wstar = tr("R Qi X") + tr("Qi X") * c  # ωᵀQω* = ωᵀQQ^{-1}r
+    wstar_q_wstar = tr("Qi R Qi K") + tr("Qi Qi K") * c
+    rhs = t * t * q - t * rho * w_q_wstar * 2 + rho * rho * wstar_q_wstar
+    diff = reduce_relations(t * (t * q - rho * rho) - rhs, [rel])
+    if diff.is_zero():
+        return {}
+    return {"t(t w'Qw - (r'w)^2) = (t w - (r'w) w*)'Q(t w - (r'w) w*)": diff.pretty()}
+
+
 def r5_c(d: Any, lam: Any, s2: Any) -> Any:
     """R5: the shift of ``Q = R + cI``, ``c = 1 + d + σ²/λ``."""
     return 1 + d + s2 / lam
@@ -346,6 +367,7 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     if r1 != 0:
         failed["L*(w) = d lam + s2 - d lam rho^2/(w'Qw)"] = str(r1)
     failed.update(quotient)
+    failed.update(global_minimality(c))
     if r4 != 0:
         failed["min value"] = str(r4)
     # second route: concrete d, n = 3 with exact R, r; explicit profile of R3 at Σ = λI, minimised value
@@ -395,8 +417,9 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
         "Sigma = lambda I: L*(w) = d lam + s2 - d lam (r'w)^2/(w'Qw), Q = R + (1 + d + s2/lam) I; "
         "at w* = Q^{-1} r: "
         "w*'Qw* = r'w* = r'Q^{-1}r (" + rel.text().replace("Qi", "Q^{-1}") + "), grad L*(w*) = 0, "
-        "min L = d lam + s2 - d lam r'Q^{-1}r (global: Cauchy-Schwarz in <u,v>_Q, Q > 0)",
-        ("R is a correlation matrix (R >= 0), lambda > 0, so Q > 0",),
+        "min L = d lam + s2 - d lam r'Q^{-1}r (global: t(t w'Qw - (r'w)^2) = "
+        "(t w - (r'w) w*)'Q(t w - (r'w) w*) >= 0 with t = r'Q^{-1}r, so (r'w)^2/(w'Qw) <= t)",
+        ("R is a correlation matrix (R >= 0), lambda > 0, so Q > 0", "r != 0, so t = r'Q^{-1}r > 0"),
         residual="; ".join(f"{k}: {v}" for k, v in failed.items())[:600],
         witness=witness,
         cross_checks=tuple(checks),
