@@ -99,3 +99,12 @@ def test_r5_global_minimality_is_mechanised_and_catches_a_wrong_inverse() -> Non
     assert res.holds
     assert any("r != 0" in a for a in res.assumptions)
     assert "Cauchy-Schwarz" not in res.statement
+
+
+# ----------------------------------------------------------------------------- finding 11
+def test_r3_r4_list_the_unit_diagonal_assumption() -> None:
+    from glaverify.theory import index_sums as ix
+    from glaverify.theory import profile_all_dims as pa
+
+    for res in (pa.prove_r3_all_dims(sizes=(1, 2)), pa.prove_r4_stationarity_all_dims(sizes=(1, 2))):
+        assert set(ix.ASSUMPTIONS) <= set(res.assumptions)
