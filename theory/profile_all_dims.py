@@ -150,7 +150,8 @@ def prove_r3_all_dims(
         "with N = (aS + bI)^{-1} (" + rel.text() + "): L(rho N + D) - L(rho N) = a tr(D'SDSS) + b tr(D'SDS) "
         "= tr(D'SDM) >= 0 and L(rho N) = tr(S) + sigma2 - rho^2 tr(NSS) = tr S + sigma2 - rho^2 sum_k "
         "lambda_k^2/(a lambda_k + b)",
-        ("a > 0, b > 0 (omega != 0), Sigma > 0: aS + bI is invertible and M = aS^2 + bS > 0", *ix.ASSUMPTIONS),
+        ("a > 0, b > 0 (omega != 0), Sigma > 0: aS + bI is invertible and M = aS^2 + bS > 0",
+         *ix.ASSUMPTIONS),
         residual="; ".join(f"{k}: {v.pretty()}" for k, v in failed.items())[:600],
         witness=witness,
         cross_checks=tuple(checks),
