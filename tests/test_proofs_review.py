@@ -108,3 +108,31 @@ def test_r3_r4_list_the_unit_diagonal_assumption() -> None:
 
     for res in (pa.prove_r3_all_dims(sizes=(1, 2)), pa.prove_r4_stationarity_all_dims(sizes=(1, 2))):
         assert set(ix.ASSUMPTIONS) <= set(res.assumptions)
+
+
+# ----------------------------------------------------------------------------- finding 10
+def test_fragment_holes_raise_outside_fragment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glaverify.theory import moment_calculus as mc
+    from glaverify.theory import profile_all_dims as pa
+
+    al = mc.Alphabet.of(["P", "B"], symmetric=["S"])
+    with pytest.raises(mc.OutsideFragment, match="transpose mark"):
+        mc.word(al, "P''")
+    assert mc.word(al, "P'") == (("P", True),)
+    # a relation on a non-symmetric letter would turn tr(S P' B) into tr(B)
+    with pytest.raises(mc.OutsideFragment, match="not declared symmetric"):
+        mc.reduce_relations(mc.TracePoly.tr(al, "S P' B"), [mc.Relation("S", "P", sp.Integer(1), 0)])
+    # a family's covariance word must be symmetric
+    with pytest.raises(mc.OutsideFragment, match="not symmetric"):
+        mc.GaussianVectorModel(al, {"x": (("P", False),)}, {"x": "x"}, lambda u, v: sp.Integer(1))
+    mc.GaussianVectorModel(al, {"x": (("S", False), ("S", False))}, {"x": "x"}, lambda u, v: 1)
+    # a symmetric letter replaced by a non-symmetric word (P + P' is symmetric and allowed)
+    with pytest.raises(mc.OutsideFragment, match="non-symmetric"):
+        mc.substitute_letter(mc.TracePoly.tr(al, "S B"), "S", [(1, "P")], al)
+    ok = mc.substitute_letter(mc.TracePoly.tr(al, "S B"), "S", [(1, "P"), (1, "P'")], al)
+    assert not ok.is_zero()
+    # R5 reads every letter of the profile as S or N: another letter is outside the fragment
+    real = pa.risk_abc
+    monkeypatch.setattr(pa, "risk_abc", lambda a, b: real(a, b) + mc.TracePoly.tr(pa.AL3, "D S"))
+    with pytest.raises(mc.OutsideFragment, match="unexpected letter"):
+        pa.prove_r5_all_dims()

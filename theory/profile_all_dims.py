@@ -33,9 +33,11 @@ from . import index_sums as ix
 from .kernel import find_nonzero_point
 from .moment_calculus import (
     Alphabet,
+    OutsideFragment,
     Relation,
     TracePoly,
     evaluate_trace_poly,
+    format_word,
     random_rational_matrix,
     random_spd_matrix,
     reduce_relations,
@@ -351,6 +353,8 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     for key, coeff in prof.terms.items():
         term = coeff
         for w in key:
+            if any(n not in ("S", "N") for n, _ in w):
+                raise OutsideFragment(f"R5 at Sigma = lambda I: unexpected letter in tr({format_word(w)})")
             term *= DD * sp.Mul(*[LL if n == "S" else nu for n, _ in w])
         val += term
     a_w, b_w = G["wRw"] + G["w2"], (DD * LL + SIGMA2) * G["w2"]
