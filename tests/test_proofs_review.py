@@ -136,3 +136,61 @@ def test_fragment_holes_raise_outside_fragment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(pa, "risk_abc", lambda a, b: real(a, b) + mc.TracePoly.tr(pa.AL3, "D S"))
     with pytest.raises(mc.OutsideFragment, match="unexpected letter"):
         pa.prove_r5_all_dims()
+
+
+# ----------------------------------------------------------------------------- finding 3
+def test_r3_second_route_sees_a_wrong_symmetric_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glaverify.theory import moment_calculus as mc
+    from glaverify.theory import profile_all_dims as pa
+
+    monkeypatch.setattr(pa, "AL3", mc.Alphabet.of(["P"], symmetric=["S", "N", "D"]))
+    res = pa.prove_r3_all_dims()  # D declared symmetric: tr(D'SDM) collapses to tr(DSDM)
+    assert not res.holds
+    assert res.tool_error
+    orig_tr = mc.TracePoly.tr.__func__
+
+    def tr_missing_transpose(cls: Any, alphabet: Any, text: str, coeff: Any = 1) -> Any:
+        text = {"D' S D S S": "D S D S S", "D' S D S": "D S D S"}.get(text, text)
+        return orig_tr(cls, alphabet, text, coeff)
+
+    monkeypatch.setattr(mc.TracePoly, "tr", classmethod(tr_missing_transpose))
+    res = pa.prove_r3_all_dims()
+    assert not res.holds
+
+
+def test_r3_still_proved() -> None:
+    from glaverify.theory import profile_all_dims as pa
+
+    res = pa.prove_r3_all_dims()
+    assert res.holds and not res.tool_error
+    assert all(c.agree for c in res.cross_checks)
+
+
+# ----------------------------------------------------------------------------- finding 8
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("plant", [{"profile_rho_power": 1}, {"inverse_of": "swap"}])
+def test_r3_witness_is_a_realisable_instance(seed: int, plant: dict[str, Any]) -> None:
+    from fractions import Fraction
+
+    from glaverify.theory import profile_all_dims as pa
+
+    kw = {"inverse_of": (pa.B_, pa.A_)} if plant.get("inverse_of") == "swap" else plant
+    res = pa.prove_r3_all_dims(seed=seed, **kw)
+    assert not res.holds and res.witness is not None
+    w = res.witness
+    S = [[Fraction(x) for x in row] for row in w["matrices"]["S"]]
+    sc = {k: sp.Rational(v) for k, v in w["scalars"].items()}
+    s = sp.Rational(sum(S[i][i] for i in range(len(S)))) + sc["sigma2"]
+    # a = w'(R+I)w >= |w|^2 = b/s (R a correlation matrix), b = s |w|^2
+    assert sc["b"] == s * sc["w2"]
+    assert sc["a"] == sc["wRw"] + sc["w2"]
+    assert sc["a"] * s >= sc["b"] > 0
+
+
+def test_evaluate_trace_poly_keeps_exact_rationals() -> None:
+    """sympy's nsimplify turns 589352/675 into a product of surds; exact evaluation must not."""
+    from glaverify.theory import moment_calculus as mc
+
+    al = mc.Alphabet.of([], symmetric=["S"])
+    v = mc.evaluate_trace_poly(mc.TracePoly.scalar(al, sp.Rational(589352, 675)), {}, 1, {})
+    assert v == sp.Rational(589352, 675)

@@ -528,7 +528,7 @@ def evaluate_trace_poly(
             names = ", ".join(sorted(map(str, cv.free_symbols)))
             raise OutsideFragment(f"no value given for scalar symbol(s) {names}")
         total += cv * sp.Rational(prod.numerator, prod.denominator)
-    return sp.nsimplify(total)
+    return total if total.is_Rational else sp.nsimplify(total)  # nsimplify may turn a big rational irrational
 
 
 def trace_witness(

@@ -43,7 +43,7 @@ from .moment_calculus import (
     reduce_relations,
     substitute_letter,
 )
-from .risk_all_dims import SIGMA2, AllDimsResult, CrossCheck, r1_closed_form
+from .risk_all_dims import SIGMA2, AllDimsResult, CrossCheck, _realisable_scalars, r1_closed_form
 
 __all__ = ["prove_r3_all_dims", "prove_r4_stationarity_all_dims", "prove_r5_all_dims", "risk_abc"]
 
@@ -68,6 +68,20 @@ def _inverse(m: list[list[Fraction]]) -> list[list[Fraction]]:
 def _q(v: Any) -> Fraction:
     v = sp.Rational(v)
     return Fraction(int(v.p), int(v.q))
+
+
+def _frac(v: Fraction) -> sp.Rational:
+    return sp.Rational(v.numerator, v.denominator)
+
+
+def _direct_risk(P: sp.Matrix, S: sp.Matrix, sv: Any) -> sp.Expr:
+    """R3's risk at concrete matrices, computed with sympy matrices (second route):
+    ``tr Σ + σ² − 2ρ tr(PΣ²) + a tr(PᵀΣPΣ²) + b tr(PᵀΣPΣ)``."""
+    S2 = S * S
+    return (
+        S.trace() + sv[SIGMA2] - 2 * sv[RHO] * (P * S2).trace()
+        + sv[A_] * (P.T * S * P * S2).trace() + sv[B_] * (P.T * S * P * S).trace()
+    )
 
 
 # ----------------------------------------------------------------------------- R3
@@ -100,8 +114,10 @@ def prove_r3_all_dims(
     prof = reduce_relations(profile_raw, [rel])
 
     def n_value(mats: dict[str, Any], sv: Any, d: int) -> dict[str, Any]:
-        c1, c2 = (sp.sympify(c).xreplace(dict(sv)) for c in inverse_of)
         m = mats["S"]
+        if G["w2"] in sv:  # b = (tr S + sigma2)|w|^2 for the drawn S (sv is the instance's scalar dict)
+            sv[B_] = (sp.Rational(sum(_q(m[i][i]) for i in range(d))) + sv[SIGMA2]) * sv[G["w2"]]
+        c1, c2 = (sp.sympify(c).xreplace(dict(sv)) for c in inverse_of)
         return {
             "N": _inverse(
                 [[m[i][j] * _q(c1) + (_q(c2) if i == j else 0) for j in range(d)] for i in range(d)]
@@ -109,12 +125,13 @@ def prove_r3_all_dims(
         }
 
     def scal(rng: random.Random) -> dict[sp.Symbol, Any]:
-        return {
-            A_: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)),
-            B_: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)),
-            RHO: sp.Rational(rng.randint(-6, 6), rng.randint(1, 3)),
-            SIGMA2: sp.Rational(rng.randint(0, 5), 2),
-        }
+        # realisable: rho, a = w'(R+I)w from a concrete prompt (w, R, r; w != 0); b is set by n_value
+        # from the drawn S, so a witness is an instance of the model
+        while True:
+            v = _realisable_scalars(rng, (RHO, G["wRw"], G["w2"]))
+            if v[G["w2"]] != 0:
+                keep = (RHO, SIGMA2, G["w2"], G["wRw"])
+                return {A_: v[G["wRw"]] + v[G["w2"]], **{k: v[k] for k in keep}}
 
     # second route: the unreduced identities at concrete Σ, Δ with the exact inverse must vanish
     rng = random.Random(seed)
@@ -129,7 +146,15 @@ def prove_r3_all_dims(
         mats.update(n_value(mats, sv, d))  # N = the claimed inverse, for which the relation holds exactly
         vals = [evaluate_trace_poly(p, mats, d, sv) for p in (excess_raw, profile_raw)]
         nf = [evaluate_trace_poly(p, mats, d, sv) for p in (excess, prof)]
-        checks.append(CrossCheck(d, 0, str(nf), str(vals), nf == vals))
+        # direct: L(rho N + D), L(rho N) with sympy matrices (D general: blind to letter declarations)
+        Sm, Nm, Dm = (sp.Matrix([[_frac(v) for v in row] for row in mats[k]]) for k in ("S", "N", "D"))
+        direct = [
+            _direct_risk(sv[RHO] * Nm + Dm, Sm, sv) - _direct_risk(sv[RHO] * Nm, Sm, sv)
+            - evaluate_trace_poly(quad, mats, d, sv),
+            _direct_risk(sv[RHO] * Nm, Sm, sv) - evaluate_trace_poly(profile, mats, d, sv),
+        ]
+        direct = [sp.expand(v) for v in direct]
+        checks.append(CrossCheck(d, 0, str(nf), str(direct), nf == vals and nf == direct))
     parts = {
         "closed form in (rho, a, b) = R1 closed form": link,
         "L(P*+D) - L(P*) = tr(D'SDM)": excess,
