@@ -194,3 +194,27 @@ def test_evaluate_trace_poly_keeps_exact_rationals() -> None:
     al = mc.Alphabet.of([], symmetric=["S"])
     v = mc.evaluate_trace_poly(mc.TracePoly.scalar(al, sp.Rational(589352, 675)), {}, 1, {})
     assert v == sp.Rational(589352, 675)
+
+
+# ----------------------------------------------------------------------------- finding 4
+def test_a6_coordinate_entries_are_derived_and_cross_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glaverify.theory import gating_all_dims as ga
+
+    good = ga.prove_a6_decoupling_all_dims()
+    assert good.holds and "s" in good.statement.split("M_a = ")[1].split("(")[0]
+    # the reviewer's plant: M_a without its s-term and Q_a = R + I, consistent with each other
+    monkeypatch.setattr(ga, "M_WORDS", ga.M_WORDS[:2])
+    res = ga.prove_a6_decoupling_all_dims(shift=lambda lam, s: 1)
+    assert not res.holds
+    assert res.tool_error  # our encoding of M disagrees with the explicit matrices: a tool fault
+    assert any(not c.agree for c in res.cross_checks)
+    assert "(1) I" in res.statement  # the statement shows the Q_a that was checked
+
+
+def test_a6_wrong_shift_alone_is_caught_by_the_concrete_check() -> None:
+    from glaverify.theory import gating_all_dims as ga
+
+    res = ga.prove_a6_decoupling_all_dims(shift=lambda lam, s: 1)
+    assert not res.holds
+    assert any(not c.agree for c in res.cross_checks[:4])
+    assert res.witness is not None
