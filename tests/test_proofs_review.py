@@ -218,3 +218,56 @@ def test_a6_wrong_shift_alone_is_caught_by_the_concrete_check() -> None:
     assert not res.holds
     assert any(not c.agree for c in res.cross_checks[:4])
     assert res.witness is not None
+
+
+# ----------------------------------------------------------------------------- findings 6, 7, 9
+def _garbage(ell: Any, i: Any) -> IndexedSum:
+    return IndexedSum(sp.Integer(7))
+
+
+def test_g3_parts_depend_on_the_encodings() -> None:
+    """With nonsense layer and WPGD step, no part that depends on them may print 0; base case and gate
+    inputs are definitions, not proof steps."""
+    res = ind.prove_g3_all_dims(layer=_garbage, wstep=_garbage, cross=False)
+    ids = res.details["identities"]
+    assert not res.holds
+    assert ids["readout"] != "0" and ids["step l -> l+1"] != "0"
+    assert "base l = 0" not in ids and "gate inputs agree" not in ids
+    assert res.details["definitions"]
+
+
+def test_g3_key_includes_the_g2_state_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    def wrong_key_closed(i: Any) -> IndexedSum:  # the key-gate product dropped
+        return -IndexedSum.of(lambda j: ind.y(j) * xr(j), 1, i)
+
+    assert ind.prove_g3_all_dims(shape="key", cross=False).holds
+    monkeypatch.setattr(ind, "key_state_closed", wrong_key_closed)
+    res = ind.prove_g3_all_dims(shape="key", cross=False)
+    assert not res.holds
+    assert any("G2 state lemma" in k and v != "0" for k, v in res.details["identities"].items())
+
+
+def test_g1_second_route_unrolls_the_step_encoding() -> None:
+    def step_without_gate(prev: Any, i: Any) -> Any:  # a fault of the tool's state encoding
+        return prev - ind.y(i) * xr(i)
+
+    res = ind.prove_g1_all_dims(step=step_without_gate)
+    assert not res.holds
+    assert res.witness is None  # WPGD (the claim) still equals the literal GLA: no refutation
+    assert res.tool_error
+    assert any(c.tool_fault for c in res.cross_checks)
+    ok = ind.prove_g1_all_dims()
+    assert ok.holds and all("unrolled step" in c.calculus_value for c in ok.cross_checks)
+
+
+def test_statements_are_rendered_from_the_checked_objects() -> None:
+    from glaverify.theory import profile_all_dims as pa
+
+    key = ind.prove_g3_all_dims(shape="key", cross=False).statement
+    assert "G2 state lemma" in key and "diag" in key and "G1 state lemma" not in key
+    r3 = pa.prove_r3_all_dims(profile_rho_power=1, sizes=(1,))
+    assert "rho^1" in r3.statement and "(-rho) tr(NSS)" in r3.statement
+    r5 = pa.prove_r5_all_dims(shift=lambda d, lam, s2: 1 + d)
+    assert "Q = R + (d + 1) I" in r5.statement
+    rec = sad.g_all_dims_record(_ctx(), "A1")
+    assert "[0,1]" in rec.summary and "every n" in rec.summary

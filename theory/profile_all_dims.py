@@ -174,9 +174,9 @@ def prove_r3_all_dims(
     return AllDimsResult(
         "R3: P* = rho (aS + bI)^{-1} minimises L, L(P*) = profile (every d)",
         not failed and not bad,
-        "with N = (aS + bI)^{-1} (" + rel.text() + "): L(rho N + D) - L(rho N) = a tr(D'SDSS) + b tr(D'SDS) "
-        "= tr(D'SDM) >= 0 and L(rho N) = tr(S) + sigma2 - rho^2 tr(NSS) = tr S + sigma2 - rho^2 sum_k "
-        "lambda_k^2/(a lambda_k + b)",
+        f"with N = ({cS} S + {cI} I)^{{-1}} (" + rel.text() + f"): L(rho N + D) - L(rho N) = {quad.pretty()} "
+        f"= tr(D'SDM) >= 0 (M = aS^2 + bS) and L(rho N) = {profile.pretty()} = tr S + sigma2 - "
+        f"rho^{profile_rho_power} sum_k lambda_k^2/(a lambda_k + b)",
         ("a > 0, b > 0 (omega != 0), Sigma > 0: aS + bI is invertible and M = aS^2 + bS > 0",
          *ix.ASSUMPTIONS),
         residual="; ".join(f"{k}: {v.pretty()}" for k, v in failed.items())[:600],
@@ -444,7 +444,7 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     return AllDimsResult(
         "R5: Sigma = lambda I optimum (every d, n)",
         not failed and not bad,
-        "Sigma = lambda I: L*(w) = d lam + s2 - d lam (r'w)^2/(w'Qw), Q = R + (1 + d + s2/lam) I; "
+        f"Sigma = lambda I: L*(w) = d lam + s2 - d lam (r'w)^2/(w'Qw), Q = R + ({c}) I; "
         "at w* = Q^{-1} r: "
         "w*'Qw* = r'w* = r'Q^{-1}r (" + rel.text().replace("Qi", "Q^{-1}") + "), grad L*(w*) = 0, "
         "min L = d lam + s2 - d lam r'Q^{-1}r (global: t(t w'Qw - (r'w)^2) = "
