@@ -271,3 +271,10 @@ def test_statements_are_rendered_from_the_checked_objects() -> None:
     assert "Q = R + (d + 1) I" in r5.statement
     rec = sad.g_all_dims_record(_ctx(), "A1")
     assert "[0,1]" in rec.summary and "every n" in rec.summary
+
+
+def test_a1_lists_the_gate_product_recurrences_as_definitions() -> None:
+    res = ind.prove_a1_all_n(cross=False)
+    assert res.holds and res.details["definitions"]
+    off_by_one = ind.prove_a1_all_n(weights=lambda i: ind.Wp(i, ind.N), cross=False)
+    assert not off_by_one.holds

@@ -902,6 +902,11 @@ def prove_a1_all_n(
         t0,
         seed,
     )
+    definitions = [
+        "Wp(a, b) = prod_{k=a+1}^{b} g_k: its recurrences are applied as definitions; the identities check "
+        "that the claimed weights are these products"
+    ]
+    res = replace(res, details={**res.details, "definitions": definitions})
     cex = fwd_cex or conv_cex
     if cex and res.witness is None:
         return replace(res, witness={"d": "-", "value": "z3 counter-model", "model": cex})

@@ -392,7 +392,8 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     quotient = quotient_optimum(c)
     t = sp.Symbol("t", positive=True)
     # value: dλ + σ² − dλ ρ*²/q* = dλ + σ² − dλ t
-    r4 = sp.cancel((DD * LL + SIGMA2 - DD * LL * t**2 / t) - (DD * LL + SIGMA2 - DD * LL * t))
+    at_star = {G["rho"]: t, G["wRw"]: t - c * G["w2"]}  # rho* = t and q* = wRw + c w2 = t (quotient part)
+    r4 = sp.cancel(claim_cs.xreplace(at_star) - (DD * LL + SIGMA2 - DD * LL * t))
     failed = {}
     if r1 != 0:
         failed["L*(w) = d lam + s2 - d lam rho^2/(w'Qw)"] = str(r1)
