@@ -182,9 +182,9 @@ def test_r3_witness_is_a_realisable_instance(seed: int, plant: dict[str, Any]) -
     sc = {k: sp.Rational(v) for k, v in w["scalars"].items()}
     s = sp.Rational(sum(S[i][i] for i in range(len(S)))) + sc["sigma2"]
     # a = w'(R+I)w >= |w|^2 = b/s (R a correlation matrix), b = s |w|^2
+    assert sc["a"] * s >= sc["b"] > 0
     assert sc["b"] == s * sc["w2"]
     assert sc["a"] == sc["wRw"] + sc["w2"]
-    assert sc["a"] * s >= sc["b"] > 0
 
 
 def test_evaluate_trace_poly_keeps_exact_rationals() -> None:
