@@ -278,3 +278,36 @@ def test_a1_lists_the_gate_product_recurrences_as_definitions() -> None:
     assert res.holds and res.details["definitions"]
     off_by_one = ind.prove_a1_all_n(weights=lambda i: ind.Wp(i, ind.N), cross=False)
     assert not off_by_one.holds
+
+
+def test_a6_fault_of_the_m_encoding_is_a_tool_error_not_a_refutation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glaverify.theory import gating_all_dims as ga
+
+    monkeypatch.setattr(ga, "M_WORDS", ga.M_WORDS[:2])  # s-term of M forgotten, true shift kept
+    res = ga.prove_a6_decoupling_all_dims()
+    assert not res.holds and res.tool_error
+    rec = sad.a6_all_dims_record(_ctx())
+    assert rec.verdict.value not in ("refuted", "proved") and rec.error
+
+
+def test_g3_all_shapes_tool_error_takes_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scalar shape refuted by a wrong WPGD claim, key shape with a faulty GLA encoding: tool error."""
+
+    def key_layer_no_residual(ell: Any, i: Any) -> IndexedSum:
+        return -IndexedSum.of(lambda j: Y(ell, j) * xr(j) * ind.Dl(ell, j, i) * Q(ell) * xc(i), 1, i)
+
+    def wrong_step(ell: Any, i: Any) -> IndexedSum:
+        return 2 * ind.causal_wpgd_step(ell, i) - ind.wc(ell, i)
+
+    real_g3 = ind.prove_g3_all_dims
+
+    def g3(**kw: Any) -> Any:
+        if kw.get("shape") == "scalar":
+            kw["wstep"] = wrong_step
+        if kw.get("shape") == "key":
+            kw["layer"] = key_layer_no_residual
+        return real_g3(**kw)
+
+    monkeypatch.setattr(ind, "prove_g3_all_dims", g3)
+    res = ind.prove_g3_all_shapes()
+    assert not res.holds and res.tool_error

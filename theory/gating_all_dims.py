@@ -114,7 +114,7 @@ def _concrete_diag_check(
     ]
     ca = [sum(r[i] * Gam[i][a] for i in range(n)) for a in range(d)]
     Ha = [lam[a] ** 2 * ca[a] for a in range(d)]
-    ok, mins, claimed = True, [], []
+    ok, enc_ok, mins, claimed = True, True, [], []
     if coord is not None:  # the prover's M_a, H_a and claimed value at each coordinate
         sy = coord["symbols"]
         at = [
@@ -129,12 +129,13 @@ def _concrete_diag_check(
                 mins.append(-H[a, a] ** 2 / (lam[a] * M[a, a]))
                 claimed.append(sp.sympify(coord["value"]).xreplace(at[a]))
                 ok = ok and sp.nsimplify(mins[-1] - claimed[-1]) == 0
-            ok = ok and M[a, a] == Ma[a] and H[a, a] == Ha[a]
+            enc_ok = enc_ok and M[a, a] == Ma[a] and H[a, a] == Ha[a]  # our M_a, H_a vs the explicit M, H
     rhs = sum(lam[b] * P[b, a] ** 2 * Ma[a] for a in range(d) for b in range(d)) - 2 * sum(
         P[a, a] * Ha[a] for a in range(d)
     )
     cv, ev = (f"{rhs}; per-coordinate min {claimed}", f"{lhs}; {mins}") if coord else (str(rhs), str(lhs))
-    return CrossCheck(d, n, cv, ev, bool(sp.nsimplify(lhs - rhs) == 0) and bool(ok))
+    agree = bool(sp.nsimplify(lhs - rhs) == 0) and bool(ok) and bool(enc_ok)
+    return CrossCheck(d, n, cv, ev, agree, not enc_ok)
 
 
 # M = Σ_ij R_ij Γ_i Σ² Γ_j + Σ_i Γ_i (Σ² + sΣ) Γ_i and H = Σ_i r_i Γ_i Σ² (docs/gating.md), word by word with
@@ -218,14 +219,16 @@ def prove_a6_decoupling_all_dims(
     fixed = gsy.prove_a6_decoupling(2, 2)
     checks.append(CrossCheck(2, 2, "fixed-dim prover", str(fixed.details["failures"]), fixed.holds))
     bad = [cc for cc in checks if not cc.agree]
+    faults = [cc for cc in bad if cc.tool_fault]
+    claim_bad = [cc for cc in bad if not cc.tool_fault]  # our M_a, H_a encoding wrong: never a witness
     witness = None
-    if failed and bad:
+    if failed and claim_bad:
         witness = {
-            "d": bad[0].d,
-            "n": bad[0].n,
+            "d": claim_bad[0].d,
+            "n": claim_bad[0].n,
             "seed": seed,
-            "value": bad[0].calculus_value,
-            "explicit_value": bad[0].explicit_value,
+            "value": claim_bad[0].calculus_value,
+            "explicit_value": claim_bad[0].explicit_value,
         }
     elif failed and shift is not None:
         # a wrong per-coordinate Q: exact values where the claimed value differs from the true optimum
@@ -251,6 +254,10 @@ def prove_a6_decoupling_all_dims(
         cross_checks=tuple(checks),
         elapsed_s=time.perf_counter() - t0,
         tool_error=(
-            "" if failed or not bad else f"identities hold but the explicit matrices disagree at d={bad[0].d}"
+            f"the derived M_a, H_a disagree with the explicit M, H at d={faults[0].d}"
+            if faults
+            else (
+                "" if failed or not bad else f"identities hold but the explicit matrices disagree at d={bad[0].d}"
+            )
         ),
     )

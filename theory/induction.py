@@ -734,8 +734,8 @@ def prove_g3_all_shapes(seed: int = 0, cross: bool = True) -> AllDimsResult:
     failing shape gives the residual, witness or tool error."""
     t0 = time.perf_counter()
     parts = [prove_g3_all_dims(seed=seed, cross=cross, shape=sh) for sh in ("scalar", "key", "value")]
-    bad = next((r for r in parts if not r.holds), None)
-    first = bad or parts[0]
+    bad = next((r for r in parts if r.tool_error), None) or next((r for r in parts if not r.holds), None)
+    first = bad or parts[0]  # a tool error in any shape takes precedence over another shape's witness
     return AllDimsResult(
         "G3: L GLA layers = L steps of causal WPGD, scalar/key/value gates (every d, n, L)",
         all(r.holds for r in parts),
