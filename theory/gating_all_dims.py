@@ -236,6 +236,7 @@ def prove_a6_decoupling_all_dims(
         diff = (value_claim - (-lam * c**2 / (gRg + (1 + S_ / lam) * gg))).xreplace(pt)
         if diff != 0:
             witness = {"d": 1, "value": str(diff), "point": {str(k): str(v) for k, v in pt.items()}}
+    fault_msg = f"the derived M_a, H_a disagree with the explicit M, H at d={faults[0].d}" if faults else ""
     return AllDimsResult(
         "A6: key gating decouples the coordinates for diagonal Sigma (every d, n)",
         not failed and not bad,
@@ -253,11 +254,6 @@ def prove_a6_decoupling_all_dims(
         witness=witness,
         cross_checks=tuple(checks),
         elapsed_s=time.perf_counter() - t0,
-        tool_error=(
-            f"the derived M_a, H_a disagree with the explicit M, H at d={faults[0].d}"
-            if faults
-            else (
-                "" if failed or not bad else f"identities hold but the explicit matrices disagree at d={bad[0].d}"
-            )
-        ),
+        tool_error=fault_msg
+        or ("" if failed or not bad else f"identities hold but explicit matrices disagree at d={bad[0].d}"),
     )
