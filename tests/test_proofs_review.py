@@ -311,3 +311,11 @@ def test_g3_all_shapes_tool_error_takes_precedence(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(ind, "prove_g3_all_dims", g3)
     res = ind.prove_g3_all_shapes()
     assert not res.holds and res.tool_error
+
+
+def test_a6_diagonality_is_checked_on_the_words_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glaverify.theory import gating_all_dims as ga
+
+    monkeypatch.setattr(ga, "M_WORDS", (*ga.M_WORDS, ("Gi P S P Gj", "R_ij")))  # two free indices
+    res = ga.prove_a6_decoupling_all_dims()
+    assert not res.holds and "is diagonal" in res.residual

@@ -188,7 +188,7 @@ def prove_a6_decoupling_all_dims(
     if _canonical_sum(*got_l) != _canonical_sum(1, _entry("P", k1, k1) * sp.Function("H")(k1)):
         failed["tr(PH) = sum_a P_aa H_a"] = str(got_l)
     # 2. coordinate entries of H and M: every word of them is a product of diagonal letters (one index)
-    for text in ("Gi S S Gj", "Gi S S Gi", "Gi S Gi", "Gi S S"):
+    for text in [t for t, _ in M_WORDS + H_WORDS]:  # the words the derivation of M_a, H_a uses
         nb, e = entry_expand(word(AL6, text))
         if nb != 1:
             failed[f"{text} is diagonal"] = f"{nb} bound indices"
