@@ -88,8 +88,12 @@ def _canonical_sum(nbound: int, expr: sp.Expr) -> tuple[int, str]:
     return nbound, best
 
 
-def _concrete_diag_check(rng: random.Random, d: int, n: int) -> CrossCheck:
-    """Explicit matrices: tr(PᵀΣPM) and tr(PH) vs the per-coordinate sums, exact rationals."""
+def _concrete_diag_check(
+    rng: random.Random, d: int, n: int, coord: dict[str, Any] | None = None
+) -> CrossCheck:
+    """Explicit matrices: tr(PᵀΣPM) and tr(PH) vs the per-coordinate sums, exact rationals. ``coord``: the
+    prover's own ``M_a``, ``H_a``, claimed per-coordinate value and their symbols, evaluated here at each
+    coordinate (the same objects the proof uses) and compared with the explicit diagonal entries of M, H."""
     lam = [sp.Rational(rng.randint(1, 6), rng.randint(1, 3)) for _ in range(d)]
     S = sp.diag(*lam)
     P = sp.Matrix(d, d, lambda i, j: sp.Rational(rng.randint(-5, 5), rng.randint(1, 3)))
@@ -109,10 +113,59 @@ def _concrete_diag_check(rng: random.Random, d: int, n: int) -> CrossCheck:
         for a in range(d)
     ]
     ca = [sum(r[i] * Gam[i][a] for i in range(n)) for a in range(d)]
+    Ha = [lam[a] ** 2 * ca[a] for a in range(d)]
+    ok, enc_ok, mins, claimed = True, True, [], []
+    if coord is not None:  # the prover's M_a, H_a and claimed value at each coordinate
+        sy = coord["symbols"]
+        at = [
+            {sy["lam"]: lam[a], sy["gRg"]: (gam[a].T * R * gam[a])[0], sy["gg"]: (gam[a].T * gam[a])[0],
+             sy["c"]: ca[a], S_: s}
+            for a in range(d)
+        ]
+        Ma = [sp.sympify(coord["Ma"]).xreplace(at[a]) for a in range(d)]
+        Ha = [sp.sympify(coord["Ha"]).xreplace(at[a]) for a in range(d)]
+        for a in range(d):  # min_p (-2 p H_aa + p^2 lam_a M_aa) with the explicit entries = claimed value
+            if M[a, a] != 0:
+                mins.append(-H[a, a] ** 2 / (lam[a] * M[a, a]))
+                claimed.append(sp.sympify(coord["value"]).xreplace(at[a]))
+                ok = ok and sp.nsimplify(mins[-1] - claimed[-1]) == 0
+            enc_ok = enc_ok and M[a, a] == Ma[a] and H[a, a] == Ha[a]  # our M_a, H_a vs the explicit M, H
     rhs = sum(lam[b] * P[b, a] ** 2 * Ma[a] for a in range(d) for b in range(d)) - 2 * sum(
-        P[a, a] * lam[a] ** 2 * ca[a] for a in range(d)
+        P[a, a] * Ha[a] for a in range(d)
     )
-    return CrossCheck(d, n, str(rhs), str(lhs), bool(sp.nsimplify(lhs - rhs) == 0))
+    cv, ev = (f"{rhs}; per-coordinate min {claimed}", f"{lhs}; {mins}") if coord else (str(rhs), str(lhs))
+    agree = bool(sp.nsimplify(lhs - rhs) == 0) and bool(ok) and bool(enc_ok)
+    return CrossCheck(d, n, cv, ev, agree, not enc_ok)
+
+
+# M = Σ_ij R_ij Γ_i Σ² Γ_j + Σ_i Γ_i (Σ² + sΣ) Γ_i and H = Σ_i r_i Γ_i Σ² (docs/gating.md), word by word with
+# the coefficient of each word in the sum over examples (``R_ij``: over all pairs i, j)
+M_WORDS: tuple[tuple[str, Any], ...] = (("Gi S S Gj", "R_ij"), ("Gi S S Gi", 1), ("Gi S Gi", S_))
+H_WORDS: tuple[tuple[str, Any], ...] = (("Gi S S", "r_i"),)
+
+
+def coordinate_entry(words: tuple[tuple[str, Any], ...], lam: sp.Symbol) -> tuple[sp.Expr, list[str]]:
+    """A6: the a-th diagonal entry of ``Σ_examples coeff · word`` (every word a product of diagonal letters),
+    derived by the entry expansion of each word (one bound index) and the index-class sums over examples
+    (``g_i = γ^a_i`` as ``w_i``; ``R_ii = 1``): in the global symbols ``wRw`` = γᵀRγ, ``w2`` = ‖γ‖²,
+    ``rho`` = rᵀγ. Returns the entry and the words that are not diagonal (each one a failure)."""
+    from . import index_sums as ix
+
+    loc, k1 = ix.LOCAL, sp.Symbol("k1")
+    out, bad = sp.Integer(0), []
+    for text, coeff in words:
+        nb, e = entry_expand(word(AL6, text))
+        if nb != 1:
+            bad.append(f"{text}: {nb} bound indices")
+            continue
+        e = e.xreplace({sp.Function("S")(k1): lam, sp.Function("Gi")(k1): loc.w_i})
+        if coeff == "R_ij":
+            equal = e.xreplace({sp.Function("Gj")(k1): loc.w_i})  # R_ii = 1
+            distinct = e.xreplace({sp.Function("Gj")(k1): loc.w_j}) * loc.R_ij
+            out += ix.class_sum(equal, distinct)
+        else:
+            out += ix.single_sum(e * (loc.r_i if coeff == "r_i" else sp.sympify(coeff)))
+    return sp.expand(out), bad
 
 
 def prove_a6_decoupling_all_dims(
@@ -135,16 +188,23 @@ def prove_a6_decoupling_all_dims(
     if _canonical_sum(*got_l) != _canonical_sum(1, _entry("P", k1, k1) * sp.Function("H")(k1)):
         failed["tr(PH) = sum_a P_aa H_a"] = str(got_l)
     # 2. coordinate entries of H and M: every word of them is a product of diagonal letters (one index)
-    for text in ("Gi S S Gj", "Gi S S Gi", "Gi S Gi", "Gi S S"):
+    for text in [t for t, _ in M_WORDS + H_WORDS]:  # the words the derivation of M_a, H_a uses
         nb, e = entry_expand(word(AL6, text))
         if nb != 1:
             failed[f"{text} is diagonal"] = f"{nb} bound indices"
     # with g_i = Gi(a), summed over examples: Σ_ij R_ij g_i g_j = γᵀRγ, Σ_i g_i² = ‖γ‖², Σ_i r_i g_i = c
     lam, gRg, gg, c = sp.symbols("lambda gRg gg c", positive=True)
-    Ma = lam**2 * gRg + (lam**2 + S_ * lam) * gg
-    # 3. per coordinate: min over P of −2 P λ² c + P² λ M_a
+    from . import index_sums as ix
+
+    to_coord = {ix.GLOBAL["wRw"]: gRg, ix.GLOBAL["w2"]: gg, ix.GLOBAL["rho"]: c}
+    Ma, bad_m = coordinate_entry(M_WORDS, lam)
+    Ha, bad_h = coordinate_entry(H_WORDS, lam)
+    Ma, Ha = Ma.xreplace(to_coord), Ha.xreplace(to_coord)
+    for b in bad_m + bad_h:
+        failed[f"M, H diagonal: {b}"] = b
+    # 3. per coordinate: min over P of −2 P H_a + P² λ M_a
     Pv = sp.Symbol("p")
-    f = -2 * Pv * lam**2 * c + Pv**2 * lam * Ma
+    f = -2 * Pv * Ha + Pv**2 * lam * Ma
     pstar = sp.solve(sp.diff(f, Pv), Pv)
     shift_c = (1 + S_ / lam) if shift is None else shift(lam, S_)
     value_claim = -lam * c**2 / (gRg + shift_c * gg)
@@ -154,18 +214,21 @@ def prove_a6_decoupling_all_dims(
     failed.update({f"coordinate quotient: {k}": v for k, v in quotient_optimum(shift_c).items()})
     # second route
     rng = random.Random(seed)
-    checks = [_concrete_diag_check(rng, d, n) for d, n in ((1, 2), (2, 3), (3, 2), (5, 3))]
+    coord = {"Ma": Ma, "Ha": Ha, "value": value_claim, "symbols": {"lam": lam, "gRg": gRg, "gg": gg, "c": c}}
+    checks = [_concrete_diag_check(rng, d, n, coord) for d, n in ((1, 2), (2, 3), (3, 2), (5, 3))]
     fixed = gsy.prove_a6_decoupling(2, 2)
     checks.append(CrossCheck(2, 2, "fixed-dim prover", str(fixed.details["failures"]), fixed.holds))
     bad = [cc for cc in checks if not cc.agree]
+    faults = [cc for cc in bad if cc.tool_fault]
+    claim_bad = [cc for cc in bad if not cc.tool_fault]  # our M_a, H_a encoding wrong: never a witness
     witness = None
-    if failed and bad:
+    if failed and claim_bad:
         witness = {
-            "d": bad[0].d,
-            "n": bad[0].n,
+            "d": claim_bad[0].d,
+            "n": claim_bad[0].n,
             "seed": seed,
-            "value": bad[0].calculus_value,
-            "explicit_value": bad[0].explicit_value,
+            "value": claim_bad[0].calculus_value,
+            "explicit_value": claim_bad[0].explicit_value,
         }
     elif failed and shift is not None:
         # a wrong per-coordinate Q: exact values where the claimed value differs from the true optimum
@@ -173,14 +236,15 @@ def prove_a6_decoupling_all_dims(
         diff = (value_claim - (-lam * c**2 / (gRg + (1 + S_ / lam) * gg))).xreplace(pt)
         if diff != 0:
             witness = {"d": 1, "value": str(diff), "point": {str(k): str(v) for k, v in pt.items()}}
+    fault_msg = f"the derived M_a, H_a disagree with the explicit M, H at d={faults[0].d}" if faults else ""
     return AllDimsResult(
         "A6: key gating decouples the coordinates for diagonal Sigma (every d, n)",
         not failed and not bad,
         "Sigma = diag(lambda): tr(P'SPM) = sum_{a,b} lambda_b P_ba^2 M_a, "
-        "tr(PH) = sum_a P_aa lambda_a^2 c_a, M_a = lambda_a^2 g'Rg + (lambda_a^2 + s lambda_a)|g|^2 "
-        "(g = gamma^a, c_a = r'g); off-diagonal P adds lambda_b P_ba^2 M_a >= 0; coordinate a: "
-        "min_P = -lambda_a c_a^2/(g'Q_a g), Q_a = R + (1 + s/lambda_a) I, "
-        "stationary at g ~ Q_a^{-1} r with value r'Q_a^{-1} r",
+        f"tr(PH) = sum_a P_aa H_a, H_a = {Ha}, M_a = {Ma} "
+        "(lambda = lambda_a, g = gamma^a, gRg = g'Rg, gg = |g|^2, c = c_a = r'g); off-diagonal P adds "
+        f"lambda_b P_ba^2 M_a >= 0; coordinate a: min_P = {value_claim} = -lambda c^2/(g'Q_a g), "
+        f"Q_a = R + ({shift_c}) I, stationary at g ~ Q_a^{{-1}} r with value r'Q_a^{{-1}} r",
         (
             "Sigma diagonal (lambda > 0)",
             "R is a correlation matrix (R >= 0)",
@@ -190,7 +254,6 @@ def prove_a6_decoupling_all_dims(
         witness=witness,
         cross_checks=tuple(checks),
         elapsed_s=time.perf_counter() - t0,
-        tool_error=(
-            "" if failed or not bad else f"identities hold but the explicit matrices disagree at d={bad[0].d}"
-        ),
+        tool_error=fault_msg
+        or ("" if failed or not bad else f"identities hold but explicit matrices disagree at d={bad[0].d}"),
     )

@@ -165,6 +165,8 @@ class IndexedSum:
         out, sums = self.outside, []
         for lo, h, f in self.sums:
             if sp.expand(h - hi) == 0:
+                if sp.expand(h - lo).is_nonnegative is not True:  # f(hi) is a term only if lo <= hi
+                    raise ValueError(f"cannot peel the top of sum_{{j={lo}}}^{{{h}}}: lo <= hi not provable")
                 sums.append((lo, h - 1, f))
                 out += f.xreplace({J: h})
             else:
@@ -293,10 +295,12 @@ def _result(
     disagrees: the encoding differs from the literal model, a tool error."""
     failed = {k: v.pretty() for k, v in parts.items() if not v.is_zero()}
     bad = [c for c in checks if not c.agree]
+    faults = [c for c in checks if c.tool_fault]  # encoding vs literal model: never a witness
+    claim_bad = [c for c in bad if not c.tool_fault]
     holds = not failed and not bad
     witness = None
-    if failed and bad:
-        c = bad[0]
+    if failed and claim_bad:
+        c = claim_bad[0]
         witness = {
             "d": c.d,
             "n": c.n,
@@ -314,6 +318,11 @@ def _result(
             f"d={bad[0].d}, n={bad[0].n}"
         )
     )
+    if faults:
+        tool_error = (
+            "the tool's own GLA encoding disagrees with the literal GLA at "
+            f"d={faults[0].d}, n={faults[0].n}"
+        )
     return AllDimsResult(
         name,
         holds,
@@ -394,8 +403,11 @@ def _one_layer_cross_check(
     wpgd: Callable[[], IndexedSum],
     seed: int,
     sizes: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (3, 3), (2, 1)),
+    step: StateStep | None = None,
 ) -> tuple[CrossCheck, ...]:
-    """Literal one-layer GLA (gla_symbolic) vs the claimed WPGD form of the encoding, concrete data."""
+    """Literal one-layer GLA (gla_symbolic) vs the claimed WPGD form of the encoding, concrete data; with
+    ``step``, also the state encoding unrolled from ``S_0 = 0`` and read out (``ŷ = −s_{n+1} Q x_{n+1}``) vs
+    the literal GLA: a disagreement there is a fault of the tool's encoding (``tool_fault``)."""
     from . import gla_symbolic as gs
 
     rng = random.Random(seed)
@@ -427,8 +439,21 @@ def _one_layer_cross_check(
             "Qt": lambda *a, Qm=Qm: Qm.T,
         }
         ours = _scalar(_concrete_sum(wpgd(), env, {N: n}))
-        out.append(CrossCheck(d, n, str(ours), str(lit), bool(sp.simplify(ours - lit) == 0)))
+        step_ok, unrolled = True, ""
+        if step is not None:
+            states = [sp.zeros(1, d)]  # S_0 = 0 (its label row)
+            env["_Sprev"] = lambda a, states=states: states[a]
+            for i in range(1, n + 2):
+                states.append(_concrete(sp.expand(step(_SPREV(i - 1), sp.Integer(i))), env))
+            yhat = -(states[n + 1] * Qm * xq)[0, 0]
+            step_ok = sp.simplify(yhat - lit) == 0
+            unrolled = f"; unrolled step {yhat}"
+        ok = sp.simplify(ours - lit) == 0 and step_ok
+        out.append(CrossCheck(d, n, f"{ours}{unrolled}", str(lit), bool(ok), not step_ok))
     return tuple(out)
+
+
+_SPREV = sp.Function("_Sprev", commutative=False)  # the previous state in the concrete unrolling
 
 
 # ----------------------------------------------------------------------------- G1, G2
@@ -463,7 +488,7 @@ def _prove_one_layer(
     read = (_readout(closed).peel_top(N + 1) - wpgd()).rewrite(
         lambda f, lo, hi: empty_products(query_label_zero(f)), lambda e: empty_products(query_label_zero(e))
     )
-    checks = _one_layer_cross_check(shape, wpgd, seed) if cross else ()
+    checks = _one_layer_cross_check(shape, wpgd, seed, step=step) if cross else ()
     return _result(
         name,
         {"base S_0 = 0": base, "step i -> i+1": stepd, "readout": read},
@@ -626,8 +651,12 @@ def _g3_concrete(
         )
         Wv.append([None] + [_concrete_sum(wstep(ELL, I), env, {ELL: ell, I: a}) for a in range(1, n + 2)])
     ours_wpgd = (xq.T * Wv[L][n + 1])[0, 0]
-    agree = sp.simplify(ours_gla - lit) == 0 and sp.simplify(ours_wpgd - lit) == 0
-    return CrossCheck(d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L}, {shape})", str(lit), bool(agree))
+    gla_ok = sp.simplify(ours_gla - lit) == 0  # the tool's GLA encoding vs the literal GLA
+    wpgd_ok = sp.simplify(ours_wpgd - lit) == 0  # the claim (WPGD) vs the literal GLA
+    agree = gla_ok and wpgd_ok
+    return CrossCheck(
+        d, n, f"GLA {ours_gla}; WPGD {ours_wpgd} (L={L}, {shape})", str(lit), bool(agree), not gla_ok
+    )
 
 
 def prove_g3_all_dims(
@@ -649,15 +678,21 @@ def prove_g3_all_dims(
     wstep = wstep or (causal_wpgd_step_key if key else causal_wpgd_step)
     t0 = time.perf_counter()
     H = _hypothesis(ELL)
-    base = IndexedSum(Y(0, I)).rewrite(lambda f, lo, hi: f, lambda e: e.xreplace({Y(0, I): yt(I)})) - (
-        yt(I) - xr(I) * sp.Integer(0)
-    )
     step = (layer(ELL, I) - (yt(I) - xr(I) * causal_wpgd_step_expr(wstep, ELL, I))).rewrite(
         lambda f, lo, hi: H(f), H
     )
-    gates = IndexedSum(H(Y(ELL, I)) - (yt(I) - xr(I) * wc(ELL, I)))
-    HL = _hypothesis(sp.Symbol("L"))
-    read = IndexedSum(query_label_zero(HL(-Y(sp.Symbol("L"), N + 1))) - xr(N + 1) * wc(sp.Symbol("L"), N + 1))
+    # readout through both encodings (l = L - 1): yhat = -Y(L, n+1) = -layer(l, n+1) vs x' wstep(l, n+1)
+    read = (-layer(ELL, N + 1) - xr(N + 1) * causal_wpgd_step_expr(wstep, ELL, N + 1)).rewrite(
+        lambda f, lo, hi: query_label_zero(H(f)), lambda e: query_label_zero(H(e))
+    )
+    # each layer's state is the G1 (scalar, value) or G2 (key) state lemma: its base and step are parts too
+    l_step, l_closed, lemma = (
+        (key_state_step, key_state_closed, "G2") if key else (scalar_state_step, scalar_state_closed, "G1")
+    )
+    definitions = [
+        "base l = 0: Y(0, a) = yt_a (the GLA input) and w_a^(0) = 0 give H(0) by definition",
+        "gate inputs: by H(l) both sides feed the gates the same token [x_a; yt_a - x_a' w_a^(l)]",
+    ]
     rng = random.Random(seed)
     checks = (
         tuple(
@@ -667,12 +702,22 @@ def prove_g3_all_dims(
         if cross
         else ()
     )
-    return _result(
+    weights = (
+        "Dl(l,j,i) = diag(alpha_{j+1}^(l)) ... diag(alpha_i^(l))"
+        if key
+        else "w_{j->i}^(l) = prod_{k=j+1}^{i} g_k^(l)"
+    )
+    res = _result(
         f"G3: L GLA layers = L steps of causal WPGD, {shape} gates (every d, n, L)",
-        {"base l = 0": base, "step l -> l+1": step, "gate inputs agree": gates, "readout": read},
+        {
+            f"{lemma} state lemma: base S_0 = 0": l_closed(0),
+            f"{lemma} state lemma: step i -> i+1": _step_identity(l_step, l_closed),
+            "step l -> l+1": step,
+            "readout": read,
+        },
         "H(l): Y(l,a) = yt_a - x_a' w_a^(l) for every token a and every l (induction on l, each layer by the "
-        "G1 state lemma); yhat = -Y(L, n+1) = x_{n+1}' w_{n+1}^(L), P_l = Q_l', "
-        "w_{j->i}^(l) = prod_{k=j+1}^{i} g_k^(l)",
+        f"{lemma} state lemma); yhat = -Y(L, n+1) = x_{{n+1}}' w_{{n+1}}^(L), P_l = Q_l', {weights}; "
+        f"layer: Y(l+1,i) = {layer(ELL, I).pretty()}; WPGD step: w_i^(l+1) = {wstep(ELL, I).pretty()}",
         checks,
         t0,
         seed,
@@ -681,6 +726,7 @@ def prove_g3_all_dims(
             "gates are any functions of the current token (the same on both sides by H(l))",
         ),
     )
+    return replace(res, details={**res.details, "definitions": definitions})
 
 
 def prove_g3_all_shapes(seed: int = 0, cross: bool = True) -> AllDimsResult:
@@ -688,8 +734,8 @@ def prove_g3_all_shapes(seed: int = 0, cross: bool = True) -> AllDimsResult:
     failing shape gives the residual, witness or tool error."""
     t0 = time.perf_counter()
     parts = [prove_g3_all_dims(seed=seed, cross=cross, shape=sh) for sh in ("scalar", "key", "value")]
-    bad = next((r for r in parts if not r.holds), None)
-    first = bad or parts[0]
+    bad = next((r for r in parts if r.tool_error), None) or next((r for r in parts if not r.holds), None)
+    first = bad or parts[0]  # a tool error in any shape takes precedence over another shape's witness
     return AllDimsResult(
         "G3: L GLA layers = L steps of causal WPGD, scalar/key/value gates (every d, n, L)",
         all(r.holds for r in parts),
@@ -856,6 +902,11 @@ def prove_a1_all_n(
         t0,
         seed,
     )
+    definitions = [
+        "Wp(a, b) = prod_{k=a+1}^{b} g_k: its recurrences are applied as definitions; the identities check "
+        "that the claimed weights are these products"
+    ]
+    res = replace(res, details={**res.details, "definitions": definitions})
     cex = fwd_cex or conv_cex
     if cex and res.witness is None:
         return replace(res, witness={"d": "-", "value": "z3 counter-model", "model": cex})

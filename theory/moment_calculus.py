@@ -113,6 +113,8 @@ def word(alphabet: Alphabet, text: str) -> Word:
         if tok == "I":
             continue
         t = tok.endswith("'")
+        if len(tok) - len(tok.rstrip("'")) > 1:
+            raise OutsideFragment(f"letter {tok!r}: at most one transpose mark per letter")
         out.append(alphabet.letter(tok.rstrip("'"), t))
     return tuple(out)
 
@@ -257,6 +259,15 @@ def substitute_letter(
     """Replace every occurrence of ``letter`` by ``Σ c_k W_k`` (``replacement`` = ``[(c_k, "word text")]``;
     a transposed occurrence gets ``Σ c_k W_kᵀ``). The result lives in ``alphabet``."""
     reps = [(sp.sympify(c), word(alphabet, t)) for c, t in replacement]
+    if letter in alphabet.symmetric:  # a symmetric letter may only be replaced by a symmetric sum
+        fwd: dict[Word, sp.Expr] = {}
+        bwd: dict[Word, sp.Expr] = {}
+        for c, r in reps:
+            fwd[r] = fwd.get(r, sp.Integer(0)) + c
+            rt = transpose_word(r, alphabet)
+            bwd[rt] = bwd.get(rt, sp.Integer(0)) + c
+        if any(sp.expand(fwd.get(k, 0) - bwd.get(k, 0)) != 0 for k in set(fwd) | set(bwd)):
+            raise OutsideFragment(f"symmetric letter {letter!r} replaced by a non-symmetric matrix")
 
     def expand_word(w: Word) -> list[tuple[sp.Expr, Word]]:
         out: list[tuple[sp.Expr, Word]] = [(sp.Integer(1), ())]
@@ -308,6 +319,10 @@ def _reduce_cyclic(w: Word, rel: Relation) -> list[tuple[sp.Expr, Word]]:
 def reduce_relations(poly: TracePoly, relations: Sequence[Relation]) -> TracePoly:
     """Rewrite every cyclically adjacent ``X Y`` / ``Y X`` pair by its relation until none is left (each
     rewrite shortens a word, so this terminates); the result is again in normal form."""
+    for rel in relations:  # the rewrite matches letters by name: only sound for symmetric letters
+        for n in (rel.x, rel.y):
+            if n not in poly.alphabet.symmetric:
+                raise OutsideFragment(f"relation {rel.text()}: letter {n!r} is not declared symmetric")
     items: list[tuple[list[Word], sp.Expr]] = []
     for key, coeff in poly.terms.items():
         combos: list[tuple[sp.Expr, list[Word]]] = [(coeff, [])]
@@ -365,6 +380,12 @@ class GaussianVectorModel:
     scalars: Sequence[str] = ()
     scalar_cov: CovFn = lambda a, b: sp.Integer(0)  # noqa: E731
     pairings_enumerated: int = 0
+
+    def __post_init__(self) -> None:
+        for fam, k in self.families.items():  # a covariance matrix is symmetric
+            kw = self.alphabet.normalise(k)
+            if transpose_word(kw, self.alphabet) != kw:
+                raise OutsideFragment(f"family {fam!r}: covariance word {format_word(kw)} is not symmetric")
 
     def _family(self, v: str) -> str:
         fam = self.vectors.get(v)
@@ -507,7 +528,7 @@ def evaluate_trace_poly(
             names = ", ".join(sorted(map(str, cv.free_symbols)))
             raise OutsideFragment(f"no value given for scalar symbol(s) {names}")
         total += cv * sp.Rational(prod.numerator, prod.denominator)
-    return sp.nsimplify(total)
+    return total if total.is_Rational else sp.nsimplify(total)  # nsimplify may turn a big rational irrational
 
 
 def trace_witness(

@@ -33,15 +33,17 @@ from . import index_sums as ix
 from .kernel import find_nonzero_point
 from .moment_calculus import (
     Alphabet,
+    OutsideFragment,
     Relation,
     TracePoly,
     evaluate_trace_poly,
+    format_word,
     random_rational_matrix,
     random_spd_matrix,
     reduce_relations,
     substitute_letter,
 )
-from .risk_all_dims import SIGMA2, AllDimsResult, CrossCheck, r1_closed_form
+from .risk_all_dims import SIGMA2, AllDimsResult, CrossCheck, _realisable_scalars, r1_closed_form
 
 __all__ = ["prove_r3_all_dims", "prove_r4_stationarity_all_dims", "prove_r5_all_dims", "risk_abc"]
 
@@ -66,6 +68,20 @@ def _inverse(m: list[list[Fraction]]) -> list[list[Fraction]]:
 def _q(v: Any) -> Fraction:
     v = sp.Rational(v)
     return Fraction(int(v.p), int(v.q))
+
+
+def _frac(v: Fraction) -> sp.Rational:
+    return sp.Rational(v.numerator, v.denominator)
+
+
+def _direct_risk(P: sp.Matrix, S: sp.Matrix, sv: Any) -> sp.Expr:
+    """R3's risk at concrete matrices, computed with sympy matrices (second route):
+    ``tr Σ + σ² − 2ρ tr(PΣ²) + a tr(PᵀΣPΣ²) + b tr(PᵀΣPΣ)``."""
+    S2 = S * S
+    return (
+        S.trace() + sv[SIGMA2] - 2 * sv[RHO] * (P * S2).trace()
+        + sv[A_] * (P.T * S * P * S2).trace() + sv[B_] * (P.T * S * P * S).trace()
+    )
 
 
 # ----------------------------------------------------------------------------- R3
@@ -98,8 +114,10 @@ def prove_r3_all_dims(
     prof = reduce_relations(profile_raw, [rel])
 
     def n_value(mats: dict[str, Any], sv: Any, d: int) -> dict[str, Any]:
-        c1, c2 = (sp.sympify(c).xreplace(dict(sv)) for c in inverse_of)
         m = mats["S"]
+        if G["w2"] in sv:  # b = (tr S + sigma2)|w|^2 for the drawn S (sv is the instance's scalar dict)
+            sv[B_] = (sp.Rational(sum(_q(m[i][i]) for i in range(d))) + sv[SIGMA2]) * sv[G["w2"]]
+        c1, c2 = (sp.sympify(c).xreplace(dict(sv)) for c in inverse_of)
         return {
             "N": _inverse(
                 [[m[i][j] * _q(c1) + (_q(c2) if i == j else 0) for j in range(d)] for i in range(d)]
@@ -107,12 +125,13 @@ def prove_r3_all_dims(
         }
 
     def scal(rng: random.Random) -> dict[sp.Symbol, Any]:
-        return {
-            A_: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)),
-            B_: sp.Rational(rng.randint(1, 9), rng.randint(1, 4)),
-            RHO: sp.Rational(rng.randint(-6, 6), rng.randint(1, 3)),
-            SIGMA2: sp.Rational(rng.randint(0, 5), 2),
-        }
+        # realisable: rho, a = w'(R+I)w from a concrete prompt (w, R, r; w != 0); b is set by n_value
+        # from the drawn S, so a witness is an instance of the model
+        while True:
+            v = _realisable_scalars(rng, (RHO, G["wRw"], G["w2"]))
+            if v[G["w2"]] != 0:
+                keep = (RHO, SIGMA2, G["w2"], G["wRw"])
+                return {A_: v[G["wRw"]] + v[G["w2"]], **{k: v[k] for k in keep}}
 
     # second route: the unreduced identities at concrete Σ, Δ with the exact inverse must vanish
     rng = random.Random(seed)
@@ -127,7 +146,15 @@ def prove_r3_all_dims(
         mats.update(n_value(mats, sv, d))  # N = the claimed inverse, for which the relation holds exactly
         vals = [evaluate_trace_poly(p, mats, d, sv) for p in (excess_raw, profile_raw)]
         nf = [evaluate_trace_poly(p, mats, d, sv) for p in (excess, prof)]
-        checks.append(CrossCheck(d, 0, str(nf), str(vals), nf == vals))
+        # direct: L(rho N + D), L(rho N) with sympy matrices (D general: blind to letter declarations)
+        Sm, Nm, Dm = (sp.Matrix([[_frac(v) for v in row] for row in mats[k]]) for k in ("S", "N", "D"))
+        direct = [
+            _direct_risk(sv[RHO] * Nm + Dm, Sm, sv) - _direct_risk(sv[RHO] * Nm, Sm, sv)
+            - evaluate_trace_poly(quad, mats, d, sv),
+            _direct_risk(sv[RHO] * Nm, Sm, sv) - evaluate_trace_poly(profile, mats, d, sv),
+        ]
+        direct = [sp.expand(v) for v in direct]
+        checks.append(CrossCheck(d, 0, str(nf), str(direct), nf == vals and nf == direct))
     parts = {
         "closed form in (rho, a, b) = R1 closed form": link,
         "L(P*+D) - L(P*) = tr(D'SDM)": excess,
@@ -147,10 +174,11 @@ def prove_r3_all_dims(
     return AllDimsResult(
         "R3: P* = rho (aS + bI)^{-1} minimises L, L(P*) = profile (every d)",
         not failed and not bad,
-        "with N = (aS + bI)^{-1} (" + rel.text() + "): L(rho N + D) - L(rho N) = a tr(D'SDSS) + b tr(D'SDS) "
-        "= tr(D'SDM) >= 0 and L(rho N) = tr(S) + sigma2 - rho^2 tr(NSS) = tr S + sigma2 - rho^2 sum_k "
-        "lambda_k^2/(a lambda_k + b)",
-        ("a > 0, b > 0 (omega != 0), Sigma > 0: aS + bI is invertible and M = aS^2 + bS > 0",),
+        f"with N = ({cS} S + {cI} I)^{{-1}} (" + rel.text() + f"): L(rho N + D) - L(rho N) = {quad.pretty()} "
+        f"= tr(D'SDM) >= 0 (M = aS^2 + bS) and L(rho N) = {profile.pretty()} = tr S + sigma2 - "
+        f"rho^{profile_rho_power} sum_k lambda_k^2/(a lambda_k + b)",
+        ("a > 0, b > 0 (omega != 0), Sigma > 0: aS + bI is invertible and M = aS^2 + bS > 0",
+         *ix.ASSUMPTIONS),
         residual="; ".join(f"{k}: {v.pretty()}" for k, v in failed.items())[:600],
         witness=witness,
         cross_checks=tuple(checks),
@@ -265,7 +293,7 @@ def prove_r4_stationarity_all_dims(
         "grad_w L*(w) = 2 rho^2 F3 (R + gamma(w) I) w - 2 rho F1 r, gamma = 1 + s F2/F3, F1 = sum_k "
         "lambda_k^2/(a lambda_k+b), F2 = sum_k lambda_k^2/(a lambda_k+b)^2, "
         "F3 = sum_k lambda_k^3/(a lambda_k+b)^2",
-        ("R symmetric", "only Sigma's eigenvalues enter L* (R3)"),
+        ("R symmetric", "only Sigma's eigenvalues enter L* (R3)", *ix.ASSUMPTIONS),
         residual="; ".join(f"coefficient of {k}: {v}" for k, v in failed.items())[:600],
         witness=witness,
         cross_checks=checks,
@@ -311,6 +339,27 @@ def quotient_optimum(c: Any, inverse_shift: Any = None) -> dict[str, str]:
     return failed
 
 
+def global_minimality(c: Any, inverse_shift: Any = None) -> dict[str, str]:
+    """R5, global minimality: for ``Q = R + cI``, ``ω* = Q^{-1}r``, ``t = rᵀQ^{-1}r``, ``ρ = rᵀω``,
+    ``q = ωᵀQω``: ``t(tq − ρ²) = (tω − ρω*)ᵀQ(tω − ρω*)`` for every ω, checked as a trace-polynomial
+    identity with rank-one letters ``K = rrᵀ``, ``W = ωωᵀ``, ``X = rωᵀ`` and the relation
+    ``RQ^{-1} = I − cQ^{-1}``. With Q ≻ 0 and r ≠ 0 (t > 0) it gives ``ρ²/q ≤ t``, attained at ω*: the
+    optimum is global. ``inverse_shift`` (planted errors) makes ω* the inverse of ``R + c'I``. Returns the
+    failed part (empty when the identity holds)."""
+    al = Alphabet.of(["X"], symmetric=["R", "Qi", "K", "W"])
+    rel = Relation("R", "Qi", sp.Integer(1), -(c if inverse_shift is None else inverse_shift))
+    tr = lambda t: TracePoly.tr(al, t)  # noqa: E731
+    t, rho = tr("Qi K"), tr("X")
+    q = tr("R W") + tr("W") * c
+    w_q_wstar = tr("R Qi X") + tr("Qi X") * c  # ωᵀQω* = ωᵀQQ^{-1}r
+    wstar_q_wstar = tr("Qi R Qi K") + tr("Qi Qi K") * c
+    rhs = t * t * q - t * rho * w_q_wstar * 2 + rho * rho * wstar_q_wstar
+    diff = reduce_relations(t * (t * q - rho * rho) - rhs, [rel])
+    if diff.is_zero():
+        return {}
+    return {"t(t w'Qw - (r'w)^2) = (t w - (r'w) w*)'Q(t w - (r'w) w*)": diff.pretty()}
+
+
 def r5_c(d: Any, lam: Any, s2: Any) -> Any:
     """R5: the shift of ``Q = R + cI``, ``c = 1 + d + σ²/λ``."""
     return 1 + d + s2 / lam
@@ -329,6 +378,8 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     for key, coeff in prof.terms.items():
         term = coeff
         for w in key:
+            if any(n not in ("S", "N") for n, _ in w):
+                raise OutsideFragment(f"R5 at Sigma = lambda I: unexpected letter in tr({format_word(w)})")
             term *= DD * sp.Mul(*[LL if n == "S" else nu for n, _ in w])
         val += term
     a_w, b_w = G["wRw"] + G["w2"], (DD * LL + SIGMA2) * G["w2"]
@@ -341,11 +392,13 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     quotient = quotient_optimum(c)
     t = sp.Symbol("t", positive=True)
     # value: dλ + σ² − dλ ρ*²/q* = dλ + σ² − dλ t
-    r4 = sp.cancel((DD * LL + SIGMA2 - DD * LL * t**2 / t) - (DD * LL + SIGMA2 - DD * LL * t))
+    at_star = {G["rho"]: t, G["wRw"]: t - c * G["w2"]}  # rho* = t and q* = wRw + c w2 = t (quotient part)
+    r4 = sp.cancel(claim_cs.xreplace(at_star) - (DD * LL + SIGMA2 - DD * LL * t))
     failed = {}
     if r1 != 0:
         failed["L*(w) = d lam + s2 - d lam rho^2/(w'Qw)"] = str(r1)
     failed.update(quotient)
+    failed.update(global_minimality(c))
     if r4 != 0:
         failed["min value"] = str(r4)
     # second route: concrete d, n = 3 with exact R, r; explicit profile of R3 at Σ = λI, minimised value
@@ -392,11 +445,12 @@ def prove_r5_all_dims(shift: Callable[..., Any] = r5_c, seed: int = 0) -> AllDim
     return AllDimsResult(
         "R5: Sigma = lambda I optimum (every d, n)",
         not failed and not bad,
-        "Sigma = lambda I: L*(w) = d lam + s2 - d lam (r'w)^2/(w'Qw), Q = R + (1 + d + s2/lam) I; "
+        f"Sigma = lambda I: L*(w) = d lam + s2 - d lam (r'w)^2/(w'Qw), Q = R + ({c}) I; "
         "at w* = Q^{-1} r: "
         "w*'Qw* = r'w* = r'Q^{-1}r (" + rel.text().replace("Qi", "Q^{-1}") + "), grad L*(w*) = 0, "
-        "min L = d lam + s2 - d lam r'Q^{-1}r (global: Cauchy-Schwarz in <u,v>_Q, Q > 0)",
-        ("R is a correlation matrix (R >= 0), lambda > 0, so Q > 0",),
+        "min L = d lam + s2 - d lam r'Q^{-1}r (global: t(t w'Qw - (r'w)^2) = "
+        "(t w - (r'w) w*)'Q(t w - (r'w) w*) >= 0 with t = r'Q^{-1}r, so (r'w)^2/(w'Qw) <= t)",
+        ("R is a correlation matrix (R >= 0), lambda > 0, so Q > 0", "r != 0, so t = r'Q^{-1}r > 0"),
         residual="; ".join(f"{k}: {v}" for k, v in failed.items())[:600],
         witness=witness,
         cross_checks=tuple(checks),

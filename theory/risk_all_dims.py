@@ -67,6 +67,8 @@ class CrossCheck:
     calculus_value: str
     explicit_value: str
     agree: bool
+    # the tool's own encoding disagrees with the literal model (not the claim): a fault of the tool
+    tool_fault: bool = False
 
 
 class AllDimsResult(ProofResult):

@@ -177,7 +177,8 @@ def g_all_dims_record(ctx: CheckContext, claim: str, prover: Any = None, **kw: A
         "G3": "L GLA layers equal L steps of causal WPGD, scalar/key/value gates "
         "(induction on the layer, every L)",
         "G4": "causal and full-context WPGD coincide at L = 1 and differ at L = 2",
-        "A1": "scalar-gate weights are exactly the monotone cone",
+        "A1": "scalar-gate weights with gates in [0,1] are exactly the monotone vectors "
+        "0 <= w_1 <= ... <= w_n <= 1",
     }[claim]
     dims = (
         {"d": "all", "n": "all", "L": "all"}
