@@ -171,8 +171,9 @@ def check_cmd(
         fail(exc)
     if as_json:
         sys.stdout.write(json.dumps(jsonable(res.to_dict())) + "\n")
+        _exit_on_tool_error([res])  # i10: an internal inconsistency exits 3
         return
-    out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}")
+    out_console.print(f"[bold]{res.claim}[/]: {styled_status(res)}")  # i10: status text
     for r in res.records:
         out_console.print(
             f"  - {r.method}: {styled(r.verdict.value)}{part(r)} ({r.elapsed_s:.2f} s) {r.summary}",
@@ -191,6 +192,7 @@ def check_cmd(
             out_console.print(f"      CI: {r.ci}; sample size: {r.sample_size}")
         if r.error:
             out_console.print(f"      [red]error:[/] {r.error}")
+    _exit_on_tool_error([res])  # i10
 
 
 @app.command("verify")
@@ -220,7 +222,7 @@ def verify_cmd(
     for res in results:
         table.add_row(
             res.claim,
-            styled(res.verdict.value),
+            styled_status(res),  # i10: "proved, with disagreeing evidence"
             ", ".join(
                 f"{r.method}:{r.verdict.value}{' (part)' if r.scope == 'partial' else ''}"
                 for r in res.records
@@ -234,8 +236,35 @@ def verify_cmd(
             f"[red]{len(errors)} check(s) crashed:[/] " + ", ".join(f"{r.claim}/{r.method}" for r in errors)
         )
         raise typer.Exit(1)
+    _exit_on_tool_error(results)  # i10
     if strict and any(res.verdict is Verdict.REFUTED for res in results):
         err_console.print("[red]--strict: at least one claim is refuted[/]")
+        raise typer.Exit(3)
+    # i10: disagreeing evidence is a finding; --strict fails on it (docs/evidence.md)
+    split = [res for res in results if res.status.disagreement]
+    if strict and split:
+        err_console.print("[red]--strict: disagreeing evidence:[/] " + "; ".join(
+            f"{res.claim} ({', '.join(res.status.disagreeing)})" for res in split), highlight=False)
+        raise typer.Exit(3)
+
+
+# ------------------------------------------------------------------ i10: claim status and tool errors
+def styled_status(res) -> str:
+    """The claim's status text (verdict plus "with disagreeing evidence" / "with a tool error")."""
+    status = getattr(res, "status", None)
+    if status is None:
+        return styled(res.verdict.value)
+    extra = status.text[len(res.verdict.value):]
+    return styled(res.verdict.value) + (f"[yellow]{escape(extra)}[/]" if extra else "")
+
+
+def _exit_on_tool_error(results) -> None:
+    """Two routes of our own code disagreed in some record: show the disagreement, exit 3."""
+    bad = [(res.claim, t) for res in results for t in getattr(res, "tool_errors", ())]
+    if bad:
+        for claim, t in bad:
+            err_console.print(f"[bold red]tool error[/] {claim}: {escape(t)}", highlight=False,
+                              soft_wrap=True)
         raise typer.Exit(3)
 
 

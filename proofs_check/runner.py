@@ -5,26 +5,53 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
-from .evidence import Evidence, Verdict, combine_records, combine_verdicts, jsonable, package_versions
+from .evidence import (
+    ClaimStatus,
+    Evidence,
+    Verdict,
+    claim_status,
+    combine_verdicts,
+    jsonable,
+    package_versions,
+)
 from .registry import CheckSpec, Claim, all_claims, get_claim
 
 
 @dataclass
 class ClaimResult:
+    """A claim's records, its verdict and its :class:`ClaimStatus` (disagreement, tool errors)."""
+
     claim: str
     verdict: Verdict
     records: list[Evidence]
+    status: ClaimStatus | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = claim_status(self.records)
+
+    @property
+    def disagreement(self) -> bool:
+        return self.status.disagreement
+
+    @property
+    def tool_errors(self) -> tuple[str, ...]:
+        return self.status.tool_errors
 
     def to_dict(self) -> dict:
         return {
             "claim": self.claim,
             "verdict": self.verdict.value,
+            "status": self.status.text,
+            "disagreement": self.status.disagreement,
+            "disagreeing": list(self.status.disagreeing),
+            "tool_errors": list(self.status.tool_errors),
             "records": [r.to_dict() for r in self.records],
         }
 
@@ -34,12 +61,23 @@ def not_implemented(claim: Claim, ctx: CheckContext) -> Evidence:
 
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
-    """Run one check. A crash becomes an ``inconclusive`` record with ``error`` set (never a verdict)."""
+    """Run one check. A crash becomes an ``inconclusive`` record with ``error`` set (never a verdict).
+
+    The user's input was validated before any check runs (:func:`run_claim` builds the model first), so an
+    :class:`InputError` raised *inside* a check is a limit of that check for this model (e.g. ``r = 0``
+    makes the gate-class optimum undefined): an ``inconclusive`` record stating the reason, not exit 2.
+    """
     t0 = time.perf_counter()
     try:
         rec = spec.fn(ctx)
-    except InputError:
-        raise
+    except InputError as exc:
+        rec = ctx.record(
+            spec.claim,
+            spec.method,
+            Verdict.INCONCLUSIVE,
+            f"not applicable to this model: {exc}",
+            details={"input_error": {"field": exc.field, "constraint": exc.constraint}},
+        )
     except Exception as exc:  # a bug or a solver failure: keep going, but say so
         rec = ctx.record(
             spec.claim,
@@ -58,6 +96,7 @@ def run_claim(
 ) -> ClaimResult:
     """Run the checks of one claim: all of them, method ``method`` only, or (``suite``) the default ones."""
     claim = get_claim(claim_id)
+    validate_inputs(ctx)
     if method is not None:
         if method not in claim.checks:
             known = ", ".join(claim.checks) or "none implemented"
@@ -66,10 +105,18 @@ def run_claim(
     else:
         specs = [s for s in claim.checks.values() if s.default or not suite]
     records = [run_check(s, ctx) for s in specs] if specs else [not_implemented(claim, ctx)]
-    return ClaimResult(claim.id, combine_records(records), records)
+    status = claim_status(records)  # never raises: a combiner fault is a tool error
+    return ClaimResult(claim.id, status.verdict, records, status)
+
+
+def validate_inputs(ctx: CheckContext) -> None:
+    """Build the data model before any check runs: bad user input raises :class:`InputError` here (the
+    CLI's exit 2), and only here; an InputError from inside a check is then the check's own limit."""
+    _ = ctx.model
 
 
 def run_suite(ctx: CheckContext, claims: list[str] | None = None) -> list[ClaimResult]:
+    validate_inputs(ctx)
     ids = claims or [c.id for c in all_claims()]
     return [run_claim(cid, ctx, suite=True) for cid in ids]
 
@@ -98,7 +145,8 @@ def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -
                 f"| {r.claim} | **{r.verdict.value}**{part} | {r.method} | {summ} | {r.elapsed_s:.2f} |"
             )
     lines += ["", "## Claim verdicts", "", "| claim | verdict |", "|---|---|"]
-    lines += [f"| {res.claim} | {res.verdict.value} |" for res in results]
+    # i10: the claim status text ("proved, with disagreeing evidence", docs/evidence.md)
+    lines += [f"| {res.claim} | {res.status.text} |" for res in results]
     mpath = out_dir / "verification.md"
     mpath.write_text("\n".join(lines) + "\n")
     return jpath, mpath

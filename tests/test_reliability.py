@@ -1,0 +1,96 @@
+"""Issue 10: disagreeing evidence, tool errors, crash handling of run_check / run_claim / verify."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from glaverify.numerics.errors import InputError
+from glaverify.proofs_check import evidence as ev
+from glaverify.proofs_check.evidence import Evidence, Verdict, claim_status, tool_error_record
+from glaverify.proofs_check.registry import CheckSpec
+from glaverify.proofs_check.runner import ClaimResult, run_check
+
+
+def _rec(verdict: str, method: str = "m", scope: str = "full", **kw) -> Evidence:
+    v = Verdict(verdict)
+    extra = {"sample_size": 1} if v is Verdict.SUPPORTED else {}
+    extra |= {"tolerance": 1e-9} if v is Verdict.CERTIFIED else {}
+    extra |= {"counterexample": {"x": 1}} if v is Verdict.REFUTED else {}
+    return Evidence(claim="R1", verdict=v, method=method, summary="s", scope=scope, **extra, **kw)
+
+
+@pytest.mark.parametrize(("verdicts", "expected", "split"), [
+    (["proved"], "proved", False),
+    (["proved", "supported"], "proved", False),
+    (["proved", "inconclusive"], "proved, with disagreeing evidence", True),
+    (["certified", "refuted"], "refuted, with disagreeing evidence", True),
+    (["supported", "refuted"], "refuted, with disagreeing evidence", True),
+    (["supported", "inconclusive"], "supported", False),
+    (["refuted"], "refuted", False),
+    (["inconclusive", "inconclusive"], "inconclusive", False),
+])
+def test_claim_status_text_and_disagreement(verdicts, expected, split):
+    st = claim_status([_rec(v, method=f"m{i}") for i, v in enumerate(verdicts)])
+    assert st.text == expected
+    assert st.disagreement is split
+
+
+def test_partial_records_count_for_disagreement_and_abstentions_do_not():
+    st = claim_status([_rec("proved"), _rec("inconclusive", method="lemma", scope="partial")])
+    assert st.disagreement and st.disagreeing == ("lemma: inconclusive",)
+    st = claim_status([_rec("proved"), _rec("inconclusive", method="fla", abstained=True)])
+    assert not st.disagreement
+
+
+def test_the_flipped_monte_carlo_record_of_the_issue_is_visible():
+    # R1 stayed "proved" while its Monte Carlo record went inconclusive: now the status says so
+    st = claim_status([_rec("proved", "symbolic"), _rec("inconclusive", "monte-carlo")])
+    assert st.verdict is Verdict.PROVED and st.text == "proved, with disagreeing evidence"
+
+
+def test_tool_error_record_is_inconclusive_and_flagged(make_ctx):
+    rec = tool_error_record(make_ctx(), "R1", "monte-carlo", "batch-means SE 30x the pooled SE")
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error
+    st = claim_status([rec, _rec("proved", "symbolic")])
+    assert st.tool_errors and st.text.endswith("with a tool error")
+    with pytest.raises(ValueError, match="tool error"):
+        _rec("refuted", tool_error="x")
+    with pytest.raises(ValueError, match="abstain"):
+        _rec("proved", abstained=True)
+
+
+def test_a_combiner_without_the_refuted_short_circuit_is_a_tool_error_not_a_crash(monkeypatch):
+    def no_short_circuit(verdicts, scopes=None):
+        vs = [Verdict(v) for v in verdicts]
+        return max(vs, key=lambda v: ev._STRENGTH[v])  # KeyError on REFUTED
+
+    monkeypatch.setattr(ev, "combine_verdicts", no_short_circuit)
+    st = claim_status([_rec("proved"), _rec("refuted", "mc")])
+    assert st.verdict is Verdict.INCONCLUSIVE and "combiner" in st.tool_errors[0]
+
+    def hides_refutation(verdicts, scopes=None):
+        return Verdict.PROVED
+
+    monkeypatch.setattr(ev, "combine_verdicts", hides_refutation)
+    st = claim_status([_rec("proved"), _rec("refuted", "mc")])
+    assert "refutes" in st.tool_errors[0]
+
+
+def test_claim_result_json_carries_status(make_ctx):
+    res = ClaimResult("R1", Verdict.PROVED, [_rec("proved"), _rec("inconclusive", "mc")])
+    d = res.to_dict()
+    assert d["status"] == "proved, with disagreeing evidence" and d["disagreement"] is True
+    json.dumps(d)
+
+
+def test_run_check_turns_crash_and_inner_input_error_into_inconclusive(make_ctx):
+    def boom(ctx):
+        raise ZeroDivisionError("x")
+
+    def limit(ctx):
+        raise InputError("r", "must be nonzero for the class optimum")
+
+    assert run_check(CheckSpec("R1", "boom", boom), make_ctx()).error
+    rec = run_check(CheckSpec("R1", "lim", limit), make_ctx())
+    assert rec.verdict is Verdict.INCONCLUSIVE and "r: must be nonzero" in rec.summary and not rec.error
