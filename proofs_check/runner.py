@@ -8,6 +8,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glaverify.numerics.consistency import ToolError
 from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
@@ -77,6 +78,14 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
             Verdict.INCONCLUSIVE,
             f"not applicable to this model: {exc}",
             details={"input_error": {"field": exc.field, "constraint": exc.constraint}},
+        )
+    except ToolError as exc:  # two of our own routes disagreed: an error of the tool, shown as such
+        rec = ctx.record(
+            spec.claim,
+            spec.method,
+            Verdict.INCONCLUSIVE,
+            f"tool error: {exc.what}",
+            tool_error=exc.what,
         )
     except Exception as exc:  # a bug or a solver failure: keep going, but say so
         rec = ctx.record(

@@ -42,7 +42,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
-from glaverify.numerics.montecarlo import MCEstimate, mc_risk
+from glaverify.numerics.montecarlo import MCEstimate, estimate_from_sums, mc_risk
 from glaverify.numerics.sampler import sample_prompts
 
 #: tolerances of the float64 torch checks and the fla-core float32 cross-check: numerics/tolerances.py
@@ -51,7 +51,6 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
-from scipy import stats
 
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
 CHUNK_SIZES = (1, 5, 64)
@@ -377,12 +376,8 @@ G4_GATE = 0.95
 
 
 def _estimate(total: float, total_sq: float, n: int, confidence: float) -> MCEstimate:
-    """Mean and normal-approximation CI from running sums (the formula of ``mc_risk``)."""
-    mean = total / n
-    var = max(total_sq / n - mean**2, 0.0) * n / max(n - 1, 1)
-    se = float(np.sqrt(var / n))
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    return MCEstimate(mean, se, mean - z * se, mean + z * se, n, confidence)
+    """Mean and normal-approximation CI from running sums: numerics.montecarlo's one formula."""
+    return estimate_from_sums(total, total_sq, n, confidence)
 
 
 def g4_parameters(model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -436,10 +431,9 @@ def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, caus
     done = est_c.samples
     est_f = _estimate(acc["f1"], acc["f2"], done, conf)
     s1, s2, max_pred_diff = acc["s1"], acc["s2"], acc["max_diff"]
-    gap = s1 / done
-    se = float(np.sqrt(max(s2 / done - gap**2, 0.0) * done / max(done - 1, 1) / done))
-    z = float(stats.norm.ppf(0.5 + conf / 2))
-    gap_ci = {"low": gap - z * se, "high": gap + z * se, "confidence": conf}
+    gap_est = estimate_from_sums(s1, s2, done, conf)  # numerics.montecarlo's one CI formula
+    gap, se = gap_est.mean, gap_est.std_err
+    gap_ci = {"low": gap_est.ci_low, "high": gap_est.ci_high, "confidence": conf}
     details = {"L1_relative_difference": l1_rel, "max_L2_prediction_difference": max_pred_diff,
                "risk_causal": est_c.to_dict(), "risk_full_context": est_f.to_dict(),
                "gap_causal_minus_full": gap, "gap_std_err": se, "gap_ci": gap_ci,

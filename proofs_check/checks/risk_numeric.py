@@ -36,22 +36,41 @@ from dataclasses import dataclass
 
 import numpy as np
 from glaverify.numerics import closed_forms
+from glaverify.numerics.consistency import ToolError
 from glaverify.numerics.model import DataModel
-from glaverify.numerics.montecarlo import MCEstimate, mc_risk
+from glaverify.numerics.montecarlo import (
+    FEATURES_MAX_D,
+    POWER,
+    MCEstimate,
+    batch_size,
+    conditional_risk,
+    feature_terms,
+    features_risk,
+    linear_readout,
+    memory_budget,
+    sequential_compare,
+    two_sided_z,
+)
 from glaverify.numerics.predictors import WPGDPredictor
+from glaverify.numerics.sampler import sample_prompts
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
-from scipy import stats
 
 RiskFn = Callable[[DataModel, np.ndarray, np.ndarray], float]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
 ProfileFn = Callable[[DataModel, np.ndarray], float]
 
-#: |z| above which the Monte Carlo check refutes R1 (two-sided normal tail ≈ 2e-9).
+#: |z| above which the Monte Carlo check refutes R1 (two-sided normal tail ≈ 2e-9 per look).
 REFUTE_Z = 6.0
 #: sample size used with ``--quick`` (capped by ``run.mc_prompts``)
-QUICK_MC_PROMPTS = 20_000
+QUICK_MC_PROMPTS = 50_000
+#: ``--quick`` work cap: sampled feature entries (prompts · n · d)
+QUICK_WORK = 100_000_000
+#: float64 agreement of the predictor's readout with x^T P X^T(ω ⊙ y) (round-off only)
+READOUT_RTOL = 1e-10
+#: relative error of the risk the R1 Monte Carlo must be able to detect (power POWER) before it stops early
+TARGET_EFFECT = 1e-3
 #: relative size of the random perturbation of P*(ω) in the R1 Monte Carlo check
 PERTURBATION = 0.5
 
@@ -85,8 +104,9 @@ class R1Decision:
 
 
 def decide_r1(estimate: MCEstimate, closed: float, refute_z: float = REFUTE_Z) -> R1Decision:
-    """The documented decision rule (see module docstring)."""
-    z_crit = float(stats.norm.ppf(0.5 + estimate.confidence / 2))
+    """The fixed-sample rule (kept for callers with one estimate): supported if ``|z| ≤ z_c``, refuted if
+    ``|z| > refute_z``, else inconclusive."""
+    z_crit = two_sided_z(estimate.confidence)
     if estimate.std_err > 0:
         z = (closed - estimate.mean) / estimate.std_err
     else:
@@ -98,49 +118,93 @@ def decide_r1(estimate: MCEstimate, closed: float, refute_z: float = REFUTE_Z) -
     return R1Decision(Verdict.INCONCLUSIVE, z, z_crit)
 
 
+def quick_budget(model: DataModel, mc_prompts: int) -> int:
+    """``--quick``: at most QUICK_MC_PROMPTS prompts and at most QUICK_WORK sampled feature entries
+    (n·d per prompt), at least 200 prompts; the record states the effect this budget can detect."""
+    return int(min(mc_prompts, QUICK_MC_PROMPTS, max(200, QUICK_WORK // (model.n * model.d))))
+
+
+def r1_estimator(model: DataModel) -> str:
+    """``features`` (O(n d²) per prompt, lowest variance) for d ≤ FEATURES_MAX_D, else ``conditional``."""
+    return "features" if model.d <= FEATURES_MAX_D else "conditional"
+
+
 def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
-                         num_prompts: int | None = None) -> Evidence:
-    """Monte Carlo estimate of the WPGD risk at a random (P, ω) against the closed form R1."""
+                         num_prompts: int | None = None, predictor_factory=None) -> Evidence:
+    """Rao–Blackwellised Monte Carlo risk of WPGD at a random (P, ω) against the closed form R1, sequential
+    with a stated detectable effect (module docstring and numerics/montecarlo.py)."""
     closed_form = closed_form or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
+    predictor_factory = predictor_factory or ctx.options.get("r1_predictor") or WPGDPredictor
     model = ctx.model
     rng = ctx.rng("r1-monte-carlo")
     P, omega = draw_test_point(model, rng)
     if num_prompts is None:
-        num_prompts = ctx.run.mc_prompts if not ctx.quick else min(ctx.run.mc_prompts, QUICK_MC_PROMPTS)
-    advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
-    est = mc_risk(model, WPGDPredictor(P=P, omega=omega), num_prompts, ctx.rng("r1-monte-carlo-prompts"),
-                  confidence=ctx.run.confidence, progress=advance)
+        num_prompts = ctx.run.mc_prompts if not ctx.quick else quick_budget(model, ctx.run.mc_prompts)
+    estimator = r1_estimator(model)
+    budget_bytes = memory_budget(ctx)
+    batch = batch_size(model, budget_bytes, cap=8192, estimator=estimator)  # refuses before any work
+    predictor = predictor_factory(P=P, omega=omega)
+    prompt_rng = ctx.rng("r1-monte-carlo-prompts")
+    terms = feature_terms(model, P, omega)
+
+    def draw(k: int):
+        pr = sample_prompts(model, k, prompt_rng)
+        # the features route assumes ŷ = xᵀ P Xᵀ(ω ⊙ y): the predictor under test must compute exactly that
+        v_pred = linear_readout(predictor, pr)
+        v_direct = np.einsum("bn,bnd->bd", omega * pr.y, pr.X) @ P.T
+        gap = float(np.max(np.abs(v_pred - v_direct)) / max(float(np.max(np.abs(v_direct))), 1e-300))
+        if not gap <= READOUT_RTOL:
+            raise ToolError(f"the WPGD predictor's readout differs from x^T P X^T(w*y) by {gap:.3g} relative "
+                            f"(> {READOUT_RTOL:g}) on sampled prompts")
+        cond = conditional_risk(model, predictor, pr)
+        if estimator == "features":
+            return features_risk(terms, pr.X), cond  # paired: the conditional route on the same prompts
+        return cond, None
+
     closed = float(closed_form(model, P, omega))
-    dec = decide_r1(est, closed)
+    advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
+    res = sequential_compare(closed, draw, num_prompts, batch, ctx.run.confidence, TARGET_EFFECT,
+                             progress=advance, paired_name="conditional (sampled tasks, predictor readout) "
+                             "vs features estimator")
+    est = res.estimate
     conf = ctx.run.confidence
+    rule = (f"{len(res.looks)} looks at {list(res.looks)} prompts, level {1 - conf:g} split equally "
+            f"(|z| <= {res.z_look:.3g} per look); stop early as supported when the detectable effect "
+            f"(power {POWER:g}) is <= {TARGET_EFFECT:g} relative; refuted if |z| > {REFUTE_Z:g}; "
+            "at the budget: supported if |z| <= z_look else inconclusive")
     fields = dict(
         dims={"d": model.d, "n": model.n},
         sample_size=est.samples,
-        ci={"low": est.ci_low, "high": est.ci_high, "confidence": conf},
-        residuals={"z": dec.z, "closed_minus_mc": closed - est.mean,
+        ci={"low": est.ci_low, "high": est.ci_high, "confidence": est.confidence},
+        residuals={"z": res.z, "closed_minus_mc": closed - est.mean,
                    "relative": (closed - est.mean) / max(abs(closed), 1e-300)},
-        details={"closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err, "z_crit": dec.z_crit,
-                 "refute_z": REFUTE_Z, "null_risk": model.s,
-                 "rule": f"supported if |z| <= {dec.z_crit:.3g}; refuted if |z| > {REFUTE_Z:g}; "
-                         "else inconclusive",
+        details={"closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
+                 "batch_means_std_err": est.batch_se, "estimator": estimator, "z_look": res.z_look,
+                 "refute_z": REFUTE_Z, "looks": list(res.looks), "looks_done": res.looks_done,
+                 "stopped_early": res.stopped_early, "budget": num_prompts, "batch": batch,
+                 "memory_budget_bytes": budget_bytes,
+                 "detectable_effect": res.detectable_effect,
+                 "detectable_relative_effect": res.detectable_relative, "power": POWER,
+                 "target_relative_effect": TARGET_EFFECT, "paired_check": res.paired,
+                 "null_risk": model.s, "rule": rule,
                  "perturbation": PERTURBATION, "P": P.tolist(), "omega": omega.tolist()},
     )
-    head = (f"closed form {closed:.6g} vs MC {est.mean:.6g} ± {est.std_err:.2g} (z = {dec.z:+.2f}, "
-            f"{est.samples} prompts)")
-    if dec.verdict is Verdict.SUPPORTED:
-        return ctx.record("R1", "monte-carlo", dec.verdict, f"{head}: closed form inside the {conf:g} CI",
-                          **fields)
-    if dec.verdict is Verdict.REFUTED:
+    head = (f"closed form {closed:.6g} vs MC ({estimator}) {est.mean:.6g} ± {est.std_err:.2g} "
+            f"(z = {res.z:+.2f}, {est.samples} prompts; a relative error >= {res.detectable_relative:.2g} "
+            f"would have been detected with power {POWER:g})")
+    if res.decision == "agree":
+        return ctx.record("R1", "monte-carlo", Verdict.SUPPORTED,
+                          f"{head}: closed form inside the {est.confidence:.6g} CI", **fields)
+    if res.decision == "disagree":
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "P": P.tolist(),
                "omega": omega.tolist(), "closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
-               "z": dec.z, "sample_size": est.samples,
+               "z": res.z, "sample_size": est.samples, "estimator": estimator,
                "rng_streams": ["r1-monte-carlo", "r1-monte-carlo-prompts"]}
-        return ctx.record("R1", "monte-carlo", dec.verdict,
+        return ctx.record("R1", "monte-carlo", Verdict.REFUTED,
                           f"{head}: |z| > {REFUTE_Z:g}, the closed form disagrees with the model",
                           counterexample=cex, **fields)
-    return ctx.record("R1", "monte-carlo", dec.verdict,
-                      f"{head}: outside the {conf:g} CI but |z| <= {REFUTE_Z:g}; rerun with more prompts",
-                      **fields)
+    return ctx.record("R1", "monte-carlo", Verdict.INCONCLUSIVE,
+                      f"{head}: outside the CI but |z| <= {REFUTE_Z:g}; rerun with more prompts", **fields)
 
 
 @check("R1", "monte-carlo", default=True)
