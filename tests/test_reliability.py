@@ -94,3 +94,50 @@ def test_run_check_turns_crash_and_inner_input_error_into_inconclusive(make_ctx)
     assert run_check(CheckSpec("R1", "boom", boom), make_ctx()).error
     rec = run_check(CheckSpec("R1", "lim", limit), make_ctx())
     assert rec.verdict is Verdict.INCONCLUSIVE and "r: must be nonzero" in rec.summary and not rec.error
+
+
+# ------------------------------------------------------------------ independent references of R2 / R3
+def test_dense_reference_equals_the_closed_form_and_is_scale_invariant(make_ctx):
+    import numpy as np
+    from glaverify.numerics import closed_forms as cf
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    model = make_ctx().model
+    P, w = rn.draw_test_point(model, np.random.default_rng(0))
+    dense = rn.dense_risk(model, P, w)
+    assert abs(dense - cf.wpgd_risk(model, P, w)) <= 1e-12 * model.s
+    assert abs(rn.dense_risk(model, P / -3.0, -3.0 * w) - dense) <= 1e-12 * model.s
+    p_lit, prof_lit = rn.literal_r3(model, w)
+    assert np.allclose(p_lit, cf.optimal_preconditioner(model, w), rtol=1e-11, atol=0)
+    assert abs(prof_lit - cf.profile_risk(model, w)) <= 1e-12 * model.s
+
+
+@pytest.mark.parametrize("claim", ["R2", "R3"])
+def test_a_closed_forms_bug_is_a_tool_error_of_r2_and_r3_not_a_refutation(make_ctx, monkeypatch, claim):
+    from glaverify.numerics import closed_forms as cf
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    real = cf.risk_coefficients
+
+    def sigma2_dropped(model, omega):
+        co = real(model, omega)
+        return cf.RiskCoefficients(co.rw, co.a, co.b * (model.s - model.noise_var) / model.s)
+
+    monkeypatch.setattr(cf, "risk_coefficients", sigma2_dropped)
+    fn = {"R2": rn.check_r2_numeric, "R3": rn.check_r3_numeric}[claim]
+    rec = run_check(CheckSpec(claim, "numeric", fn), make_ctx())
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error and "closed_forms" in rec.tool_error
+
+
+def test_r3_refutes_a_wrong_formula_by_the_dense_autograd_route(make_ctx):
+    import numpy as np
+    from glaverify.numerics import closed_forms as cf
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    def formula_3b(model, w):  # "the theory says (aΣ + 3bI)⁻¹": judged against the dense risk only
+        co = cf.risk_coefficients(model, w)
+        return co.rw * np.linalg.inv(co.a * model.sigma + 3 * co.b * np.eye(model.d))
+
+    rec = rn.check_r3_numeric(make_ctx(), precond=formula_3b, draws=1)
+    assert rec.verdict is Verdict.REFUTED
+    assert rec.counterexample["autograd_rel_grad"] > rn.AUTOGRAD_GRAD_RTOL

@@ -213,6 +213,104 @@ def r1_monte_carlo(ctx: CheckContext) -> Evidence:
     return check_r1_monte_carlo(ctx)
 
 
+# ------------------------------------------------------------------- independent dense reference (R2, R3)
+#: agreement of closed_forms with the literal dense typing of the same formulas (float64 round-off only)
+CONSISTENCY_RTOL = 1e-9
+#: relative gradient of the dense risk at P*(ω) by autograd (exact derivative: round-off only)
+AUTOGRAD_GRAD_RTOL = 1e-8
+#: largest d for which the dense risk's minimiser is computed by solving its autograd Hessian system
+DENSE_MINIMISER_MAX_D = 8
+
+
+def dense_risk_torch(model: DataModel, P, omega):
+    """``E(y − ŷ)²`` of WPGD-1 typed from example-level moments with the dense n×n ``R`` (torch, float64):
+    ``tr Σ + σ² − 2 Σ_i ω_i r_i tr(PΣ²) + Σ_{i≠j} ω_i ω_j R_ij tr(BΣ²) + Σ_i ω_i² tr(B(2Σ² + sΣ))``,
+    ``B = PᵀΣP`` (i ≠ j: independent examples, ``E x xᵀ = Σ``; i = j: the Gaussian fourth moment
+    ``E x xᵀ x xᵀ = 2Σ² + tr Σ Σ`` plus noise). Never uses closed_forms (no block sums, no a(ω), b(ω))."""
+    import torch
+
+    sig = torch.as_tensor(np.asarray(model.sigma), dtype=torch.float64)
+    R = torch.as_tensor(np.asarray(model.R), dtype=torch.float64)
+    r = torch.as_tensor(np.asarray(model.r), dtype=torch.float64)
+    P = torch.as_tensor(P, dtype=torch.float64)
+    w = torch.as_tensor(omega, dtype=torch.float64)
+    sig2 = sig @ sig
+    B = P.T @ sig @ P
+    tr_sig = torch.trace(sig)
+    s = tr_sig + model.noise_var
+    off = R * (1.0 - torch.eye(R.shape[0], dtype=torch.float64))
+    pair = w @ off @ w
+    diag = (w * w).sum()
+    return (s - 2.0 * (w * r).sum() * torch.trace(P @ sig2) + pair * torch.sum(B * sig2)
+            + diag * torch.sum(B * (2.0 * sig2 + s * sig)))
+
+
+def dense_risk(model: DataModel, P: np.ndarray, omega: np.ndarray) -> float:
+    return float(dense_risk_torch(model, P, omega))
+
+
+def literal_r3(model: DataModel, omega: np.ndarray) -> tuple[np.ndarray, float]:
+    """R3's formulas typed literally (dense R, explicit inverse): ``P* = (rᵀω)(aΣ + bI)⁻¹`` and
+    ``L* = s − (rᵀω)² tr(Σ² (aΣ + bI)⁻¹)``, ``a = ωᵀ(R + I)ω``, ``b = s ωᵀω``."""
+    w = np.asarray(omega, dtype=np.float64)
+    sig = np.asarray(model.sigma)
+    s = float(np.trace(sig)) + model.noise_var
+    a = float(w @ (np.asarray(model.R) + np.eye(model.n)) @ w)
+    b = s * float(w @ w)
+    rw = float(np.asarray(model.r) @ w)
+    inv = np.linalg.inv(a * sig + b * np.eye(model.d))
+    return rw * inv, s - rw**2 * float(np.trace(sig @ sig @ inv))
+
+
+def independent_r3(model: DataModel, omega: np.ndarray, p_star: np.ndarray) -> dict:
+    """Autograd on :func:`dense_risk_torch`: relative gradient at ``p_star`` (vs at P = 0), the dense
+    risk there, and for d ≤ DENSE_MINIMISER_MAX_D the minimiser from the autograd Hessian system and its
+    smallest eigenvalue."""
+    import torch
+
+    def grad_at(p: np.ndarray) -> tuple[np.ndarray, float]:
+        x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+        val = dense_risk_torch(model, x, omega)
+        (g,) = torch.autograd.grad(val, x)
+        return g.numpy(), float(val.detach())
+
+    g_star, l_dense = grad_at(p_star)
+    g0, _ = grad_at(np.zeros_like(p_star))
+    out = {"autograd_rel_grad": float(np.linalg.norm(g_star) / max(np.linalg.norm(g0), 1e-300)),
+           "dense_risk_at_p_star": l_dense, "minimiser_rel_distance": None, "dense_hess_rel_min": None}
+    if model.d <= DENSE_MINIMISER_MAX_D:
+        m = p_star.size
+        def flat(x):
+            return dense_risk_torch(model, x.reshape(p_star.shape), omega)
+
+        H = torch.autograd.functional.hessian(flat, torch.zeros(m, dtype=torch.float64)).numpy()
+        H = 0.5 * (H + H.T)
+        ev = np.linalg.eigvalsh(H)
+        p_min = np.linalg.solve(H, -g0.ravel()).reshape(p_star.shape)  # quadratic: one Newton step from 0
+        out["minimiser_rel_distance"] = float(np.linalg.norm(p_min - p_star) / max(np.linalg.norm(p_min),
+                                                                                    1e-300))
+        out["dense_hess_rel_min"] = float(ev[0] / max(abs(ev[-1]), 1e-300))
+    return out
+
+
+def _consistency(model: DataModel, omega: np.ndarray, P: np.ndarray | None = None) -> dict:
+    """closed_forms against the literal dense typing of the same formulas (ToolError on a mismatch)."""
+    p_lit, prof_lit = literal_r3(model, omega)
+    p_cf = closed_forms.optimal_preconditioner(model, omega)
+    res = {"p_star": float(np.linalg.norm(p_cf - p_lit) / max(np.linalg.norm(p_lit), 1e-300)),
+           "profile": abs(closed_forms.profile_risk(model, omega) - prof_lit) / max(model.s, abs(prof_lit))}
+    for name, pt in (("risk_at_p_star", p_lit), ("risk_at_P", P)):
+        if pt is not None:
+            dense = dense_risk(model, pt, omega)
+            res[name] = abs(closed_forms.wpgd_risk(model, pt, omega) - dense) / max(model.s, abs(dense))
+    bad = {k: v for k, v in res.items() if not v <= CONSISTENCY_RTOL}
+    if bad:
+        raise ToolError("numerics.closed_forms disagrees with the literal dense typing of the same formulas "
+                        f"(relative {', '.join(f'{k} {v:.3g}' for k, v in bad.items())} > "
+                        f"{CONSISTENCY_RTOL:g}): an implementation error, not a finding about the claim")
+    return res
+
+
 # ---------------------------------------------------------------------------------------------- R3
 def _fd_gradient(f: Callable[[np.ndarray], float], P: np.ndarray, h: float) -> np.ndarray:
     """Central differences; exact for a quadratic up to rounding (≈ eps·|f|/h per entry)."""
@@ -310,6 +408,10 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
     risk = risk or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
     precond = precond or ctx.options.get("r3_preconditioner") or closed_forms.optimal_preconditioner
     profile = profile or ctx.options.get("r3_profile_risk") or closed_forms.profile_risk
+    # the code's own closed forms are checked against their literal typing (a mismatch is a tool error);
+    # an injected function is "the formula under test" and is judged by the dense reference alone
+    own = (risk is closed_forms.wpgd_risk and precond is closed_forms.optimal_preconditioner
+           and profile is closed_forms.profile_risk)
     model = ctx.model
     rng = ctx.rng("r3-numeric")
     draws = draws or (2 if ctx.quick else 4)
@@ -322,6 +424,28 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
         omega = draw_omega(model, rng)
         cert = r3_certificate(model, omega, risk, precond, profile, rng)
         advance(1)
+        if own:
+            cert["consistency"] = _consistency(model, omega)
+        ind = independent_r3(model, omega, cert["p_star"])
+        cert.update(ind)
+        cert["dense_profile_residual"] = (abs(ind["dense_risk_at_p_star"] - cert["profile_risk"])
+                                          / max(model.s, abs(cert["profile_risk"])))
+        worst["autograd_rel_grad"] = max(worst.get("autograd_rel_grad", 0.0), ind["autograd_rel_grad"])
+        worst["dense_profile_residual"] = max(worst.get("dense_profile_residual", 0.0),
+                                              cert["dense_profile_residual"])
+        if ind["minimiser_rel_distance"] is not None:
+            worst["minimiser_rel_distance"] = max(worst.get("minimiser_rel_distance", 0.0),
+                                                  ind["minimiser_rel_distance"])
+        if ind["autograd_rel_grad"] > AUTOGRAD_GRAD_RTOL:
+            failures.append(("gradient of the dense risk (autograd, independent of closed_forms) at P*(ω) is "
+                             "not zero", omega, cert))
+        if ind["minimiser_rel_distance"] is not None and ind["minimiser_rel_distance"] > AUTOGRAD_GRAD_RTOL:
+            failures.append(("P*(ω) is not the minimiser of the dense risk (autograd Hessian system)", omega,
+                             cert))
+        if ind["dense_hess_rel_min"] is not None and ind["dense_hess_rel_min"] <= tol:
+            failures.append(("Hessian of the dense risk (autograd) is not positive definite", omega, cert))
+        if cert["dense_profile_residual"] > tol:
+            failures.append(("L*(ω) differs from the dense risk at P*(ω) (profile risk)", omega, cert))
         for key in ("rel_grad", "profile_residual", "curvature_mismatch"):
             worst[key] = max(worst.get(key, 0.0), cert[key])
         worst["hess_rel_min"] = min(worst.get("hess_rel_min", np.inf), cert["hess_rel_min"])
@@ -337,11 +461,22 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
             failures.append(("L(P*(ω), ω) differs from the profile risk L*(ω)", omega, cert))
     residuals = {"max_rel_grad": worst["rel_grad"], "min_hess_eig_rel": worst["hess_rel_min"],
                  "max_profile_residual": worst["profile_residual"],
-                 "max_curvature_mismatch": worst["curvature_mismatch"]}
+                 "max_curvature_mismatch": worst["curvature_mismatch"],
+                 "max_autograd_rel_grad": worst["autograd_rel_grad"],
+                 "max_dense_profile_residual": worst["dense_profile_residual"]}
+    if "minimiser_rel_distance" in worst:
+        residuals["max_minimiser_rel_distance"] = worst["minimiser_rel_distance"]
     details = {"draws": draws, "grad_tolerance": worst["grad_tol"], "curvature_tolerance": curv_tol,
                "hessian_method": cert["hess_method"], "gradient_method": cert["grad_method"],
+               "independent_reference": "dense example-level risk (dense R, no closed_forms) "
+                                        "differentiated by torch autograd; closed_forms also compared with "
+                                        "the literal dense typing of R1/R3 (a mismatch is a tool error)"
+                                        if own else "dense example-level risk by autograd (injected "
+                                        "formula under test)",
+               "autograd_tolerance": AUTOGRAD_GRAD_RTOL,
                "rule": "certified iff at every ω: |∇L(P*)|/|∇L(0)| <= grad tol, λ_min(H)/λ_max(H) > tol, "
-                       "|L(P*,ω) - L*(ω)|/s <= tol"}
+                       "|L(P*,ω) - L*(ω)|/s <= tol, and for the dense risk by autograd: relative gradient "
+                       "at P* <= autograd tol, minimiser = P* (d <= 8), |L_dense(P*) - L*|/s <= tol"}
     if failures:
         what, omega, cert = failures[0]
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "omega": omega.tolist(),
@@ -369,22 +504,30 @@ R2_SCALES = (-3.0, -1.0, 1e-3, 0.37, 2.0, 1e3)
 def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int = 3) -> Evidence:
     """L(P/c, c ω) = L(P, ω) at random (P, ω) for c in :data:`R2_SCALES`."""
     risk = risk or ctx.options.get("r1_closed_form") or closed_forms.wpgd_risk
+    own = risk is closed_forms.wpgd_risk
     model = ctx.model
     rng = ctx.rng("r2-numeric")
     tol = max(ctx.run.tolerance, 1e-10)
     worst = 0.0
+    worst_dense = 0.0
     worst_case: dict = {}
     for _ in range(draws):
         P, omega = draw_test_point(model, rng)
-        base = float(risk(model, P, omega))
-        for c in R2_SCALES:
-            val = float(risk(model, P / c, c * omega))
-            res = abs(val - base) / max(abs(base), model.s)
-            if res > worst:
-                worst = res
-                worst_case = {"P": P.tolist(), "omega": omega.tolist(), "c": c, "L(P, w)": base,
-                              "L(P/c, c w)": val}
-    residuals = {"max_relative_residual": worst}
+        if own:  # closed_forms vs the dense example-level risk at the base point: a mismatch is a tool error
+            _consistency(model, omega, P)
+        # both the risk under test and the independent dense risk (no closed_forms) must be invariant
+        for route, fn in (("risk under test", risk), ("dense reference", dense_risk)):
+            base = float(fn(model, P, omega))
+            for c in R2_SCALES:
+                val = float(fn(model, P / c, c * omega))
+                res = abs(val - base) / max(abs(base), model.s)
+                if route == "dense reference":
+                    worst_dense = max(worst_dense, res)
+                if res > worst:
+                    worst = res
+                    worst_case = {"route": route, "P": P.tolist(), "omega": omega.tolist(), "c": c,
+                                  "L(P, w)": base, "L(P/c, c w)": val}
+    residuals = {"max_relative_residual": worst, "max_dense_relative_residual": worst_dense}
     if worst > tol:
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, **worst_case}
         return ctx.record("R2", "numeric", Verdict.REFUTED,
@@ -395,7 +538,9 @@ def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int =
     return ctx.record("R2", "numeric", Verdict.SUPPORTED,
                       f"{draws} random (P, ω) x c in {list(R2_SCALES)}: max relative residual {worst:.2g}",
                       tolerance=tol, residuals=residuals, sample_size=draws * len(R2_SCALES),
-                      details={"scales": list(R2_SCALES), "draws": draws})
+                      details={"scales": list(R2_SCALES), "draws": draws,
+                               "independent_reference": "dense example-level risk (no closed_forms); "
+                               "closed_forms compared with it at every base point (tool error if not)"})
 
 
 @check("R2", "numeric", default=True)
