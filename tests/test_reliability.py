@@ -112,8 +112,8 @@ def test_dense_reference_equals_the_closed_form_and_is_scale_invariant(make_ctx)
     assert abs(prof_lit - cf.profile_risk(model, w)) <= 1e-12 * model.s
 
 
-@pytest.mark.parametrize("claim", ["R2", "R3"])
-def test_a_closed_forms_bug_is_a_tool_error_of_r2_and_r3_not_a_refutation(make_ctx, monkeypatch, claim):
+@pytest.mark.parametrize("claim", ["R1", "R2", "R3"])
+def test_a_closed_forms_bug_is_a_tool_error_of_r1_r2_r3_not_a_refutation(make_ctx, monkeypatch, claim):
     from glaverify.numerics import closed_forms as cf
     from glaverify.proofs_check.checks import risk_numeric as rn
 
@@ -124,7 +124,7 @@ def test_a_closed_forms_bug_is_a_tool_error_of_r2_and_r3_not_a_refutation(make_c
         return cf.RiskCoefficients(co.rw, co.a, co.b * (model.s - model.noise_var) / model.s)
 
     monkeypatch.setattr(cf, "risk_coefficients", sigma2_dropped)
-    fn = {"R2": rn.check_r2_numeric, "R3": rn.check_r3_numeric}[claim]
+    fn = {"R1": rn.check_r1_monte_carlo, "R2": rn.check_r2_numeric, "R3": rn.check_r3_numeric}[claim]
     rec = run_check(CheckSpec(claim, "numeric", fn), make_ctx())
     assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error and "closed_forms" in rec.tool_error
 

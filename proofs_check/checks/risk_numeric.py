@@ -162,6 +162,11 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         return cond, None
 
     closed = float(closed_form(model, P, omega))
+    if closed_form is closed_forms.wpgd_risk:  # the code against the literal typing of R1: a tool error
+        lit = literal_r1(model, P, omega)
+        if not abs(closed - lit) <= CONSISTENCY_RTOL * abs(lit):
+            raise ToolError(f"numerics.closed_forms.wpgd_risk = {closed!r} but R1 typed literally with the "
+                            f"dense R gives {lit!r}: an implementation error, not a finding about R1")
     advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
     res = sequential_compare(closed, draw, num_prompts, batch, ctx.run.confidence, TARGET_EFFECT,
                              progress=advance, paired_name="conditional (sampled tasks, predictor readout) "
@@ -249,6 +254,20 @@ def dense_risk(model: DataModel, P: np.ndarray, omega: np.ndarray) -> float:
     return float(dense_risk_torch(model, P, omega))
 
 
+def literal_r1(model: DataModel, P: np.ndarray, omega: np.ndarray) -> float:
+    """R1's formula typed literally with the dense R and r: ``s − 2(rᵀω) tr(PΣ²) + tr(PᵀΣPM)``,
+    ``M = aΣ² + bΣ``, ``a = ωᵀ(R + I)ω``, ``b = s ωᵀω`` (compared with closed_forms: implementation check)."""
+    w = np.asarray(omega, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    sig = np.asarray(model.sigma)
+    s = float(np.trace(sig)) + model.noise_var
+    a = float(w @ (np.asarray(model.R) + np.eye(model.n)) @ w)
+    b = s * float(w @ w)
+    M = a * sig @ sig + b * sig
+    return s - 2.0 * float(np.asarray(model.r) @ w) * float(np.trace(P @ sig @ sig)) + float(
+        np.trace(P.T @ sig @ P @ M))
+
+
 def literal_r3(model: DataModel, omega: np.ndarray) -> tuple[np.ndarray, float]:
     """R3's formulas typed literally (dense R, explicit inverse): ``P* = (rᵀω)(aΣ + bI)⁻¹`` and
     ``L* = s − (rᵀω)² tr(Σ² (aΣ + bI)⁻¹)``, ``a = ωᵀ(R + I)ω``, ``b = s ωᵀω``."""
@@ -294,15 +313,16 @@ def independent_r3(model: DataModel, omega: np.ndarray, p_star: np.ndarray) -> d
 
 
 def _consistency(model: DataModel, omega: np.ndarray, P: np.ndarray | None = None) -> dict:
-    """closed_forms against the literal dense typing of the same formulas (ToolError on a mismatch)."""
+    """closed_forms against the literal dense typing of the same formulas (ToolError on a mismatch).
+    Relative to the value itself (not to s), so that a σ² dropped somewhere is seen even when s ≫ σ²."""
     p_lit, prof_lit = literal_r3(model, omega)
     p_cf = closed_forms.optimal_preconditioner(model, omega)
     res = {"p_star": float(np.linalg.norm(p_cf - p_lit) / max(np.linalg.norm(p_lit), 1e-300)),
-           "profile": abs(closed_forms.profile_risk(model, omega) - prof_lit) / max(model.s, abs(prof_lit))}
+           "profile": abs(closed_forms.profile_risk(model, omega) - prof_lit) / max(abs(prof_lit), 1e-300)}
     for name, pt in (("risk_at_p_star", p_lit), ("risk_at_P", P)):
         if pt is not None:
-            dense = dense_risk(model, pt, omega)
-            res[name] = abs(closed_forms.wpgd_risk(model, pt, omega) - dense) / max(model.s, abs(dense))
+            lit = literal_r1(model, pt, omega)
+            res[name] = abs(closed_forms.wpgd_risk(model, pt, omega) - lit) / max(abs(lit), 1e-300)
     bad = {k: v for k, v in res.items() if not v <= CONSISTENCY_RTOL}
     if bad:
         raise ToolError("numerics.closed_forms disagrees with the literal dense typing of the same formulas "
