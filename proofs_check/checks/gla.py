@@ -42,6 +42,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
+from glaverify.numerics.consistency import ToolError
 from glaverify.numerics.montecarlo import MCEstimate, estimate_from_sums, mc_risk
 from glaverify.numerics.sampler import sample_prompts
 
@@ -54,6 +55,18 @@ from glaverify.theory import gla_symbolic as gs
 
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
 CHUNK_SIZES = (1, 5, 64)
+#: (chunk, sub-chunk) pairs of the chunked form. Every path of numerics/gla.py is reached: chunk 1, chunks
+#: leaving a remainder (5: T = 13 is not a multiple), one chunk longer than T (64), and for vector gates
+#: several sub-chunks per chunk with a short last one (8/3 -> sub-blocks 3, 3, 2 and padding of T to 16).
+CHUNK_FORMS = ((1, 64), (5, 64), (64, 64), (8, 3))
+#: a float64 tolerance more than this many times the round-off bound eps·64·T cannot be trusted to see a
+#: wrong kernel: the check refuses it as a tool error (numerics/tolerances.py pins the value)
+ROUNDOFF_HEADROOM = 1e4
+#: the same for the float32 fla-core comparison (bound eps32·T)
+FLA_ROUNDOFF_HEADROOM = 1e3
+#: gate classes of the one-layer torch checks: free gates with exact 0s and 1s, all-zero gates, tiny gates
+#: (log-gates −100..−200, mixed with moderate ones), and token-dependent sigmoid gates
+GATE_KINDS_1L = ("free", "zero", "tiny", "token")
 #: number of layers of the torch G3 check
 G3_LAYERS = 3
 #: symbolic dims used in the suite (ctx.dims_explicit false)
@@ -77,11 +90,14 @@ def single_thread():
 
 
 def run_gla(model: gla.GLA, z: torch.Tensor, layer_fn: LayerFn | None = None, form: str = "recurrent",
-            chunk_size: int = 64) -> torch.Tensor:
+            chunk_size: int = 64, sub_chunk: int | None = None) -> torch.Tensor:
     """``ŷ`` of ``model`` on tokens ``z`` with each layer's recurrence given by ``layer_fn(q, k, v, gates,
-    shape)`` (default: our recurrent or chunked form). Injection point for planted errors."""
+    shape)`` (default: our recurrent or chunked form, with ``sub_chunk`` for vector gates). Injection point
+    for planted errors."""
     if layer_fn is None:
         def layer_fn(q, k, v, g, shape):
+            if form == "chunked" and sub_chunk is not None:
+                return gla.gla_chunked(q, k, v, g, shape, chunk_size=chunk_size, sub_chunk=sub_chunk)
             return gla.gla_forward(q, k, v, g, shape, form, chunk_size)
     for lyr in model.layers:
         q, k, v, g = lyr.project(z)
@@ -129,17 +145,27 @@ def _torch_forms(model, z, layer_fn, gla_predict):
         out["injected-layer"] = run_gla(model, z, layer_fn)
         return out
     out["recurrent"] = run_gla(model, z, form="recurrent")
-    for c in CHUNK_SIZES:
-        out[f"chunked-{c}"] = run_gla(model, z, form="chunked", chunk_size=c)
+    for c, sub in CHUNK_FORMS:
+        out[f"chunked-{c}/{sub}"] = run_gla(model, z, form="chunked", chunk_size=c, sub_chunk=sub)
     return out
 
 
+def _check_tolerance_plausible(ctx, T: int) -> None:
+    """A tolerance far above the float64 round-off of a length-T recurrence cannot see a wrong kernel."""
+    bound = np.finfo(np.float64).eps * 64 * T
+    if TORCH_REL_TOL > ROUNDOFF_HEADROOM * bound:
+        raise ToolError(f"TORCH_REL_TOL = {TORCH_REL_TOL:g} is more than {ROUNDOFF_HEADROOM:g} times the "
+                        f"float64 round-off bound {bound:.2g} for T = {T}: too loose to detect a wrong GLA "
+                        "kernel")
+
+
 def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details: dict) -> Evidence:
+    _check_tolerance_plausible(ctx, ctx.model.n + 1)
     worst = max(cases, key=lambda c: c["rel_err"])
     dims = {"d": ctx.model.d, "n": ctx.model.n, **extra_details.get("dims", {})}
     details = {"cases": [{k: v for k, v in c.items() if k != "counterexample"} for c in cases],
-               "chunk_sizes": list(CHUNK_SIZES), "dtype": "float64", **{k: v for k, v in extra_details.items()
-                                                                          if k != "dims"}}
+               "chunk_forms": [list(f) for f in CHUNK_FORMS], "dtype": "float64",
+               **{k: v for k, v in extra_details.items() if k != "dims"}}
     res = {"max_rel_err": worst["rel_err"]}
     n_pred = batch * len(cases)
     if worst["rel_err"] <= TORCH_REL_TOL:
@@ -183,10 +209,17 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
     p, z = _prompts(ctx, f"{claim}-torch-prompts", batch)
     X, y, xq = (torch.as_tensor(a) for a in (p.X, p.y, p.x_query))
     cases = []
-    for gate_kind in ("free", "token"):
+    tail = (n + 1,) if shape == "scalar" else (n + 1, D)
+    for gate_kind in GATE_KINDS_1L:
         Q = _draw_Q(d, float(model.eigenvalues[-1]), n, rng)
         if gate_kind == "free":
-            vals = _free_gate_values((n + 1,) if shape == "scalar" else (n + 1, D), rng)
+            gate = gla.FixedGate(_free_gate_values(tail, rng), shape)
+        elif gate_kind == "zero":  # every gate 0: each state is reset, ŷ = 0 exactly
+            gate = gla.FixedGate(np.zeros(tail), shape)
+        elif gate_kind == "tiny":  # no zero gate, log-decay ≫ FACTORISE_LIMIT: the explicit decay path
+            tiny = rng.uniform(size=tail) < 0.5
+            small = np.exp(-rng.uniform(100.0, 200.0, size=tail))
+            vals = np.where(tiny, small, rng.uniform(0.5, 1.0, size=tail))
             gate = gla.FixedGate(vals, shape)
         else:
             gate = _token_gate(D, shape, rng)
@@ -200,7 +233,7 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
             ref = wpgd.wpgd_one_step(X, y, xq, torch.as_tensor(Q).T, omega)
             preds = _torch_forms(net, z, layer_fn, gla_predict)
         cases += _case(gate_kind, preds, ref, p, {"Q": Q.tolist(), "gates": gvals[0].tolist()})
-    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": ["free", "token"]})
+    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": list(GATE_KINDS_1L)})
 
 
 @check("G1", "torch-random", default=True)
@@ -538,6 +571,10 @@ def check_fla(ctx: CheckContext, claim: str, ours=None, layer_fn=None) -> Eviden
         constr.append({"shape": shape, "L": L, "rel_err": _rel_err(yhat.to(torch.float64), ref)})
     worst_c = max(constr, key=lambda c: c["rel_err"])
     grid_ratio = max(worst_grid["max_ratio_to_bound"], worst_grid["state_ratio_to_bound"])
+    fla_bound = float(np.finfo(np.float32).eps) * (n + 1)
+    if FLA_REL_TOL > FLA_ROUNDOFF_HEADROOM * fla_bound:
+        raise ToolError(f"FLA_REL_TOL = {FLA_REL_TOL:g} is more than {FLA_ROUNDOFF_HEADROOM:g} times the "
+                        f"float32 round-off bound {fla_bound:.2g}: too loose to detect a wrong kernel")
     passed = grid_ratio <= 1.0 and worst_c["rel_err"] <= FLA_REL_TOL
     fn_names = {"scalar": "naive_recurrent_simple_gla", "key": "naive_recurrent_gla"}
     details = {"fla_core": info, "functions": [fn_names[s] for s in shapes], "grid": grid,
