@@ -26,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -165,8 +166,8 @@ def differences(base: dict, mut: dict) -> list[str]:
 
 def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
     """(caught, last lines): pytest on ``tests`` (paths of the working tree's tests, code from the copy)."""
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "mutation_pytest_guard",
-           "-m", "not slow", *[str(REPO / t) for t in tests]]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+           "-p", "mutation_pytest_guard", "-m", "not slow", *[str(REPO / t) for t in tests]]
     try:
         proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -180,7 +181,8 @@ def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="*", help="mutant ids to run (default: all)")
-    ap.add_argument("--all-tests", action="store_true", help="also run the tests of mutants the checks caught")
+    ap.add_argument("--all-tests", action="store_true",
+                    help="also run the tests of mutants the checks caught")
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
     ap.add_argument("--report", default="mutation-report.json", help="where to write the JSON report")
     args = ap.parse_args(argv)
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                 if m.tests and (not caught_checks or args.all_tests):
                     caught_tests, tail = run_tests(root, m.tests)
                     ev.append(f"tests {'failed' if caught_tests else 'passed'}: {tail}")
-                status = "caught-checks" if caught_checks else ("caught-tests" if caught_tests else "survived")
+                status = ("caught-checks" if caught_checks
+                          else "caught-tests" if caught_tests else "survived")
                 outcomes.append(Outcome(m, status, ev))
             shutil.rmtree(root, ignore_errors=True)
             o = outcomes[-1]
@@ -243,8 +246,10 @@ def report(outcomes: list[Outcome], path: Path) -> int:
     print()
     print(f"mutants run: {len(live)} (stale {sum(o.status == 'stale' for o in outcomes)}, "
           f"ambiguous anchors {sum(o.status == 'ambiguous' for o in outcomes)})")
-    print(f"caught by the checks alone:  {by_checks}/{len(live)} = {100 * by_checks / n:.1f} %  (target >= 90 %)")
-    print(f"caught by checks or tests:   {by_either}/{len(live)} = {100 * by_either / n:.1f} %  (target >= 95 %)")
+    print(f"caught by the checks alone:  {by_checks}/{len(live)} = {100 * by_checks / n:.1f} %"
+          "  (target >= 90 %)")
+    print(f"caught by checks or tests:   {by_either}/{len(live)} = {100 * by_either / n:.1f} %"
+          "  (target >= 95 %)")
     for o in outcomes:
         if o.status in ("survived", "caught-tests"):
             tag = "SURVIVOR" if o.status == "survived" else "tests only"

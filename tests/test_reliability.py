@@ -143,7 +143,7 @@ def test_r3_refutes_a_wrong_formula_by_the_dense_autograd_route(make_ctx):
     assert rec.counterexample["autograd_rel_grad"] > rn.AUTOGRAD_GRAD_RTOL
 
 
-# ------------------------------------------------------------------ every GLA kernel path is reached by a check
+# ------------------------------------------------------------- every GLA kernel path is reached by a check
 def _executed_lines(fn, path_suffix: str) -> set[int]:
     import sys
 
@@ -178,15 +178,17 @@ def test_the_torch_checks_reach_every_path_of_the_gla_kernels(make_ctx):
     hit: set[int] = set()
     for run in runs:
         out: list = []
-        hit |= _executed_lines(lambda run=run: out.append(run()), "numerics/gla.py")
+        hit |= _executed_lines(lambda run=run, out=out: out.append(run()), "numerics/gla.py")
         assert out[0].verdict is Verdict.SUPPORTED, out[0].summary
     src = inspect.getsource(gla).splitlines()
     must = {
         "pad = (-T) % C": "T not a multiple of the chunk",
         "q, k, v, logg, zero = padt(q), padt(k), padt(v), padt(logg), padt(zero)": "padding",
         "fq, fk = torch.exp(ca - r0), torch.exp(r0 - ca)": "factorised diagonal sub-block",
-        "D = _decay(diff, causal[..., None] & (na[..., :, None, :] == na[..., None, :, :]))": "zero gates, explicit",
-        "D = torch.exp(diff.masked_fill(~causal[..., None], -torch.inf))": "explicit decays without zero gates",
+        "D = _decay(diff, causal[..., None] & (na[..., :, None, :] == na[..., None, :, :]))":
+            "zero gates, explicit",
+        "D = torch.exp(diff.masked_fill(~causal[..., None], -torch.inf))":
+            "explicit decays without zero gates",
         'o_a = o_a + torch.einsum("...vk,...tk->...tv", H, qa * fq)': "key gates, several sub-chunks",
         'o_a = o_a + fq * torch.einsum("...vk,...tk->...tv", H, qa)': "value gates, several sub-chunks",
         'o = o + start * torch.einsum("...vk,...tk->...tv", S_in, q)': "value gates, carried state",

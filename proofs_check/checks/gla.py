@@ -150,6 +150,30 @@ def _torch_forms(model, z, layer_fn, gla_predict):
     return out
 
 
+def chunked_vs_recurrent(net: gla.GLA, z: torch.Tensor, case: str) -> float:
+    """Every position of every layer (inputs from the recurrent form): the chunked forms of
+    :data:`CHUNK_FORMS` against the literal recurrence. A mismatch is an error of our chunked kernel, shown
+    as a tool error (the recurrence is the reference; GLA = WPGD is judged on it). Returns the worst
+    relative error."""
+    worst = 0.0
+    for li, lyr in enumerate(net.layers):
+        q, k, v, g = lyr.project(z)
+        ref = gla.gla_recurrent(q, k, v, g, lyr.shape)
+        scale = max(float(ref.abs().max()), 1e-300)
+        for c, sub in CHUNK_FORMS:
+            out = gla.gla_chunked(q, k, v, g, lyr.shape, chunk_size=c, sub_chunk=sub)
+            err = float((out - ref).abs().max()) / scale
+            if not err <= TORCH_REL_TOL:
+                pos = int((out - ref).abs().amax(dim=tuple(i for i in range(out.ndim) if i != out.ndim - 2))
+                          .argmax())
+                raise ToolError(f"chunked GLA kernel (chunk {c}, sub-chunk {sub}, {lyr.shape} gates, case "
+                                f"{case}, layer {li + 1}) differs from the recurrence by {err:.3g} relative "
+                                f"at position {pos + 1} of {out.shape[-2]} (> {TORCH_REL_TOL:g})")
+            worst = max(worst, err)
+        z = z + ref
+    return worst
+
+
 def _check_tolerance_plausible(ctx, T: int) -> None:
     """A tolerance far above the float64 round-off of a length-T recurrence cannot see a wrong kernel."""
     bound = np.finfo(np.float64).eps * 64 * T
@@ -209,6 +233,7 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
     p, z = _prompts(ctx, f"{claim}-torch-prompts", batch)
     X, y, xq = (torch.as_tensor(a) for a in (p.X, p.y, p.x_query))
     cases = []
+    kernel_err = 0.0
     tail = (n + 1,) if shape == "scalar" else (n + 1, D)
     for gate_kind in GATE_KINDS_1L:
         Q = _draw_Q(d, float(model.eigenvalues[-1]), n, rng)
@@ -232,8 +257,11 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
                 omega = (weights_fn or wpgd.coordinate_gate_weights)(gvals[..., :d])
             ref = wpgd.wpgd_one_step(X, y, xq, torch.as_tensor(Q).T, omega)
             preds = _torch_forms(net, z, layer_fn, gla_predict)
+            if layer_fn is None and gla_predict is None:
+                kernel_err = max(kernel_err, chunked_vs_recurrent(net, z, gate_kind))
         cases += _case(gate_kind, preds, ref, p, {"Q": Q.tolist(), "gates": gvals[0].tolist()})
-    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": list(GATE_KINDS_1L)})
+    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": list(GATE_KINDS_1L),
+                                                    "chunked_vs_recurrent_all_positions": kernel_err})
 
 
 @check("G1", "torch-random", default=True)
@@ -266,6 +294,7 @@ def check_g3_torch(ctx: CheckContext, gla_predict=None, layer_fn=None, reference
     p, z = _prompts(ctx, "G3-torch-prompts", batch)
     X, y, xq = (torch.as_tensor(a) for a in (p.X, p.y, p.x_query))
     cases = []
+    kernel_err = 0.0
     for shape in ("scalar", "key", "value"):
         Qs = [_draw_Q(d, float(model.eigenvalues[-1]), n, rng) for _ in range(layers)]
         gates = [_token_gate(D, shape, rng) for _ in range(layers)]
@@ -274,12 +303,15 @@ def check_g3_torch(ctx: CheckContext, gla_predict=None, layer_fn=None, reference
             kw = {"weights_fn": weights_fn} if weights_fn is not None else {}
             ref = reference(X, y, xq, [torch.as_tensor(Q).T for Q in Qs], gates, [shape] * layers, **kw)
             preds = _torch_forms(net, z, layer_fn, gla_predict)
+            if layer_fn is None and gla_predict is None:
+                kernel_err = max(kernel_err, chunked_vs_recurrent(net, z, f"token-{shape}"))
         cases += _case(f"token-{shape}", preds, ref, p, {"Qs": [Q.tolist() for Q in Qs], "gate_shape": shape,
                                                           "gate_params": {k: v.tolist() for k, v in
                                                                           net.state_dict().items()
                                                                           if "gate" in k}})
     return _decide_torch(ctx, "G3", cases, batch,
                          {"dims": {"L": layers}, "gate_class": "token sigmoid(Wz+b), data dependent",
+                          "chunked_vs_recurrent_all_positions": kernel_err,
                           "gate_shapes": ["scalar", "key", "value"]})
 
 
