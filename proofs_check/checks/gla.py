@@ -155,6 +155,11 @@ def chunked_vs_recurrent(net: gla.GLA, z: torch.Tensor, case: str) -> float:
     :data:`CHUNK_FORMS` against the literal recurrence. A mismatch is an error of our chunked kernel, shown
     as a tool error (the recurrence is the reference; GLA = WPGD is judged on it). Returns the worst
     relative error."""
+    with torch.no_grad():
+        return _chunked_vs_recurrent(net, z, case)
+
+
+def _chunked_vs_recurrent(net: gla.GLA, z: torch.Tensor, case: str) -> float:
     worst = 0.0
     for li, lyr in enumerate(net.layers):
         q, k, v, g = lyr.project(z)
