@@ -32,7 +32,7 @@ def test_every_tolerance_is_pinned():
 def test_no_tolerance_is_loosened(name):
     # fails if a constant is made looser (larger) than its pinned value; a tighter value needs its pin updated
     assert getattr(T, name) <= PINNED[name], f"{name} loosened to {getattr(T, name)} (pinned {PINNED[name]})"
-    assert getattr(T, name) == PINNED[name], f"{name} changed to {getattr(T, name)}: update its pin and reason"
+    assert getattr(T, name) == PINNED[name], f"{name} changed to {getattr(T, name)}: update its pin"
 
 
 # --------------------------------------------------------------------------------- near-miss plants
