@@ -192,3 +192,8 @@ def test_sequential_compare_false_alarm_rate_is_within_its_level():
             for s in range(200)]
     outside = sum(r.decision != "agree" for r in runs)
     assert outside <= 20
+
+
+def test_the_level_is_split_over_the_looks():
+    res = mc.sequential_compare(0.0, _normal_draw(0.0, None, 1), 8000, 1000, 0.999, target=1e-9)
+    assert len(res.looks) == 4 and res.z_look == pytest.approx(mc.two_sided_z(1 - 0.001 / 4), rel=1e-12)

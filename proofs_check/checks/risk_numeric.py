@@ -173,6 +173,11 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
                              "vs features estimator")
     est = res.estimate
     conf = ctx.run.confidence
+    # the documented level, restated here: α = 1 − confidence split equally over the looks
+    want = two_sided_z(1.0 - (1.0 - conf) / len(res.looks))
+    if not abs(res.z_look - want) <= 1e-9 * want:
+        raise ToolError(f"sequential test used |z| <= {res.z_look:.6g} per look, but level {1 - conf:g} "
+                        f"split over {len(res.looks)} looks needs {want:.6g}")
     rule = (f"{len(res.looks)} looks at {list(res.looks)} prompts, level {1 - conf:g} split equally "
             f"(|z| <= {res.z_look:.3g} per look); stop early as supported when the detectable effect "
             f"(power {POWER:g}) is <= {TARGET_EFFECT:g} relative; refuted if |z| > {REFUTE_Z:g}; "
