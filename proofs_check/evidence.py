@@ -145,7 +145,34 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
             minority = [f"{r.method}: {r.verdict.value}" for r in counting
                         if r.verdict in (Verdict.INCONCLUSIVE, Verdict.REFUTED)]
     tool = tuple(f"{r.method}: {r.tool_error}" for r in records if r.tool_error)
+    expected = _disagreement_restated(records)
+    if disagreement != expected:
+        tool += (f"combiner: disagreement computed as {disagreement} but the rule gives {expected}",)
     return ClaimStatus(verdict, disagreement, tuple(minority), tool)
+
+
+def _disagreement_restated(records: list[Evidence]) -> bool:
+    """The disagreement rule of docs/evidence.md spelled out again on the verdict names (an independent
+    reading that audits :func:`claim_status`)."""
+    names = [r.verdict.value for r in records if not (r.verdict.value == "inconclusive" and r.abstained)]
+    proves = any(v in ("proved", "certified") for v in names)
+    backs = any(v in ("proved", "certified", "supported") for v in names)
+    return (proves and ("inconclusive" in names or "refuted" in names)) or (backs and "refuted" in names)
+
+
+def audit_record(rec: Evidence) -> str | None:
+    """The minimum fields per verdict, restated independently of ``Evidence.__post_init__`` (the runner
+    audits every record a check returns; a record short of its evidence is a tool error)."""
+    v = Verdict(rec.verdict).value
+    if v == "supported" and rec.sample_size is None:
+        return "a 'supported' record without its sample size"
+    if v == "certified" and rec.tolerance is None:
+        return "a 'certified' record without its tolerance"
+    if v == "refuted" and not rec.counterexample:
+        return "a 'refuted' record without its counterexample"
+    if v == "inconclusive" and not rec.summary:
+        return "an 'inconclusive' record without its reason"
+    return None
 
 
 _PACKAGES = ("glaverify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch", "pydantic", "hypothesis")

@@ -16,6 +16,7 @@ from .evidence import (
     ClaimStatus,
     Evidence,
     Verdict,
+    audit_record,
     claim_status,
     combine_verdicts,
     jsonable,
@@ -96,6 +97,10 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
             error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
             details={"traceback": traceback.format_exc(limit=8)},
         )
+    problem = audit_record(rec)
+    if problem:  # the record guards were bypassed or weakened: our own two readings of the rules disagree
+        rec = ctx.record(spec.claim, spec.method, Verdict.INCONCLUSIVE, f"tool error: {problem}",
+                         tool_error=f"record audit: {problem}")
     rec.elapsed_s = time.perf_counter() - t0
     return rec
 

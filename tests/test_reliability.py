@@ -206,3 +206,31 @@ def test_a_loosened_torch_tolerance_is_refused_by_the_check(make_ctx, monkeypatc
     monkeypatch.setattr(gla_checks, "TORCH_REL_TOL", 1e-4)  # the survivor: 1e-10 -> 1e-4
     rec = run_check(CheckSpec("G1", "torch-random", gla_checks.g1_torch), make_ctx())
     assert rec.tool_error and "too loose" in rec.tool_error
+
+
+def test_the_r3_rule_has_positive_controls(monkeypatch):
+    from glaverify.numerics.consistency import ToolError
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    rn.r3_positive_controls(1e-8, 1e-6)
+    real = rn.r3_failures
+
+    def loosened(cert, tol, curv_tol):  # the loosened checker: a zero eigenvalue accepted
+        return [w for w in real(cert, tol, curv_tol) if "Hessian of R1" not in w]
+
+    monkeypatch.setattr(rn, "r3_failures", loosened)
+    with pytest.raises(ToolError, match="hess_rel_min"):
+        rn.r3_positive_controls(1e-8, 1e-6)
+
+
+def test_the_runner_audits_records_and_the_status_audits_disagreement(make_ctx, monkeypatch):
+    def weak(ctx):
+        rec = ctx.record("R1", "weak", Verdict.INCONCLUSIVE, "x")
+        object.__setattr__(rec, "verdict", Verdict.SUPPORTED)  # a record that bypassed its guard
+        return rec
+
+    rec = run_check(CheckSpec("R1", "weak", weak), make_ctx())
+    assert rec.tool_error and "sample size" in rec.tool_error
+    monkeypatch.setattr(ev, "_DECISIVE", frozenset())  # "proved" no longer counts as proving
+    st = claim_status([_rec("proved"), _rec("inconclusive", "mc")])
+    assert st.tool_errors and "disagreement" in st.tool_errors[0]

@@ -427,6 +427,45 @@ def r3_certificate(model: DataModel, omega: np.ndarray, risk: RiskFn, precond: P
     }
 
 
+def r3_failures(cert: dict, tol: float, curv_tol: float) -> list[str]:
+    """The R3 decision rule: the failed conditions of one certificate (empty: certified at this ω)."""
+    out = []
+    if cert["autograd_rel_grad"] > AUTOGRAD_GRAD_RTOL:
+        out.append("gradient of the dense risk (autograd, independent of closed_forms) at P*(ω) is not zero")
+    if cert["minimiser_rel_distance"] is not None and cert["minimiser_rel_distance"] > AUTOGRAD_GRAD_RTOL:
+        out.append("P*(ω) is not the minimiser of the dense risk (autograd Hessian system)")
+    if cert["dense_hess_rel_min"] is not None and cert["dense_hess_rel_min"] <= tol:
+        out.append("Hessian of the dense risk (autograd) is not positive definite")
+    if cert["dense_profile_residual"] > tol:
+        out.append("L*(ω) differs from the dense risk at P*(ω) (profile risk)")
+    if cert["rel_grad"] > cert["grad_tol"]:
+        out.append("gradient of R1 at P*(ω) is not zero")
+    if cert["hess_rel_min"] <= tol:
+        out.append("Hessian of R1 in P is not positive definite")
+    if cert["curvature_mismatch"] > curv_tol:
+        out.append("Hessian of R1 in P: the closed form's curvature differs from 2 (Σ ⊗ M)")
+    if cert["profile_residual"] > tol:
+        out.append("L(P*(ω), ω) differs from the profile risk L*(ω)")
+    return out
+
+
+def r3_positive_controls(tol: float, curv_tol: float) -> None:
+    """Run the decision rule on a clean certificate (must pass) and on one planted failure per condition,
+    each just beyond its tolerance or exactly at a flat direction (must fail): a rule that cannot fail is a
+    tool error, raised before any verdict."""
+    clean = {"autograd_rel_grad": 0.0, "minimiser_rel_distance": 0.0, "dense_hess_rel_min": 1.0,
+             "dense_profile_residual": 0.0, "rel_grad": 0.0, "grad_tol": 1e-7, "hess_rel_min": 1.0,
+             "curvature_mismatch": 0.0, "profile_residual": 0.0}
+    planted = {"autograd_rel_grad": 2 * AUTOGRAD_GRAD_RTOL, "minimiser_rel_distance": 2 * AUTOGRAD_GRAD_RTOL,
+               "dense_hess_rel_min": 0.0, "dense_profile_residual": 2 * tol, "rel_grad": 2e-7,
+               "hess_rel_min": 0.0, "curvature_mismatch": 2 * curv_tol, "profile_residual": 2 * tol}
+    if r3_failures(clean, tol, curv_tol):
+        raise ToolError("the R3 decision rule rejects a clean certificate")
+    missed = [k for k, v in planted.items() if not r3_failures({**clean, k: v}, tol, curv_tol)]
+    if missed:
+        raise ToolError(f"the R3 decision rule accepts planted failures of {', '.join(missed)}")
+
+
 def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: PrecondFn | None = None,
                      profile: ProfileFn | None = None, draws: int | None = None) -> Evidence:
     """R3 at random ω: zero gradient at P*(ω), positive definite Hessian, L(P*, ω) = L*(ω)."""
@@ -444,6 +483,7 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
     curv_tol = 1e-6
     worst: dict = {}
     failures: list[tuple[str, np.ndarray, dict]] = []
+    r3_positive_controls(tol, curv_tol)  # the decision rule must reject planted failures (else tool error)
     advance = ctx.progress("R3 numeric certificate", draws)
     for _ in range(draws):
         omega = draw_omega(model, rng)
@@ -461,29 +501,11 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
         if ind["minimiser_rel_distance"] is not None:
             worst["minimiser_rel_distance"] = max(worst.get("minimiser_rel_distance", 0.0),
                                                   ind["minimiser_rel_distance"])
-        if ind["autograd_rel_grad"] > AUTOGRAD_GRAD_RTOL:
-            failures.append(("gradient of the dense risk (autograd, independent of closed_forms) at P*(ω) is "
-                             "not zero", omega, cert))
-        if ind["minimiser_rel_distance"] is not None and ind["minimiser_rel_distance"] > AUTOGRAD_GRAD_RTOL:
-            failures.append(("P*(ω) is not the minimiser of the dense risk (autograd Hessian system)", omega,
-                             cert))
-        if ind["dense_hess_rel_min"] is not None and ind["dense_hess_rel_min"] <= tol:
-            failures.append(("Hessian of the dense risk (autograd) is not positive definite", omega, cert))
-        if cert["dense_profile_residual"] > tol:
-            failures.append(("L*(ω) differs from the dense risk at P*(ω) (profile risk)", omega, cert))
         for key in ("rel_grad", "profile_residual", "curvature_mismatch"):
             worst[key] = max(worst.get(key, 0.0), cert[key])
         worst["hess_rel_min"] = min(worst.get("hess_rel_min", np.inf), cert["hess_rel_min"])
         worst["grad_tol"] = max(worst.get("grad_tol", 0.0), cert["grad_tol"])
-        if cert["rel_grad"] > cert["grad_tol"]:
-            failures.append(("gradient of R1 at P*(ω) is not zero", omega, cert))
-        if cert["hess_rel_min"] <= tol:
-            failures.append(("Hessian of R1 in P is not positive definite", omega, cert))
-        if cert["curvature_mismatch"] > curv_tol:
-            failures.append(("Hessian of R1 in P: the closed form's curvature differs from 2 (Σ ⊗ M)", omega,
-                             cert))
-        if cert["profile_residual"] > tol:
-            failures.append(("L(P*(ω), ω) differs from the profile risk L*(ω)", omega, cert))
+        failures += [(what, omega, cert) for what in r3_failures(cert, tol, curv_tol)]
     residuals = {"max_rel_grad": worst["rel_grad"], "min_hess_eig_rel": worst["hess_rel_min"],
                  "max_profile_residual": worst["profile_residual"],
                  "max_curvature_mismatch": worst["curvature_mismatch"],
