@@ -379,6 +379,13 @@ def sequential_compare(
                     f"{paired_name} differs by {dest.mean:.4g} ± {dest.std_err:.2g} (z = {dz:+.1f})")
         last = j == len(looks)
         if abs(z) > refute_z:
+            if paired is not None and abs(paired["z"]) > z_look:
+                # a refutation needs the other route to agree with this one: here they differ, so the
+                # discrepancy may be an error of one of our estimators, not of the reference
+                raise ToolError(
+                    f"the reference differs from the Monte Carlo mean (z = {z:+.1f}) but the two Monte Carlo "
+                    f"routes also differ from each other ({paired_name}: {paired['mean_difference']:.4g} ± "
+                    f"{paired['std_err']:.2g}, z = {paired['z']:+.1f}): the discrepancy is not confirmed")
             decision = "disagree"
         elif last:
             decision = "agree" if abs(z) <= z_look else "unclear"

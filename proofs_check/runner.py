@@ -8,7 +8,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glaverify.numerics.consistency import ToolError
+from glaverify.numerics.consistency import ToolError, loosened_tolerances
 from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
@@ -79,6 +79,7 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
             Verdict.INCONCLUSIVE,
             f"not applicable to this model: {exc}",
             details={"input_error": {"field": exc.field, "constraint": exc.constraint}},
+            abstained=True,  # no evidence either way: never counted as disagreeing evidence
         )
     except ToolError as exc:  # two of our own routes disagreed: an error of the tool, shown as such
         rec = ctx.record(
@@ -119,8 +120,23 @@ def run_claim(
     else:
         specs = [s for s in claim.checks.values() if s.default or not suite]
     records = [run_check(s, ctx) for s in specs] if specs else [not_implemented(claim, ctx)]
+    records += self_test_records(claim.id, ctx)
     status = claim_status(records)  # never raises: a combiner fault is a tool error
     return ClaimResult(claim.id, status.verdict, records, status)
+
+
+def self_test_records(claim_id: str, ctx: CheckContext) -> list[Evidence]:
+    """Positive controls of the tool itself, run with every claim: the record guard must refuse a
+    'supported' record without its sample size, and no tolerance may exceed its documented maximum.
+    Each failure is one tool-error record (the run goes on; the CLI exits 3)."""
+    problems = list(loosened_tolerances())
+    try:
+        Evidence(claim=claim_id, verdict=Verdict.SUPPORTED, method="self-test", summary="planted")
+        problems.append("the evidence record accepted a 'supported' verdict without a sample size")
+    except ValueError:
+        pass
+    return [ctx.record(claim_id, "self-test", Verdict.INCONCLUSIVE, f"tool error: {p}", tool_error=p,
+                       abstained=True) for p in problems]
 
 
 def validate_inputs(ctx: CheckContext) -> None:

@@ -197,3 +197,34 @@ def test_sequential_compare_false_alarm_rate_is_within_its_level():
 def test_the_level_is_split_over_the_looks():
     res = mc.sequential_compare(0.0, _normal_draw(0.0, None, 1), 8000, 1000, 0.999, target=1e-9)
     assert len(res.looks) == 4 and res.z_look == pytest.approx(mc.two_sided_z(1 - 0.001 / 4), rel=1e-12)
+
+
+def test_a_biased_monte_carlo_route_is_a_tool_error_not_a_refutation(monkeypatch):
+    # the features estimator loses σ²: the MC now disagrees with the closed form, but the dense derivation
+    # agrees with the closed form, so the refutation is not confirmed: a tool error
+    import dataclasses
+
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    real = mc.feature_terms
+    monkeypatch.setattr(rn, "feature_terms", lambda model, P, w: dataclasses.replace(
+        real(model, P, w), const=real(model, P, w).const - model.noise_var))
+    rec = run_check(CheckSpec("R1", "monte-carlo", lambda c: check_r1_monte_carlo(c)), _ctx(quick=True))
+    assert rec.tool_error and "Monte Carlo route is at fault" in rec.tool_error
+
+
+def test_a_wrong_sampler_is_a_tool_error(monkeypatch):
+    from glaverify.numerics import sampler as smp
+    from glaverify.proofs_check.checks import risk_numeric as rn
+
+    real = smp.sample_prompts
+
+    def noisy(model, batch, rng):  # label noise with standard deviation σ² instead of σ
+        pr = real(model, batch, rng)
+        signal = np.einsum("bnd,bnd->bn", pr.X, pr.tasks[:, model.block_index])
+        y = signal + (pr.y - signal) * np.sqrt(model.noise_var)
+        return smp.Prompts(pr.X, y, pr.x_query, pr.y_query, pr.tasks)
+
+    monkeypatch.setattr(rn, "sample_prompts", noisy)
+    rec = run_check(CheckSpec("R1", "monte-carlo", lambda c: check_r1_monte_carlo(c)), _ctx(quick=True))
+    assert rec.tool_error and "sampler is wrong" in rec.tool_error

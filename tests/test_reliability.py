@@ -234,3 +234,17 @@ def test_the_runner_audits_records_and_the_status_audits_disagreement(make_ctx, 
     monkeypatch.setattr(ev, "_DECISIVE", frozenset())  # "proved" no longer counts as proving
     st = claim_status([_rec("proved"), _rec("inconclusive", "mc")])
     assert st.tool_errors and "disagreement" in st.tool_errors[0]
+
+
+def test_input_error_records_abstain_and_self_tests_catch_a_loosened_tolerance(make_ctx, monkeypatch):
+    from glaverify.numerics import tolerances
+    from glaverify.proofs_check.runner import run_claim
+
+    def limit(ctx):
+        raise InputError("r", "is 0")
+
+    rec = run_check(CheckSpec("A3", "lim", limit), make_ctx())
+    assert rec.abstained and not claim_status([_rec("proved"), rec]).disagreement
+    monkeypatch.setattr(tolerances, "RISK_RTOL", 1e-2)  # the survivor
+    res = run_claim("R2", make_ctx(), method="numeric")
+    assert any("RISK_RTOL" in t for t in res.tool_errors)

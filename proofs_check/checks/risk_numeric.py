@@ -42,6 +42,7 @@ from glaverify.numerics.montecarlo import (
     FEATURES_MAX_D,
     POWER,
     MCEstimate,
+    RunningMean,
     batch_size,
     conditional_risk,
     feature_terms,
@@ -146,6 +147,11 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     predictor = predictor_factory(P=P, omega=omega)
     prompt_rng = ctx.rng("r1-monte-carlo-prompts")
     terms = feature_terms(model, P, omega)
+    C = np.asarray(model.block_corr)
+    block = np.concatenate([np.full(size, k) for k, size in enumerate(model.block_sizes)])
+    signal_var = np.diag(C)[block] * float(np.trace(model.sigma))
+    group = max(1, num_prompts * model.n // 256)
+    noise_sq, signal_sq = RunningMean(group=group), RunningMean(group=group)
 
     def draw(k: int):
         pr = sample_prompts(model, k, prompt_rng)
@@ -156,6 +162,10 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         if not gap <= READOUT_RTOL:
             raise ToolError(f"the WPGD predictor's readout differs from x^T P X^T(w*y) by {gap:.3g} relative "
                             f"(> {READOUT_RTOL:g}) on sampled prompts")
+        # sampler check: y_i = x_iᵀβ_k(i) + ξ_i with E (x_iᵀβ_k)² = C_kk tr Σ and E ξ_i² = σ²
+        signal = np.einsum("bnd,bnd->bn", pr.X, pr.tasks[:, block, :])
+        signal_sq.add((signal**2 - signal_var).ravel())
+        noise_sq.add(((pr.y - signal) ** 2 - model.noise_var).ravel())
         cond = conditional_risk(model, predictor, pr)
         if estimator == "features":
             return features_risk(terms, pr.X), cond  # paired: the conditional route on the same prompts
@@ -173,6 +183,29 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
                              "vs features estimator")
     est = res.estimate
     conf = ctx.run.confidence
+    lab_z = {}
+    checks = [("signal (x_i^T beta)^2 - C_kk tr Sigma", signal_sq)]
+    if model.noise_var > 0:  # with σ² = 0 the residual is rounding only: checked by its size instead
+        checks.append(("noise xi_i^2 - sigma^2", noise_sq))
+    elif noise_sq.total_sq > (1e-20 * float(np.trace(model.sigma))) ** 2 * max(noise_sq.count, 1):
+        raise ToolError("the prompt sampler adds label noise although sigma^2 = 0")
+    for what, acc in checks:
+        e = acc.estimate(conf)
+        lab_z[what] = e.mean / e.std_err if e.std_err > 0 else (0.0 if e.mean == 0 else np.inf)
+        if abs(lab_z[what]) > REFUTE_Z:  # the sampler (our code) disagrees with the model it samples
+            raise ToolError(f"the prompt sampler is wrong: mean of {what} is {e.mean:.4g} ± {e.std_err:.2g} "
+                            f"(z = {lab_z[what]:+.1f}), not 0")
+    # a refutation must be confirmed by the dense derivation of the risk (docs/reliability.md)
+    dense = dense_risk(model, P, omega)
+    dense_z = (dense - est.mean) / est.std_err if est.std_err > 0 else 0.0
+    closed_is_dense = abs(closed - dense) <= CONSISTENCY_RTOL * abs(dense)
+    if res.decision == "disagree" and (closed_is_dense or abs(dense_z) > res.z_look):
+        raise ToolError(
+            f"the Monte Carlo mean {est.mean:.6g} ± {est.std_err:.2g} disagrees with the closed form "
+            f"{closed:.6g} (z = {res.z:+.1f}) but the dense derivation gives {dense:.6g} "
+            f"(z = {dense_z:+.1f}): "
+            + ("closed form and dense derivation agree, so the Monte Carlo route is at fault"
+               if closed_is_dense else "the Monte Carlo mean contradicts both exact routes"))
     # the documented level, restated here: α = 1 − confidence split equally over the looks
     want = two_sided_z(1.0 - (1.0 - conf) / len(res.looks))
     if not abs(res.z_look - want) <= 1e-9 * want:
@@ -196,6 +229,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
                  "detectable_effect": res.detectable_effect,
                  "detectable_relative_effect": res.detectable_relative, "power": POWER,
                  "target_relative_effect": TARGET_EFFECT, "paired_check": res.paired,
+                 "sampler_check_z": lab_z, "dense_derivation": dense, "dense_z": dense_z,
                  "null_risk": model.s, "rule": rule,
                  "perturbation": PERTURBATION, "P": P.tolist(), "omega": omega.tolist()},
     )
@@ -239,9 +273,10 @@ def dense_risk_torch(model: DataModel, P, omega):
     ``E x xᵀ x xᵀ = 2Σ² + tr Σ Σ`` plus noise). Never uses closed_forms (no block sums, no a(ω), b(ω))."""
     import torch
 
-    sig = torch.as_tensor(np.asarray(model.sigma), dtype=torch.float64)
-    R = torch.as_tensor(np.asarray(model.R), dtype=torch.float64)
-    r = torch.as_tensor(np.asarray(model.r), dtype=torch.float64)
+    sig = torch.as_tensor(np.array(model.sigma), dtype=torch.float64)
+    R_np, r_np = _dense_R_r(model)
+    R = torch.as_tensor(R_np, dtype=torch.float64)
+    r = torch.as_tensor(r_np, dtype=torch.float64)
     P = torch.as_tensor(P, dtype=torch.float64)
     w = torch.as_tensor(omega, dtype=torch.float64)
     sig2 = sig @ sig
@@ -265,12 +300,21 @@ def literal_r1(model: DataModel, P: np.ndarray, omega: np.ndarray) -> float:
     w = np.asarray(omega, dtype=np.float64)
     P = np.asarray(P, dtype=np.float64)
     sig = np.asarray(model.sigma)
+    R, r = _dense_R_r(model)
     s = float(np.trace(sig)) + model.noise_var
-    a = float(w @ (np.asarray(model.R) + np.eye(model.n)) @ w)
+    a = float(w @ (R + np.eye(model.n)) @ w)
     b = s * float(w @ w)
     M = a * sig @ sig + b * sig
-    return s - 2.0 * float(np.asarray(model.r) @ w) * float(np.trace(P @ sig @ sig)) + float(
-        np.trace(P.T @ sig @ P @ M))
+    return s - 2.0 * float(r @ w) * float(np.trace(P @ sig @ sig)) + float(np.trace(P.T @ sig @ P @ M))
+
+
+def _dense_R_r(model: DataModel) -> tuple[np.ndarray, np.ndarray]:
+    """The example-level R (n×n) and r (n) built here from the block correlation and the block sizes (not
+    from the model's own derived properties, which closed_forms uses)."""
+    C = np.asarray(model.block_corr)
+    K = len(model.block_sizes)
+    idx = np.concatenate([np.full(size, k) for k, size in enumerate(model.block_sizes)])
+    return C[np.ix_(idx, idx)], C[idx, K]
 
 
 def literal_r3(model: DataModel, omega: np.ndarray) -> tuple[np.ndarray, float]:
@@ -278,10 +322,11 @@ def literal_r3(model: DataModel, omega: np.ndarray) -> tuple[np.ndarray, float]:
     ``L* = s − (rᵀω)² tr(Σ² (aΣ + bI)⁻¹)``, ``a = ωᵀ(R + I)ω``, ``b = s ωᵀω``."""
     w = np.asarray(omega, dtype=np.float64)
     sig = np.asarray(model.sigma)
+    R, r = _dense_R_r(model)
     s = float(np.trace(sig)) + model.noise_var
-    a = float(w @ (np.asarray(model.R) + np.eye(model.n)) @ w)
+    a = float(w @ (R + np.eye(model.n)) @ w)
     b = s * float(w @ w)
-    rw = float(np.asarray(model.r) @ w)
+    rw = float(r @ w)
     inv = np.linalg.inv(a * sig + b * np.eye(model.d))
     return rw * inv, s - rw**2 * float(np.trace(sig @ sig @ inv))
 
