@@ -89,8 +89,9 @@ def test_check_r1_json_on_an_example_config():
     data = json.loads(res.stdout)
     assert data["claim"] == "R1" and data["verdict"] == "supported"
     rec = next(r for r in data["records"] if r["method"] == "monte-carlo")
-    assert rec["sample_size"] == 20_000
-    assert rec["ci"]["confidence"] == 0.999
+    # i10: the sequential R1 test stops at one of its looks; its interval is at the per-look level
+    assert rec["sample_size"] <= 50_000
+    assert rec["ci"]["confidence"] >= 0.999
 
 
 def test_check_r3_certified_and_r2_supported_on_the_default_model():
