@@ -248,3 +248,13 @@ def test_input_error_records_abstain_and_self_tests_catch_a_loosened_tolerance(m
     monkeypatch.setattr(tolerances, "RISK_RTOL", 1e-2)  # the survivor
     res = run_claim("R2", make_ctx(), method="numeric")
     assert any("RISK_RTOL" in t for t in res.tool_errors)
+
+
+def test_a_missing_fla_core_abstains_and_is_not_disagreement(make_ctx, monkeypatch):
+    from glaverify.numerics import fla_reference as fr
+    from glaverify.proofs_check.checks import gla as gla_checks
+
+    monkeypatch.setattr(fr, "fla_available", lambda: (False, "fla-core is not installed"))
+    rec = gla_checks.check_fla(make_ctx(), "G1")
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.abstained
+    assert not claim_status([_rec("proved", "symbolic"), rec]).disagreement

@@ -553,8 +553,9 @@ FLA_LOG_SCALES = (1e-3, 1.0, 20.0, "with-zeros")
 
 
 def _fla_unavailable(ctx, claim: str, reason: str) -> Evidence:
+    # the check did not run (optional package missing): no evidence either way, never "disagreeing"
     return ctx.record(claim, "fla-reference", Verdict.INCONCLUSIVE,
-                      f"fla-core reference unavailable: {reason}", details={"reason": reason})
+                      f"fla-core reference unavailable: {reason}", details={"reason": reason}, abstained=True)
 
 
 def fla_grid_cases(shape: str, gen: torch.Generator, quick: bool, ours=None) -> list[dict]:
