@@ -165,3 +165,18 @@ def test_check_level_tolerances_are_pinned():
     assert rn.REFUTE_Z == 6.0 and mc.REFUTE_Z == 6.0 and rn.TARGET_EFFECT <= 1e-3
     assert gc.ROUNDOFF_HEADROOM <= 1e4 and gc.FLA_ROUNDOFF_HEADROOM <= 1e3
     assert mc.PLAUSIBLE_SE_RATIO <= 3.0
+
+
+@pytest.mark.parametrize(("factor", "verdict"), [(1.5, Verdict.REFUTED), (0.5, Verdict.SUPPORTED)])
+def test_fla_rel_tol_construction(make_ctx, factor, verdict):
+    from glaverify.numerics import fla_reference as fr
+    from glaverify.proofs_check.checks import gla as gc
+
+    if not fr.fla_available()[0]:
+        pytest.skip("fla-core not installed")
+
+    def scaled(q, k, v, g, shape):  # fla's layer output off by a relative factor·FLA_REL_TOL
+        return gc._fla_layer(q, k, v, g, shape) * (1.0 + factor * T.FLA_REL_TOL)
+
+    rec = gc.check_fla(make_ctx(), "G1", layer_fn=scaled)
+    assert rec.verdict is verdict, rec.summary
