@@ -41,3 +41,8 @@ docs: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# i10: the mutation catalogue (mutation/catalogue.toml) on a temporary copy; prints both scores and the survivors
+.PHONY: mutation
+mutation: $(STAMP)
+	$(PY) -m mutation

@@ -34,6 +34,7 @@ from scipy import stats
 from .errors import InputError
 from .gla import GLA, DelimiterGate, FixedGate, GateFunction, wpgd_to_gla
 from .model import DataModel
+from .montecarlo import estimate_from_sums, two_sided_z
 from .sampler import sample_prompts_torch
 
 Arch = Literal["gla-delimiter", "gla-vector", "linatt"]
@@ -306,9 +307,8 @@ def evaluate(
             tot += float(err.sum())
             tot2 += float((err**2).sum())
             done += b
-    mean = tot / done
-    var = max(tot2 / done - mean**2, 0.0) * done / max(done - 1, 1)
-    return mean, float(np.sqrt(var / done)), done
+    est = estimate_from_sums(tot, tot2, done, 0.5)  # numerics.montecarlo's one formula (i10)
+    return est.mean, est.std_err, done
 
 
 def train(
@@ -348,7 +348,7 @@ def train(
             if progress is not None:
                 progress(1, float(np.mean(losses[-50:])))
         mean, se, cnt = evaluate(net, spec, model, spec.eval_prompts, eval_gen)
-    z = float(stats.norm.ppf(0.5 + spec.confidence / 2))
+    z = two_sided_z(spec.confidence)  # numerics.montecarlo (i10)
     risk_exact = theory = cos = prel = None
     omega = omega_t = P = None
     if spec.layers == 1:

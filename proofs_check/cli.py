@@ -335,9 +335,9 @@ def canonical_method(claim: str, method: str | None) -> str | None:
 def disagreement(res: ClaimResult) -> str | None:
     """Why the checks of a claim disagree (one full-scope record refutes while another establishes it),
     or None. Uses ``res.disagreement`` when the runner provides it."""
-    given = getattr(res, "disagreement", None)
-    if given:
-        return str(given)
+    status = getattr(res, "status", None)  # the runner's ClaimStatus (docs/evidence.md)
+    if status is not None:
+        return f"disagreeing evidence: {', '.join(status.disagreeing)}" if status.disagreement else None
     full = [r for r in res.records if getattr(r, "scope", "full") == "full"]
     refuting = [r.method for r in full if r.verdict.value == "refuted"]
     positive = [r.method for r in full if r.verdict.value in ("proved", "certified", "supported")]
@@ -355,6 +355,21 @@ def strict_failures(results: list[ClaimResult]) -> list[str]:
         if why:
             out.append(f"{res.claim}: checks disagree ({why})")
     return out
+
+
+def styled_status(res: ClaimResult) -> str:
+    """The claim's status: its verdict styled, plus "with disagreeing evidence" / "with a tool error"."""
+    status = getattr(res, "status", None)
+    if status is None:
+        return styled(res.verdict.value)
+    extra = status.text[len(res.verdict.value):]
+    return styled(res.verdict.value) + (f"[yellow]{escape(extra)}[/]" if extra else "")
+
+
+def tool_errors(results: list[ClaimResult]) -> list[str]:
+    """Records in which two routes of our own code disagreed (evidence.ClaimStatus.tool_errors)."""
+    return [f"{res.claim} {t}" for res in results
+            for t in getattr(getattr(res, "status", None), "tool_errors", ())]
 
 
 def format_value(v: Any) -> str:
@@ -450,7 +465,7 @@ def list_claims(
 def _print_claim_result(res: ClaimResult, ctx: CheckContext, statement: str | None = None) -> None:
     from .context import describe_model
 
-    out_console.print(f"[bold]{res.claim}[/]: {styled(res.verdict.value)}  [dim]model: "
+    out_console.print(f"[bold]{res.claim}[/]: {styled_status(res)}  [dim]model: "
                       f"{escape(ctx.describe_model())}[/]", highlight=False)
     if statement:
         out_console.print(f"  statement: {escape(statement)}", highlight=False)
@@ -502,10 +517,11 @@ def fla_hint(records: list) -> str | None:
 
 def _exit_for(results: list[ClaimResult], strict: bool) -> int:
     errors = [r for res in results for r in res.records if r.error]
-    if errors:
+    internal = tool_errors(results)
+    if errors or internal:
         err_console.print(
             f"{len(errors)} check(s) failed inside the tool (exit {EXIT_TOOL}): "
-            + ", ".join(f"{r.claim}/{r.method}" for r in errors),
+            + ", ".join([f"{r.claim}/{r.method}" for r in errors] + internal),
             highlight=False, soft_wrap=True,
         )
         return EXIT_TOOL
@@ -628,7 +644,7 @@ def verify_cmd(
         for res in results:
             table.add_row(
                 res.claim,
-                styled(res.verdict.value),
+                styled_status(res),
                 "; ".join(
                     f"{r.method}: {r.verdict.value}{' (part)' if r.scope == 'partial' else ''}"
                     + (f" at {format_dims(r.dims)}" if format_dims(getattr(r, 'dims', None)) else "")

@@ -55,6 +55,126 @@ def combine_records(records: list[Evidence]) -> Verdict:
     return combine_verdicts([r.verdict for r in records], [r.scope for r in records])
 
 
+def _combiner_inconsistency(records: list[Evidence], verdict: Verdict) -> str | None:
+    """An independent reading of the combination rule: what the combined verdict must satisfy."""
+    vs = [r.verdict for r in records]
+    if Verdict.REFUTED in vs and verdict is not Verdict.REFUTED:
+        return f"a record refutes the claim but the combined verdict is {verdict.value!r}"
+    if verdict is Verdict.REFUTED and Verdict.REFUTED not in vs:
+        return "combined verdict 'refuted' without a refuting record"
+    full = {r.verdict for r in records if r.scope == "full"}
+    if verdict is not Verdict.INCONCLUSIVE and verdict not in full:
+        return f"combined verdict {verdict.value!r} is held by no full-scope record"
+    # the strength order spelled out again (not _STRENGTH), so a wrong order is seen by this check
+    order = ["inconclusive", "supported", "certified", "proved"]
+    if verdict is not Verdict.REFUTED:
+        stronger = [v for v in full if order.index(v.value) > order.index(verdict.value)]
+        if stronger:
+            return (f"combined verdict {verdict.value!r} is weaker than a full-scope record's "
+                    f"{stronger[0].value!r}")
+    return None
+
+
+# ------------------------------------------------------------------------------ disagreement (claim status)
+#: verdicts that establish a claim without sampling (exact or certified)
+_DECISIVE = frozenset({Verdict.PROVED, Verdict.CERTIFIED})
+#: verdicts that speak for the claim
+_POSITIVE = frozenset({Verdict.PROVED, Verdict.CERTIFIED, Verdict.SUPPORTED})
+
+
+@dataclass(frozen=True)
+class ClaimStatus:
+    """A claim's status computed from its records (docs/evidence.md, "Disagreeing evidence").
+
+    ``verdict`` is :func:`combine_records`; ``disagreement`` is true when the records do not tell one
+    story: one record proves or certifies the claim and another (full or partial scope) is inconclusive or
+    refutes it, or one record supports the claim and another refutes it. An inconclusive record that
+    *abstained* (``Evidence.abstained``: the check did not run, e.g. a size limit or a missing optional
+    package) brings no evidence and never disagrees. ``tool_errors`` lists the records in which two routes of
+    our own code disagreed (``Evidence.tool_error``): an error of the tool, never a finding about the theory.
+    """
+
+    verdict: Verdict
+    disagreement: bool = False
+    #: "method: verdict" of the records on the minority side (those that do not match ``verdict``)
+    disagreeing: tuple[str, ...] = ()
+    #: "method: message" of the records that report an internal inconsistency of the tool
+    tool_errors: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """``proved``, ``proved, with disagreeing evidence``, ``refuted, with a tool error``, ..."""
+        out = self.verdict.value
+        if self.disagreement:
+            out += ", with disagreeing evidence"
+        if self.tool_errors:
+            out += ", with a tool error"
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict.value, "status": self.text, "disagreement": self.disagreement,
+                "disagreeing": list(self.disagreeing), "tool_errors": list(self.tool_errors)}
+
+
+def claim_status(records: list[Evidence]) -> ClaimStatus:
+    """The :class:`ClaimStatus` of one claim's records (all scopes count for disagreement).
+
+    Never raises: if the verdict combiner crashes, or returns a verdict that contradicts the records (a
+    hidden refutation, a verdict no full-scope record holds), the status is ``inconclusive`` with a tool
+    error, so that ``verify`` still writes its report."""
+    try:
+        verdict = Verdict(combine_records(records)) if records else Verdict.INCONCLUSIVE
+    except Exception as exc:  # noqa: BLE001 - the combiner is our code; its crash is a tool error
+        return ClaimStatus(Verdict.INCONCLUSIVE, tool_errors=(
+            f"combiner: verdict combiner crashed ({type(exc).__name__}: {exc})",))
+    problem = _combiner_inconsistency(records, verdict)
+    if problem:
+        return ClaimStatus(Verdict.INCONCLUSIVE, tool_errors=(f"combiner: {problem}",))
+    vs = [r.verdict for r in records]
+    counting = [r for r in records if not (r.verdict is Verdict.INCONCLUSIVE and r.abstained)]
+    has_decisive = any(r.verdict in _DECISIVE for r in counting)
+    has_positive = any(r.verdict in _POSITIVE for r in counting)
+    has_refuted = Verdict.REFUTED in vs
+    has_open = any(r.verdict is Verdict.INCONCLUSIVE for r in counting)
+    disagreement = (has_decisive and (has_open or has_refuted)) or (has_positive and has_refuted)
+    minority: list[str] = []
+    if disagreement:
+        if verdict is Verdict.REFUTED:
+            minority = [f"{r.method}: {r.verdict.value}" for r in counting if r.verdict in _POSITIVE]
+        else:
+            minority = [f"{r.method}: {r.verdict.value}" for r in counting
+                        if r.verdict in (Verdict.INCONCLUSIVE, Verdict.REFUTED)]
+    tool = tuple(f"{r.method}: {r.tool_error}" for r in records if r.tool_error)
+    expected = _disagreement_restated(records)
+    if disagreement != expected:
+        tool += (f"combiner: disagreement computed as {disagreement} but the rule gives {expected}",)
+    return ClaimStatus(verdict, disagreement, tuple(minority), tool)
+
+
+def _disagreement_restated(records: list[Evidence]) -> bool:
+    """The disagreement rule of docs/evidence.md spelled out again on the verdict names (an independent
+    reading that audits :func:`claim_status`)."""
+    names = [r.verdict.value for r in records if not (r.verdict.value == "inconclusive" and r.abstained)]
+    proves = any(v in ("proved", "certified") for v in names)
+    backs = any(v in ("proved", "certified", "supported") for v in names)
+    return (proves and ("inconclusive" in names or "refuted" in names)) or (backs and "refuted" in names)
+
+
+def audit_record(rec: Evidence) -> str | None:
+    """The minimum fields per verdict, restated independently of ``Evidence.__post_init__`` (the runner
+    audits every record a check returns; a record short of its evidence is a tool error)."""
+    v = Verdict(rec.verdict).value
+    if v == "supported" and rec.sample_size is None:
+        return "a 'supported' record without its sample size"
+    if v == "certified" and rec.tolerance is None:
+        return "a 'certified' record without its tolerance"
+    if v == "refuted" and not rec.counterexample:
+        return "a 'refuted' record without its counterexample"
+    if v == "inconclusive" and not rec.summary:
+        return "an 'inconclusive' record without its reason"
+    return None
+
+
 _PACKAGES = ("glaverify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch", "pydantic", "hypothesis")
 
 
@@ -115,6 +235,12 @@ class Evidence:
     error: str | None = None
     #: "full" when the record speaks to the whole claim, "partial" when it establishes only a part or lemma
     scope: str = "full"
+    #: set when two routes of our own code disagreed (an error of the tool, not a finding about the claim):
+    #: what disagreed and by how much. Such a record is ``inconclusive``; the CLI exits 3 (docs/evidence.md).
+    tool_error: str | None = None
+    #: an ``inconclusive`` record of a check that did not run for a stated reason (size limit, optional
+    #: package missing): it brings no evidence, so it never counts as disagreeing evidence.
+    abstained: bool = False
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)
@@ -130,6 +256,11 @@ class Evidence:
             raise ValueError(f"{self.claim}/{self.method}: a 'refuted' record must carry its counterexample")
         if self.verdict is Verdict.INCONCLUSIVE and not self.summary:
             raise ValueError(f"{self.claim}/{self.method}: an 'inconclusive' record must give its reason")
+        if self.tool_error is not None and self.verdict is not Verdict.INCONCLUSIVE:
+            raise ValueError(f"{self.claim}/{self.method}: a record with a tool error must be 'inconclusive' "
+                             "(our own routes disagreeing is not evidence about the claim)")
+        if self.abstained and self.verdict is not Verdict.INCONCLUSIVE:
+            raise ValueError(f"{self.claim}/{self.method}: only an 'inconclusive' record can abstain")
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -137,3 +268,9 @@ class Evidence:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
         return cls(**data)
+
+
+def tool_error_record(ctx: Any, claim: str, method: str, what: str, **kw: Any) -> Evidence:
+    """An ``inconclusive`` record for an internal inconsistency: two routes of our own code disagreed
+    (``what`` says which and by how much). Never a refutation of the claim (docs/evidence.md)."""
+    return ctx.record(claim, method, Verdict.INCONCLUSIVE, f"tool error: {what}", tool_error=what, **kw)

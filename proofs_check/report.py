@@ -184,6 +184,17 @@ def dependency_svg(statuses: list[ClaimStatus], node_w: int = 64, node_h: int = 
 
 
 # ------------------------------------------------------------------------------------------ HTML
+def _status_note(records: list[Evidence]) -> str:
+    """i10: " with disagreeing evidence" / " with a tool error" after the claim's badge (docs/evidence.md)."""
+    if not records:
+        return ""
+    from .evidence import claim_status
+
+    st = claim_status(records)
+    extra = st.text[len(st.verdict.value):].lstrip(", ")
+    return f' <em class="disagree">{html.escape(extra)}</em>' if extra else ""
+
+
 def _badge(v: str) -> str:
     return (
         f'<span class="v" style="background:{COLOURS.get(v, "#ccc")};color:{TEXT_ON.get(v, "#000")}">'
@@ -255,7 +266,8 @@ def render_html(records: list[Evidence], source: str = "", claims: list[Claim] |
         recs = ", ".join(f"{r.method}: {r.verdict.value}" for r in s.records) or "-"
         h.append(
             f'<tr id="claim-{s.claim.id}"><td><b>{s.claim.id}</b></td><td>{html.escape(s.claim.title)}</td>'
-            f"<td>{html.escape(', '.join(s.claim.uses) or '-')}</td><td>{_badge(s.verdict)}</td>"
+            f"<td>{html.escape(', '.join(s.claim.uses) or '-')}</td>"
+            f"<td>{_badge(s.verdict)}{_status_note(s.records)}</td>"
             f"<td>{html.escape(recs)}</td></tr>"
         )
     h.append("</table><h2>Evidence</h2>")

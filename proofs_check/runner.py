@@ -5,27 +5,56 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from glaverify.numerics.consistency import ToolError, loosened_tolerances
 from glaverify.numerics.errors import InputError
 
 from .context import CheckContext
-from .evidence import Evidence, Verdict, combine_records, combine_verdicts, jsonable, package_versions
+from .evidence import (
+    ClaimStatus,
+    Evidence,
+    Verdict,
+    audit_record,
+    claim_status,
+    combine_verdicts,
+    jsonable,
+    package_versions,
+)
 from .paths import atomic_write_text
 from .registry import CheckSpec, Claim, all_claims, find_method, get_claim
 
 
 @dataclass
 class ClaimResult:
+    """A claim's records, its verdict and its :class:`ClaimStatus` (disagreement, tool errors)."""
+
     claim: str
     verdict: Verdict
     records: list[Evidence]
+    status: ClaimStatus | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.status is None:
+            self.status = claim_status(self.records)
+
+    @property
+    def disagreement(self) -> bool:
+        return self.status.disagreement
+
+    @property
+    def tool_errors(self) -> tuple[str, ...]:
+        return self.status.tool_errors
 
     def to_dict(self) -> dict:
         return {
             "claim": self.claim,
             "verdict": self.verdict.value,
+            "status": self.status.text,
+            "disagreement": self.status.disagreement,
+            "disagreeing": list(self.status.disagreeing),
+            "tool_errors": list(self.status.tool_errors),
             "records": [r.to_dict() for r in self.records],
         }
 
@@ -35,12 +64,32 @@ def not_implemented(claim: Claim, ctx: CheckContext) -> Evidence:
 
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
-    """Run one check. A crash becomes an ``inconclusive`` record with ``error`` set (never a verdict)."""
+    """Run one check. A crash becomes an ``inconclusive`` record with ``error`` set (never a verdict).
+
+    The user's input was validated before any check runs (:func:`run_claim` builds the model first), so an
+    :class:`InputError` raised *inside* a check is a limit of that check for this model (e.g. ``r = 0``
+    makes the gate-class optimum undefined): an ``inconclusive`` record stating the reason, not exit 2.
+    """
     t0 = time.perf_counter()
     try:
         rec = spec.fn(ctx)
-    except InputError:
-        raise
+    except InputError as exc:
+        rec = ctx.record(
+            spec.claim,
+            spec.method,
+            Verdict.INCONCLUSIVE,
+            f"not applicable to this model: {exc}",
+            details={"input_error": {"field": exc.field, "constraint": exc.constraint}},
+            abstained=True,  # no evidence either way: never counted as disagreeing evidence
+        )
+    except ToolError as exc:  # two of our own routes disagreed: an error of the tool, shown as such
+        rec = ctx.record(
+            spec.claim,
+            spec.method,
+            Verdict.INCONCLUSIVE,
+            f"tool error: {exc.what}",
+            tool_error=exc.what,
+        )
     except Exception as exc:  # a bug or a solver failure: keep going, but say so
         rec = ctx.record(
             spec.claim,
@@ -50,6 +99,10 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> Evidence:
             error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
             details={"traceback": traceback.format_exc(limit=8)},
         )
+    problem = audit_record(rec)
+    if problem:  # the record guards were bypassed or weakened: our own two readings of the rules disagree
+        rec = ctx.record(spec.claim, spec.method, Verdict.INCONCLUSIVE, f"tool error: {problem}",
+                         tool_error=f"record audit: {problem}")
     rec.elapsed_s = time.perf_counter() - t0
     return rec
 
@@ -59,6 +112,7 @@ def run_claim(
 ) -> ClaimResult:
     """Run the checks of one claim: all of them, method ``method`` only, or (``suite``) the default ones."""
     claim = get_claim(claim_id)
+    validate_inputs(ctx)
     if method is not None:
         method = find_method(claim, method) or method  # case-insensitive, like claim ids
         if method not in claim.checks:
@@ -71,10 +125,33 @@ def run_claim(
     records = (
         [run_check(s, ctx.for_check(s.method)) for s in specs] if specs else [not_implemented(claim, ctx)]
     )
-    return ClaimResult(claim.id, combine_records(records), records)
+    records += self_test_records(claim.id, ctx)
+    status = claim_status(records)  # never raises: a combiner fault is a tool error
+    return ClaimResult(claim.id, status.verdict, records, status)
+
+
+def self_test_records(claim_id: str, ctx: CheckContext) -> list[Evidence]:
+    """Positive controls of the tool itself, run with every claim: the record guard must refuse a
+    'supported' record without its sample size, and no tolerance may exceed its documented maximum.
+    Each failure is one tool-error record (the run goes on; the CLI exits 3)."""
+    problems = list(loosened_tolerances())
+    try:
+        Evidence(claim=claim_id, verdict=Verdict.SUPPORTED, method="self-test", summary="planted")
+        problems.append("the evidence record accepted a 'supported' verdict without a sample size")
+    except ValueError:
+        pass
+    return [ctx.record(claim_id, "self-test", Verdict.INCONCLUSIVE, f"tool error: {p}", tool_error=p,
+                       abstained=True) for p in problems]
+
+
+def validate_inputs(ctx: CheckContext) -> None:
+    """Build the data model before any check runs: bad user input raises :class:`InputError` here (the
+    CLI's exit 2), and only here; an InputError from inside a check is then the check's own limit."""
+    _ = ctx.model
 
 
 def run_suite(ctx: CheckContext, claims: list[str] | None = None) -> list[ClaimResult]:
+    validate_inputs(ctx)
     ids = claims or [c.id for c in all_claims()]
     return [run_claim(cid, ctx, suite=True) for cid in ids]
 
@@ -108,7 +185,8 @@ def write_report(results: list[ClaimResult], out_dir: Path, ctx: CheckContext) -
                 f"{r.elapsed_s:.2f} |"
             )
     lines += ["", "## Claim verdicts", "", "| claim | verdict |", "|---|---|"]
-    lines += [f"| {res.claim} | {res.verdict.value} |" for res in results]
+    # i10: the claim status text ("proved, with disagreeing evidence", docs/evidence.md)
+    lines += [f"| {res.claim} | {res.status.text} |" for res in results]
     mpath = atomic_write_text(out_dir / "verification.md", "\n".join(lines) + "\n")
     return jpath, mpath
 

@@ -93,9 +93,10 @@ def test_check_r1_json_on_an_example_config():
     assert data["claim"] == "R1" and data["verdict"] == "proved"
     assert data["model"]["config"]["d"] == 8 and "iid" in data["model"]["description"]
     rec = next(r for r in data["records"] if r["method"] == "monte-carlo")
+    # i10: the sequential R1 test stops at one of its looks
     assert rec["verdict"] == "supported"
-    assert rec["sample_size"] == 20_000
-    assert rec["ci"]["confidence"] == 0.999
+    assert rec["sample_size"] <= 50_000
+    assert rec["ci"]["confidence"] >= 0.999
 
 
 def test_check_r3_certified_and_r2_supported_on_the_default_model():

@@ -71,8 +71,8 @@ def test_decision_rule_regions():
 def test_r1_monte_carlo_supports_the_closed_form_on_the_default_model(make_ctx, seed):
     rec = r1_monte_carlo(make_ctx(seed=seed))
     assert rec.verdict is Verdict.SUPPORTED, rec.summary
-    assert rec.sample_size == 20_000 and rec.ci["low"] <= rec.details["closed_form"] <= rec.ci["high"]
-    assert abs(rec.residuals["z"]) <= rec.details["z_crit"]
+    assert rec.sample_size <= 50_000 and rec.ci["low"] <= rec.details["closed_form"] <= rec.ci["high"]
+    assert abs(rec.residuals["z"]) <= rec.details["z_look"]
 
 
 def test_the_dense_reference_agrees_with_the_block_closed_form(make_ctx):
@@ -101,8 +101,8 @@ def test_r1_monte_carlo_refutes_a_planted_error(make_ctx, config, planted, why, 
     cex = bad.counterexample
     assert abs(cex["z"]) > REFUTE_Z
     assert set(cex) >= {"model", "seed", "P", "omega", "closed_form", "mc_mean"}
-    # the same (P, ω) and the same prompts are drawn again from the recorded seed
-    assert cex["P"] == bad.details["P"] == good.details["P"] and cex["mc_mean"] == good.details["mc_mean"]
+    # the same (P, ω) is drawn again from the recorded seed (the sequential test may stop at another look)
+    assert cex["P"] == bad.details["P"] == good.details["P"]
 
 
 def test_r1_planted_error_through_the_context_options(make_ctx):
@@ -124,7 +124,7 @@ def test_r1_monte_carlo_d32_n128_full_sample(make_ctx):
     cfg = default_model_config(32, 128)
     rec = r1_monte_carlo(make_ctx(cfg, quick=False))
     assert rec.verdict is Verdict.SUPPORTED, rec.summary
-    assert rec.sample_size == 200_000
+    assert rec.sample_size <= 200_000
     bad = check_r1_monte_carlo(make_ctx(cfg, quick=False),
                                closed_form=lambda m, P, w: r1_dense(m, P, w, sig2_coef=2.0))
     assert bad.verdict is Verdict.REFUTED

@@ -42,7 +42,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
-from glaverify.numerics.montecarlo import MCEstimate
+from glaverify.numerics.consistency import ToolError
+from glaverify.numerics.montecarlo import MCEstimate, estimate_from_sums
 from glaverify.numerics.paired_sequential import paired_sequential
 from glaverify.numerics.sampler import sample_prompts
 
@@ -52,10 +53,21 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
-from scipy import stats
 
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
 CHUNK_SIZES = (1, 5, 64)
+#: (chunk, sub-chunk) pairs of the chunked form. Every path of numerics/gla.py is reached: chunk 1, chunks
+#: leaving a remainder (5: T = 13 is not a multiple), one chunk longer than T (64), and for vector gates
+#: several sub-chunks per chunk with a short last one (8/3 -> sub-blocks 3, 3, 2 and padding of T to 16).
+CHUNK_FORMS = ((1, 64), (5, 64), (64, 64), (8, 3))
+#: a float64 tolerance more than this many times the round-off bound eps·64·T cannot be trusted to see a
+#: wrong kernel: the check refuses it as a tool error (numerics/tolerances.py pins the value)
+ROUNDOFF_HEADROOM = 1e4
+#: the same for the float32 fla-core comparison (bound eps32·T)
+FLA_ROUNDOFF_HEADROOM = 1e3
+#: gate classes of the one-layer torch checks: free gates with exact 0s and 1s, all-zero gates, tiny gates
+#: (log-gates −100..−200, mixed with moderate ones), and token-dependent sigmoid gates
+GATE_KINDS_1L = ("free", "zero", "tiny", "token")
 #: number of layers of the torch G3 check
 G3_LAYERS = 3
 #: symbolic dims used in the suite (ctx.dims_explicit false)
@@ -79,11 +91,14 @@ def single_thread():
 
 
 def run_gla(model: gla.GLA, z: torch.Tensor, layer_fn: LayerFn | None = None, form: str = "recurrent",
-            chunk_size: int = 64) -> torch.Tensor:
+            chunk_size: int = 64, sub_chunk: int | None = None) -> torch.Tensor:
     """``ŷ`` of ``model`` on tokens ``z`` with each layer's recurrence given by ``layer_fn(q, k, v, gates,
-    shape)`` (default: our recurrent or chunked form). Injection point for planted errors."""
+    shape)`` (default: our recurrent or chunked form, with ``sub_chunk`` for vector gates). Injection point
+    for planted errors."""
     if layer_fn is None:
         def layer_fn(q, k, v, g, shape):
+            if form == "chunked" and sub_chunk is not None:
+                return gla.gla_chunked(q, k, v, g, shape, chunk_size=chunk_size, sub_chunk=sub_chunk)
             return gla.gla_forward(q, k, v, g, shape, form, chunk_size)
     for lyr in model.layers:
         q, k, v, g = lyr.project(z)
@@ -131,17 +146,56 @@ def _torch_forms(model, z, layer_fn, gla_predict):
         out["injected-layer"] = run_gla(model, z, layer_fn)
         return out
     out["recurrent"] = run_gla(model, z, form="recurrent")
-    for c in CHUNK_SIZES:
-        out[f"chunked-{c}"] = run_gla(model, z, form="chunked", chunk_size=c)
+    for c, sub in CHUNK_FORMS:
+        out[f"chunked-{c}/{sub}"] = run_gla(model, z, form="chunked", chunk_size=c, sub_chunk=sub)
     return out
 
 
+def chunked_vs_recurrent(net: gla.GLA, z: torch.Tensor, case: str) -> float:
+    """Every position of every layer (inputs from the recurrent form): the chunked forms of
+    :data:`CHUNK_FORMS` against the literal recurrence. A mismatch is an error of our chunked kernel, shown
+    as a tool error (the recurrence is the reference; GLA = WPGD is judged on it). Returns the worst
+    relative error."""
+    with torch.no_grad():
+        return _chunked_vs_recurrent(net, z, case)
+
+
+def _chunked_vs_recurrent(net: gla.GLA, z: torch.Tensor, case: str) -> float:
+    worst = 0.0
+    for li, lyr in enumerate(net.layers):
+        q, k, v, g = lyr.project(z)
+        ref = gla.gla_recurrent(q, k, v, g, lyr.shape)
+        scale = max(float(ref.abs().max()), 1e-300)
+        for c, sub in CHUNK_FORMS:
+            out = gla.gla_chunked(q, k, v, g, lyr.shape, chunk_size=c, sub_chunk=sub)
+            err = float((out - ref).abs().max()) / scale
+            if not err <= TORCH_REL_TOL:
+                pos = int((out - ref).abs().amax(dim=tuple(i for i in range(out.ndim) if i != out.ndim - 2))
+                          .argmax())
+                raise ToolError(f"chunked GLA kernel (chunk {c}, sub-chunk {sub}, {lyr.shape} gates, case "
+                                f"{case}, layer {li + 1}) differs from the recurrence by {err:.3g} relative "
+                                f"at position {pos + 1} of {out.shape[-2]} (> {TORCH_REL_TOL:g})")
+            worst = max(worst, err)
+        z = z + ref
+    return worst
+
+
+def _check_tolerance_plausible(ctx, T: int) -> None:
+    """A tolerance far above the float64 round-off of a length-T recurrence cannot see a wrong kernel."""
+    bound = np.finfo(np.float64).eps * 64 * T
+    if TORCH_REL_TOL > ROUNDOFF_HEADROOM * bound:
+        raise ToolError(f"TORCH_REL_TOL = {TORCH_REL_TOL:g} is more than {ROUNDOFF_HEADROOM:g} times the "
+                        f"float64 round-off bound {bound:.2g} for T = {T}: too loose to detect a wrong GLA "
+                        "kernel")
+
+
 def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details: dict) -> Evidence:
+    _check_tolerance_plausible(ctx, ctx.model.n + 1)
     worst = max(cases, key=lambda c: c["rel_err"])
     dims = {"d": ctx.model.d, "n": ctx.model.n, **extra_details.get("dims", {})}
     details = {"cases": [{k: v for k, v in c.items() if k != "counterexample"} for c in cases],
-               "chunk_sizes": list(CHUNK_SIZES), "dtype": "float64", **{k: v for k, v in extra_details.items()
-                                                                          if k != "dims"}}
+               "chunk_forms": [list(f) for f in CHUNK_FORMS], "dtype": "float64",
+               **{k: v for k, v in extra_details.items() if k != "dims"}}
     res = {"max_rel_err": worst["rel_err"]}
     n_pred = batch * len(cases)
     if worst["rel_err"] <= TORCH_REL_TOL:
@@ -185,10 +239,18 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
     p, z = _prompts(ctx, f"{claim}-torch-prompts", batch)
     X, y, xq = (torch.as_tensor(a) for a in (p.X, p.y, p.x_query))
     cases = []
-    for gate_kind in ("free", "token"):
+    kernel_err = 0.0
+    tail = (n + 1,) if shape == "scalar" else (n + 1, D)
+    for gate_kind in GATE_KINDS_1L:
         Q = _draw_Q(d, float(model.eigenvalues[-1]), n, rng)
         if gate_kind == "free":
-            vals = _free_gate_values((n + 1,) if shape == "scalar" else (n + 1, D), rng)
+            gate = gla.FixedGate(_free_gate_values(tail, rng), shape)
+        elif gate_kind == "zero":  # every gate 0: each state is reset, ŷ = 0 exactly
+            gate = gla.FixedGate(np.zeros(tail), shape)
+        elif gate_kind == "tiny":  # no zero gate, log-decay ≫ FACTORISE_LIMIT: the explicit decay path
+            tiny = rng.uniform(size=tail) < 0.5
+            small = np.exp(-rng.uniform(100.0, 200.0, size=tail))
+            vals = np.where(tiny, small, rng.uniform(0.5, 1.0, size=tail))
             gate = gla.FixedGate(vals, shape)
         else:
             gate = _token_gate(D, shape, rng)
@@ -201,8 +263,11 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
                 omega = (weights_fn or wpgd.coordinate_gate_weights)(gvals[..., :d])
             ref = wpgd.wpgd_one_step(X, y, xq, torch.as_tensor(Q).T, omega)
             preds = _torch_forms(net, z, layer_fn, gla_predict)
+            if layer_fn is None and gla_predict is None:
+                kernel_err = max(kernel_err, chunked_vs_recurrent(net, z, gate_kind))
         cases += _case(gate_kind, preds, ref, p, {"Q": Q.tolist(), "gates": gvals[0].tolist()})
-    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": ["free", "token"]})
+    return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": list(GATE_KINDS_1L),
+                                                    "chunked_vs_recurrent_all_positions": kernel_err})
 
 
 @check("G1", "torch-random", default=True)
@@ -235,6 +300,7 @@ def check_g3_torch(ctx: CheckContext, gla_predict=None, layer_fn=None, reference
     p, z = _prompts(ctx, "G3-torch-prompts", batch)
     X, y, xq = (torch.as_tensor(a) for a in (p.X, p.y, p.x_query))
     cases = []
+    kernel_err = 0.0
     for shape in ("scalar", "key", "value"):
         Qs = [_draw_Q(d, float(model.eigenvalues[-1]), n, rng) for _ in range(layers)]
         gates = [_token_gate(D, shape, rng) for _ in range(layers)]
@@ -243,12 +309,15 @@ def check_g3_torch(ctx: CheckContext, gla_predict=None, layer_fn=None, reference
             kw = {"weights_fn": weights_fn} if weights_fn is not None else {}
             ref = reference(X, y, xq, [torch.as_tensor(Q).T for Q in Qs], gates, [shape] * layers, **kw)
             preds = _torch_forms(net, z, layer_fn, gla_predict)
+            if layer_fn is None and gla_predict is None:
+                kernel_err = max(kernel_err, chunked_vs_recurrent(net, z, f"token-{shape}"))
         cases += _case(f"token-{shape}", preds, ref, p, {"Qs": [Q.tolist() for Q in Qs], "gate_shape": shape,
                                                           "gate_params": {k: v.tolist() for k, v in
                                                                           net.state_dict().items()
                                                                           if "gate" in k}})
     return _decide_torch(ctx, "G3", cases, batch,
                          {"dims": {"L": layers}, "gate_class": "token sigmoid(Wz+b), data dependent",
+                          "chunked_vs_recurrent_all_positions": kernel_err,
                           "gate_shapes": ["scalar", "key", "value"]})
 
 
@@ -379,12 +448,8 @@ G4_GATE = 0.95
 
 
 def _estimate(total: float, total_sq: float, n: int, confidence: float) -> MCEstimate:
-    """Mean and normal-approximation CI from running sums (the formula of ``mc_risk``)."""
-    mean = total / n
-    var = max(total_sq / n - mean**2, 0.0) * n / max(n - 1, 1)
-    se = float(np.sqrt(var / n))
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    return MCEstimate(mean, se, mean - z * se, mean + z * se, n, confidence)
+    """Mean and normal-approximation CI from running sums: numerics.montecarlo's one formula."""
+    return estimate_from_sums(total, total_sq, n, confidence)
 
 
 def g4_parameters(model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
@@ -513,8 +578,9 @@ FLA_LOG_SCALES = (1e-3, 1.0, 20.0, "with-zeros")
 
 
 def _fla_unavailable(ctx, claim: str, reason: str) -> Evidence:
+    # the check did not run (optional package missing): no evidence either way, never "disagreeing"
     return ctx.record(claim, "fla-reference", Verdict.INCONCLUSIVE,
-                      f"fla-core reference unavailable: {reason}", details={"reason": reason})
+                      f"fla-core reference unavailable: {reason}", details={"reason": reason}, abstained=True)
 
 
 def fla_grid_cases(shape: str, gen: torch.Generator, quick: bool, ours=None) -> list[dict]:
@@ -568,6 +634,10 @@ def check_fla(ctx: CheckContext, claim: str, ours=None, layer_fn=None) -> Eviden
         constr.append({"shape": shape, "L": L, "rel_err": _rel_err(yhat.to(torch.float64), ref)})
     worst_c = max(constr, key=lambda c: c["rel_err"])
     grid_ratio = max(worst_grid["max_ratio_to_bound"], worst_grid["state_ratio_to_bound"])
+    fla_bound = float(np.finfo(np.float32).eps) * (n + 1)
+    if FLA_REL_TOL > FLA_ROUNDOFF_HEADROOM * fla_bound:
+        raise ToolError(f"FLA_REL_TOL = {FLA_REL_TOL:g} is more than {FLA_ROUNDOFF_HEADROOM:g} times the "
+                        f"float32 round-off bound {fla_bound:.2g}: too loose to detect a wrong kernel")
     passed = grid_ratio <= 1.0 and worst_c["rel_err"] <= FLA_REL_TOL
     fn_names = {"scalar": "naive_recurrent_simple_gla", "key": "naive_recurrent_gla"}
     details = {"fla_core": info, "functions": [fn_names[s] for s in shapes], "grid": grid,

@@ -21,6 +21,7 @@ from glaverify.numerics.errors import InputError
 
 def _wpgd(model: Any, wpgd: Any) -> Any:
     """The WPGD optimum the landscape command already certified, typed; computed only when absent."""
+    import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
     from glaverify.numerics import gating as G
 
     if wpgd is not None and np.isfinite(getattr(wpgd, "risk", np.nan)):
@@ -30,7 +31,6 @@ def _wpgd(model: Any, wpgd: Any) -> Any:
 
 def _scalar_section(kind: str):
     def fn(model: Any, wpgd: Any) -> dict:
-        import numpy as np  # lazily: `glaverify --help` must not pay for numpy (docs/cli.md, start-up)
         from glaverify.numerics import gating as G
 
         co = G.constrained_optimum(model, kind)

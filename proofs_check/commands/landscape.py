@@ -175,7 +175,8 @@ def register(app: typer.Typer) -> None:
             if h.get("within_block_multiplicity"):
                 t.add_row(
                     "within-block Hessian eigenvalue",
-                    f"{num(h['within_block_eigenvalue'], '.4g')} (multiplicity {h['within_block_multiplicity']})",
+                    f"{num(h['within_block_eigenvalue'], '.4g')} "
+                    f"(multiplicity {h['within_block_multiplicity']})",
                 )
             t.add_row("gradient norm", num(cert["gradient_norm"], ".3g"))
             t.add_row("routes", format_value(cert["routes"]))

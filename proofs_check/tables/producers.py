@@ -372,7 +372,8 @@ def produce_verdict(
     res = run_claim(claim, ctx, suite=True)
     methods = ", ".join(f"{r.method}:{r.verdict.value}" for r in res.records)
     summary = "; ".join(r.summary for r in res.records)[:300]
-    return {f"verdict.{claim}": qvalue(res.verdict.value, res.verdict.value, f"{methods} - {summary}")}
+    # i10: the cell shows the claim status ("proved, with disagreeing evidence", docs/evidence.md)
+    return {f"verdict.{claim}": qvalue(res.status.text, res.verdict.value, f"{methods} - {summary}")}
 
 
 def run_producer(producer: str, model: dict, run: dict, quick: bool) -> dict[str, Any]:

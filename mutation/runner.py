@@ -1,0 +1,267 @@
+"""Apply each mutant of ``mutation/catalogue.toml`` to a temporary copy of glaverify and score it.
+
+For every mutant: copy ``theory/``, ``numerics/`` and ``proofs_check/`` into ``TMP/glaverify/`` (never the
+working tree), replace the mutant's anchor string (exactly once; an anchor that is not found is **stale**,
+an anchor found more than once is an error of the catalogue), then
+
+(a) run the mapped claim checks through the command line in the copy (``glaverify check CLAIM --quick
+    --json``, see ``_drive.py``) and compare with the same checks on the unmutated copy (the baseline): the
+    mutant is *caught by the checks* when a record's verdict changes, a record reports an error or a tool
+    error, a claim's status changes, the command exits differently, or it crashes;
+(b) for mutants the checks did not catch (or every mutant with ``--all-tests``), run the mapped test
+    modules with pytest in the copy: *caught by the tests* when pytest fails.
+
+``PYTHONPATH`` puts the copy first; the drivers assert that ``glaverify`` is imported from the copy.
+Prints the two scores (checks alone; checks or tests), the survivors and the stale anchors, and writes
+``mutation-report.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomllib
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PACKAGES = ("theory", "numerics", "proofs_check")
+CATALOGUE = HERE / "catalogue.toml"
+#: seconds allowed for one mutant's checks / tests (a hang counts as caught, and is flagged)
+TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str
+    anchor: str
+    replacement: str
+    category: str
+    description: str
+    checks: tuple[str, ...]
+    tests: tuple[str, ...]
+    section: str = "stable"
+    #: why a known survivor survives (shown with it; the full reasoning is in docs/reliability.md)
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str  # "caught-checks", "caught-tests", "survived", "stale", "ambiguous"
+    evidence: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
+    data = tomllib.loads(path.read_text())
+    out = []
+    seen = set()
+    for section in ("stable", "moving"):
+        for m in data.get(section, []):
+            if m["id"] in seen:
+                raise ValueError(f"mutant id {m['id']!r} twice in {path}")
+            seen.add(m["id"])
+            out.append(Mutant(id=m["id"], file=m["file"], anchor=m["anchor"], replacement=m["replacement"],
+                              category=m["category"], description=m["description"],
+                              checks=tuple(m.get("checks", ())), tests=tuple(m.get("tests", ())),
+                              section=section, note=m.get("note", "")))
+    return out
+
+
+def make_copy(root: Path) -> Path:
+    """``root/glaverify/{theory,numerics,proofs_check}`` + the drivers; returns the package root."""
+    pkg = root / "glaverify"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""Temporary mutation copy of glaverify."""\n')
+    for name in PACKAGES:
+        shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(HERE / "_drive.py", root / "_drive.py")
+    shutil.copy(HERE / "_pytest_guard.py", root / "mutation_pytest_guard.py")
+    return root
+
+
+def apply(root: Path, m: Mutant) -> str | None:
+    """Apply ``m`` in the copy; returns None, or "stale" / "ambiguous"."""
+    target = root / "glaverify" / m.file
+    if not target.is_file():
+        return "stale"
+    text = target.read_text()
+    count = text.count(m.anchor)
+    if count == 0:
+        return "stale"
+    if count > 1:
+        return "ambiguous"
+    target.write_text(text.replace(m.anchor, m.replacement, 1))
+    return None
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(root)
+    env["GLAVERIFY_MUTATION_ROOT"] = str(root)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("MKL_NUM_THREADS", "1")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_checks(root: Path, specs: tuple[str, ...]) -> dict[str, dict]:
+    """{spec: {"exit", "result"}} from the driver; {"__fatal__": ...} if the driver could not run."""
+    try:
+        proc = subprocess.run([sys.executable, str(root / "_drive.py"), str(root), *specs], cwd=root,
+                              env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"__fatal__": {"reason": f"timeout after {TIMEOUT} s"}}
+    out: dict[str, dict] = {}
+    for line in proc.stdout.splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "fatal" in row:
+            raise RuntimeError(row["fatal"])  # the copy is not what runs: the whole run is invalid
+        out[row["spec"]] = row
+    if proc.returncode != 0 or len(out) != len(specs):
+        out["__fatal__"] = {"reason": f"driver exit {proc.returncode}", "stderr": proc.stderr[-2000:]}
+    return out
+
+
+def summarise(row: dict) -> dict:
+    """What is compared with the baseline: exit code, claim status, record verdicts/errors by method."""
+    res = row.get("result") or {}
+    recs = {r["method"]: (r["verdict"], bool(r.get("error")), bool(r.get("tool_error")))
+            for r in res.get("records", [])}
+    return {"exit": row.get("exit"), "status": res.get("status", res.get("verdict")), "records": recs}
+
+
+def differences(base: dict, mut: dict) -> list[str]:
+    out = []
+    if base["exit"] != mut["exit"]:
+        out.append(f"exit {base['exit']} -> {mut['exit']}")
+    if base["status"] != mut["status"]:
+        out.append(f"status {base['status']!r} -> {mut['status']!r}")
+    for method, (v, err, tool) in mut["records"].items():
+        b = base["records"].get(method)
+        if b is None:
+            continue
+        if v != b[0]:
+            out.append(f"{method}: {b[0]} -> {v}")
+        if err and not b[1]:
+            out.append(f"{method}: crashed")
+        if tool and not b[2]:
+            out.append(f"{method}: tool error")
+    return out
+
+
+def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
+    """(caught, last lines): pytest on ``tests`` (paths of the working tree's tests, code from the copy)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+           "-p", "mutation_pytest_guard", "-m", "not slow", *[str(REPO / t) for t in tests]]
+    try:
+        proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return True, f"timeout after {TIMEOUT} s"
+    tail = "\n".join(proc.stdout.strip().splitlines()[-2:])
+    if proc.returncode in (4, 5):
+        raise RuntimeError(f"pytest could not run {tests}: exit {proc.returncode}\n{proc.stdout[-1500:]}")
+    return proc.returncode != 0, tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mutation", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", nargs="*", help="mutant ids to run (default: all)")
+    ap.add_argument("--all-tests", action="store_true",
+                    help="also run the tests of mutants the checks caught")
+    ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    ap.add_argument("--report", default="mutation-report.json", help="where to write the JSON report")
+    args = ap.parse_args(argv)
+    cat = load_catalogue()
+    if args.list:
+        for m in cat:
+            print(f"{m.id:28s} {m.section:7s} {m.category:18s} {m.file}: {m.description}")
+        print(f"{len(cat)} mutants")
+        return 0
+    if args.only:
+        unknown = set(args.only) - {m.id for m in cat}
+        if unknown:
+            print(f"error: --only: unknown mutant id(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        cat = [m for m in cat if m.id in set(args.only)]
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="glaverify-mutation-") as tmp:
+        base_root = make_copy(Path(tmp) / "baseline")
+        specs = tuple(sorted({s for m in cat for s in m.checks}))
+        print(f"baseline: {len(specs)} check spec(s) on the unmutated copy ...", flush=True)
+        base_rows = run_checks(base_root, specs)
+        if "__fatal__" in base_rows:
+            print(f"error: baseline run failed: {base_rows['__fatal__']}", file=sys.stderr)
+            return 1
+        baseline = {s: summarise(base_rows[s]) for s in specs}
+        for i, m in enumerate(cat, 1):
+            t0 = time.perf_counter()
+            root = make_copy(Path(tmp) / f"m{i:03d}")
+            problem = apply(root, m)
+            if problem:
+                outcomes.append(Outcome(m, problem, [f"anchor {problem} in {m.file}"]))
+            else:
+                rows = run_checks(root, m.checks)
+                ev: list[str] = []
+                if "__fatal__" in rows:
+                    ev.append(f"checks crashed: {rows['__fatal__']['reason']}")
+                for s in m.checks:
+                    if s in rows:
+                        ev += [f"{s}: {d}" for d in differences(baseline[s], summarise(rows[s]))]
+                caught_checks = bool(ev)
+                caught_tests = False
+                if m.tests and (not caught_checks or args.all_tests):
+                    caught_tests, tail = run_tests(root, m.tests)
+                    ev.append(f"tests {'failed' if caught_tests else 'passed'}: {tail}")
+                status = ("caught-checks" if caught_checks
+                          else "caught-tests" if caught_tests else "survived")
+                outcomes.append(Outcome(m, status, ev))
+            shutil.rmtree(root, ignore_errors=True)
+            o = outcomes[-1]
+            o.seconds = time.perf_counter() - t0
+            print(f"[{i}/{len(cat)}] {m.id}: {o.status} ({o.seconds:.0f} s)"
+                  + (f" — {o.evidence[0]}" if o.evidence else ""), flush=True)
+    return report(outcomes, Path(args.report))
+
+
+def report(outcomes: list[Outcome], path: Path) -> int:
+    live = [o for o in outcomes if o.status not in ("stale", "ambiguous")]
+    by_checks = sum(o.status == "caught-checks" for o in live)
+    by_either = by_checks + sum(o.status == "caught-tests" for o in live)
+    n = max(len(live), 1)
+    print()
+    print(f"mutants run: {len(live)} (stale {sum(o.status == 'stale' for o in outcomes)}, "
+          f"ambiguous anchors {sum(o.status == 'ambiguous' for o in outcomes)})")
+    print(f"caught by the checks alone:  {by_checks}/{len(live)} = {100 * by_checks / n:.1f} %"
+          "  (target >= 90 %)")
+    print(f"caught by checks or tests:   {by_either}/{len(live)} = {100 * by_either / n:.1f} %"
+          "  (target >= 95 %)")
+    for o in outcomes:
+        if o.status in ("survived", "caught-tests"):
+            tag = "SURVIVOR" if o.status == "survived" else "tests only"
+            print(f"  {tag}: {o.mutant.id} ({o.mutant.file}) {o.mutant.description}"
+                  + (f" [{o.mutant.note}]" if o.mutant.note else ""))
+        elif o.status in ("stale", "ambiguous"):
+            print(f"  {o.status.upper()}: {o.mutant.id} ({o.mutant.section}) {o.mutant.file}")
+    path.write_text(json.dumps({
+        "scores": {"run": len(live), "caught_by_checks": by_checks, "caught_by_checks_or_tests": by_either},
+        "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "category": o.mutant.category,
+                     "section": o.mutant.section, "status": o.status, "evidence": o.evidence,
+                     "seconds": round(o.seconds, 1)} for o in outcomes],
+    }, indent=1))
+    print(f"wrote {path}")
+    return 0
