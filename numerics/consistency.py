@@ -22,6 +22,10 @@ TOLERANCE_MAXIMA = {
     "MATRIX_RTOL": 1e-10, "RISK_RTOL": 1e-8, "OMEGA_TOL": 1e-6, "HESS_RTOL": 1e-9, "R_ZERO_TOL": 1e-12,
     "CERT_TOL": 1e-6, "ACTIVE_TOL": 1e-7, "OMEGA_MATCH_TOL": 1e-6, "GATING_TOL": 1e-7, "A4_TOL": 1e-6,
     "TORCH_REL_TOL": 1e-10, "CONSTRUCTION_TOL": 1e-10, "FLA_REL_TOL": 1e-4,
+    # the gate-class tolerances (reasons: numerics/tolerances.py; near-miss plants: tests/test_gating.py)
+    "A6_ADVANTAGE_RTOL": 1e-7, "A6_CONSISTENCY_RTOL": 1e-9, "ATTAINS_RTOL": 1e-7, "DIAGONAL_RTOL": 1e-12,
+    "EIGENVECTOR_RTOL": 1e-10, "FIXED_POINT_TOL": 1e-4, "LINATT_TOL": 1e-10, "MEMBERSHIP_TOL": 1e-6,
+    "REALISABLE_TOL": 1e-9,
 }
 
 
