@@ -15,6 +15,7 @@ See docs/exact.md.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -82,9 +83,25 @@ def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
             "float_curve_risk": cr.best.risk if cr.best is not None else None,
             "elapsed_s": time.perf_counter() - t0,
         }
+        pr = _guard_cross_check(pr, xc)
     out = (pr, xc)
     ctx.options[key] = out
     return out
+
+
+def _guard_cross_check(pr: E.R6Proof, xc: dict[str, Any]) -> E.R6Proof:
+    """The shared guard (review of issue 11, finding 4): an exact proof whose float cross-check disagrees is
+    not usable by any claim (R4/R6/R7 and every A3/A4/A6/A7 consumer test ``pr.status``), so it is returned
+    with status ``cross-check-failed`` and the reason, never ``proved``."""
+    if xc.get("agrees", False):
+        return pr
+    g = pr.gamma_star
+    return dataclasses.replace(
+        pr, status="cross-check-failed",
+        reason=f"exact gamma* in [{E.qfloat(g.lo):.15g}, {E.qfloat(g.hi):.15g}] (min L in {pr.min_risk}) but"
+               f" the float curve route found gamma = {xc.get('float_curve_gamma')}, risk ="
+               f" {xc.get('float_curve_risk')}: the routes disagree (tool error, not a refutation)",
+    )
 
 
 def _landscape_record(ctx: CheckContext, claim: str) -> Evidence:
