@@ -30,3 +30,143 @@ def test_failed_float_cross_check_blocks_every_consumer(make_ctx, monkeypatch, n
     rec = getattr(checks, name)(make_ctx(cfg_of("star")))
     assert rec.verdict is Verdict.INCONCLUSIVE, rec.summary
     assert "disagree" in rec.summary
+
+
+# ------------------------------------------------------------------ finding 1: a spot check is never a proof
+def _spot_planted(em, npts: int = 12):
+    """Φ + 1e-6 Π(γ − spot points): agrees with the matrix route at every spot point."""
+    true = E.fixed_point_polynomial(em)
+    lo, hi, _ = E.gamma_bracket_exact(em)
+    Z = fmpq_poly([1])
+    for j in range(npts):
+        Z *= X - (lo + (hi - lo) * fmpq(2 * j + 1, 2 * npts))
+    planted = true.phi_gamma + Z * fmpq(1, 10**6)
+    return lambda em_, cv: E.FixedPointPoly(planted, true.D, true.curve, true.spec)
+
+
+def test_spot_check_mode_is_never_proved_even_on_the_true_polynomial():
+    em = E.exact_model(cfg_of("default"))
+    assert E.prove_r6(em, full_identity_max=10).status == "spot-checked"
+
+
+def test_polynomial_planted_to_vanish_at_the_spot_points_is_not_proved():
+    em = E.exact_model(cfg_of("default"))
+    fp = _spot_planted(em)
+    assert E.prove_r6(em, fixed_point=fp, full_identity_max=10).status == "spot-checked"
+    assert E.prove_r6(em, fixed_point=fp).status == "mismatch"  # the full identity catches it
+
+
+def test_spot_check_mode_gives_an_inconclusive_record(make_ctx, monkeypatch):
+    orig = E.prove_r6
+    monkeypatch.setattr(checks.E, "prove_r6", lambda em, **kw: orig(em, full_identity_max=10, **kw))
+    em = E.exact_model(cfg_of("default"))
+    c = make_ctx(cfg_of("default"), exact_fixed_point=_spot_planted(em))
+    for name in ("r6_exact", "a3_exact", "a7_exact"):
+        rec = getattr(checks, name)(c)
+        assert rec.verdict is Verdict.INCONCLUSIVE and "spot" in rec.summary, rec.summary
+
+
+# ------------------------------------------------------------------ finding 2: a-priori degree bound
+def test_lower_degree_interpolant_of_the_matrix_route_is_caught():
+    """A Φ' of degree deg Φ − 1 through the matrix route's values at its own deg Φ points: the point count
+    comes from the a-priori bound, so Φ' fails the identity elsewhere."""
+    em = E.exact_model(cfg_of("default"))
+    true = E.fixed_point_polynomial(em)
+    m = true.phi_gamma.degree() - 1
+    lo, hi, _ = E.gamma_bracket_exact(em)
+    pts = [lo + (hi - lo) * fmpq(2 * j + 1, 2 * (m + 1)) for j in range(m + 1)]
+    planted = E._interpolate(pts, [E.fixed_point_direct(em, true.curve, g, true.D) for g in pts])
+    assert planted.degree() == m
+
+    def fp(em_, cv):
+        return E.FixedPointPoly(planted, true.D, true.curve, true.spec)
+
+    pr = E.prove_r6(em, fixed_point=fp)
+    assert pr.status == "mismatch"
+    assert pr.cross_check["identity_points"] >= true.phi_gamma.degree() + 1
+
+
+def test_polynomial_above_the_degree_bound_is_refused():
+    em = E.exact_model(cfg_of("default"))
+    lo, hi, _ = E.gamma_bracket_exact(em)
+    g1 = (lo + hi) / 2
+
+    def fp(em_, cv):
+        out = E.fixed_point_polynomial(em_, cv)
+        return E.FixedPointPoly(out.phi_gamma * (X - g1), out.D, out.curve, out.spec)
+
+    def direct(em_, cv, gamma, D):
+        return E.fixed_point_direct(em_, cv, gamma, D) * (gamma - g1)
+
+    pr = E.prove_r6(em, fixed_point=fp, direct=direct)
+    assert pr.status == "mismatch" and "a-priori bound" in pr.reason
+
+
+def test_homogenisation_degree_below_2d_minus_2_is_refused():
+    em = E.exact_model(cfg_of("default"))
+
+    def fp(em_, cv):
+        out = E.fixed_point_polynomial(em_, cv)
+        return E.FixedPointPoly(out.phi_gamma, 2 * em.d - 3, out.curve, out.spec)
+
+    assert E.prove_r6(em, fixed_point=fp).status == "mismatch"
+
+
+# ------------------------------------------------------------------ finding 3: a~, b~, c~ and the float risk
+@pytest.mark.parametrize(("field", "factor"), [("c", 1 - fmpq(1, 10**6)), ("a", 1 + fmpq(1, 10**12)),
+                                               ("b", 1 + fmpq(1, 10**30))])
+@pytest.mark.parametrize("name", ["iid", "star", "custom"])
+def test_planted_curve_coefficient_is_caught(monkeypatch, field, factor, name):
+    orig = E.curve_polynomials
+
+    def planted(em):
+        cv = orig(em)
+        return dataclasses.replace(cv, **{field: getattr(cv, field) * factor})
+
+    monkeypatch.setattr(E, "curve_polynomials", planted)
+    pr = E.prove_r6(E.exact_model(cfg_of(name)))
+    assert pr.status == "mismatch" and f"{field}~" in pr.reason, pr.reason
+
+
+def test_planted_c_coefficient_blocks_a7_on_iid(make_ctx, monkeypatch):
+    orig = E.curve_polynomials
+    monkeypatch.setattr(E, "curve_polynomials",
+                        lambda em: dataclasses.replace(orig(em), c=orig(em).c * (1 - fmpq(1, 10**6))))
+    c = make_ctx(cfg_of("iid"))
+    for name in ("r6_exact", "a7_exact", "a3_exact"):
+        assert getattr(checks, name)(c).verdict is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(("shift", "proved"), [(1e-8, False), (3e-9, False), (1e-13, True)])
+def test_float_risk_outside_the_proved_ball_is_a_tool_error(make_ctx, monkeypatch, shift, proved):
+    real = checks.ls.curve_route
+
+    def shifted(model):
+        cr = real(model)
+        best = type("B", (), {"gamma": cr.best.gamma, "risk": cr.best.risk * (1 + shift)})()
+        return type("CR", (), {"best": best})()
+
+    monkeypatch.setattr(checks.ls, "curve_route", shifted)
+    rec = checks.r6_exact(make_ctx(cfg_of("star")))
+    assert (rec.verdict is Verdict.PROVED) is proved, rec.summary
+    assert rec.details["float_cross_check"]["risk_in_min_ball"] is proved
+
+
+# ------------------------------------------------------------------ finding 6: unit diagonals, exactly
+@pytest.mark.parametrize("where", [0, 3])
+def test_task_variance_off_one_below_the_float_tolerance_stops(make_ctx, where):
+    C = [[1.0, 0.2, 0.1, 0.3], [0.2, 1.0, -0.2, -0.4], [0.1, -0.2, 1.0, 0.8], [0.3, -0.4, 0.8, 1.0]]
+    C[where][where] = 1.00000000005  # within the float input check's 1e-10, not 1 over Q
+    cfg = build_model_config({"d": 2, "n": 6, "noise_var": 0.5,
+                              "features": {"covariance": "diagonal", "eigenvalues": [1.0, 2.0]},
+                              "tasks": {"family": "custom", "block_sizes": [2, 2, 2], "correlation": C}})
+    em = E.exact_model(cfg)
+    assert em.block_corr()[3, 3] == E.rational(C[3][3])  # the user's C[K][K], never overwritten
+    pr = E.prove_r6(em)
+    assert pr.status == "stopped" and "not exactly 1" in pr.reason
+    assert checks.r6_exact(make_ctx(cfg)).verdict is Verdict.INCONCLUSIVE
+    C[where][where] = 1.0
+    cfg_ok = build_model_config({"d": 2, "n": 6, "noise_var": 0.5,
+                                 "features": {"covariance": "diagonal", "eigenvalues": [1.0, 2.0]},
+                                 "tasks": {"family": "custom", "block_sizes": [2, 2, 2], "correlation": C}})
+    assert E.prove_r6(E.exact_model(cfg_ok)).status == "proved"

@@ -36,6 +36,8 @@ from typing import Any
 
 from flint import arb, fmpq, fmpq_mat, fmpq_poly
 
+from . import exact_guards as guards
+
 X = fmpq_poly([0, 1])
 
 
@@ -76,6 +78,7 @@ class ExactModel:
     task_corr: fmpq_mat
     query_corr: tuple[fmpq, ...]
     noise_var: fmpq
+    query_var: fmpq = fmpq(1)  # the user's C[K][K] (must be exactly 1: prove_r6 checks, never overwrites)
 
     @property
     def d(self) -> int:
@@ -102,7 +105,7 @@ class ExactModel:
                 m[i, j] = self.task_corr[i, j]
             m[i, K] = self.query_corr[i]
             m[K, i] = self.query_corr[i]
-        m[K, K] = fmpq(1)
+        m[K, K] = self.query_var
         return m
 
     def is_diagonal(self) -> bool:
@@ -159,7 +162,8 @@ def exact_model(cfg: Any) -> ExactModel:
     for i in range(K):
         for j in range(K):
             corr[i, j] = full[i][j]
-    return ExactModel(sig, sizes, corr, tuple(full[i][K] for i in range(K)), rational(cfg.noise_var))
+    return ExactModel(sig, sizes, corr, tuple(full[i][K] for i in range(K)), rational(cfg.noise_var),
+                      full[K][K])
 
 
 def psd_exact(m: fmpq_mat, strict: bool = False) -> bool:
@@ -401,7 +405,8 @@ def fixed_point_direct(em: ExactModel, curve: CurvePolys, gamma: fmpq, D: int) -
 
 @dataclass(frozen=True)
 class R6Proof:
-    """Outcome of the exact R6 route. ``status``: ``proved`` | ``r-zero`` | ``stopped`` | ``mismatch``."""
+    """Outcome of the exact R6 route. ``status``: ``proved`` | ``r-zero`` | ``stopped`` | ``mismatch`` |
+    ``spot-checked`` (identity only spot-checked: not a proof)."""
 
     status: str
     reason: str
@@ -453,8 +458,9 @@ def prove_r6(
 
     ``fixed_point`` (the polynomial under test) and ``direct`` (the independent matrix route) are
     injectable, so tests can plant a wrong coefficient. The polynomial identity ``Φ = direct`` is verified at
-    ``deg Φ + 1`` points (a proof of the identity) when ``deg Φ < full_identity_max``, else at
-    ``spot_points`` points."""
+    ``bound + 1`` points, ``bound`` the a-priori degree bound (:func:`exact_guards.phi_degree_bound`; a proof
+    of the identity), when ``bound + 1 <= full_identity_max``; else at ``spot_points`` points, and then the
+    status is ``spot-checked``, never ``proved``."""
     t0 = time.perf_counter()
 
     def done(status: str, reason: str, **kw: Any) -> R6Proof:
@@ -464,6 +470,8 @@ def prove_r6(
         return done("stopped", "Sigma is not exactly positive definite")
     if not psd_exact(em.block_corr()):
         return done("stopped", "the block-task correlation is not exactly positive semidefinite")
+    if (why := guards.unit_diagonal_problem(em)) is not None:
+        return done("stopped", why)
     if all(x == 0 for x in em.query_corr):
         return done(
             "r-zero",
@@ -473,22 +481,33 @@ def prove_r6(
     cv = curve_polynomials(em)
     if not cv.identity_verified:
         return done("mismatch", "the curve polynomials fail the exact identity (C_K N + gamma I) p = q c")
+    if (why := guards.curve_coefficient_problem(em, cv)) is not None:
+        return done("mismatch", why + " (tool error)")
     fp = fixed_point(em, cv)
+    if (fp.curve.a, fp.curve.b, fp.curve.c) != (cv.a, cv.b, cv.c):
+        return done("mismatch", "the fixed-point polynomial uses other curve coefficients (tool error)")
     poly = fp.phi_gamma
     lo, hi, kind = gamma_bracket_exact(em)
     deg = poly.degree()
     if poly.is_zero():
         return done("stopped", "the fixed-point polynomial is identically zero (every gamma stationary)",
                     bracket=(lo, hi), bracket_kind=kind)
-    # independent route: Φ(γ₀) against the matrix traces at rational points in the bracket
-    full = deg + 1 <= full_identity_max
-    npts = deg + 1 if full else spot_points
+    # independent route: Φ(γ₀) against the matrix traces at rational points in the bracket; the point count
+    # comes from an a-priori degree bound, never from the polynomial under test
+    bound = guards.phi_degree_bound(em, cv, fp.D)
+    if bound is None or deg > bound:
+        return done("mismatch", f"deg of the fixed-point polynomial {deg} exceeds the a-priori bound {bound}"
+                    f" (D = {fp.D}, deg a~ = {cv.a.degree()}, deg b~ = {cv.b.degree()}): tool error",
+                    degree=deg, bracket=(lo, hi), bracket_kind=kind)
+    full = bound + 1 <= full_identity_max
+    npts = bound + 1 if full else spot_points
     width = hi - lo if hi != lo else fmpq(1)
     pts = [lo + width * fmpq(2 * j + 1, 2 * npts) for j in range(npts)]
     bad = [g for g in pts if poly(g) != direct(em, cv, g, fp.D)]
     cross = {
         "identity_points": npts,
-        "identity_kind": "proof (deg + 1 points)" if full else "spot check",
+        "identity_kind": "proof (a-priori degree bound + 1 points)" if full else "spot check",
+        "degree_bound": bound,
         "identity_failures": len(bad),
     }
     if bad:
@@ -524,6 +543,10 @@ def prove_r6(
     box = roots[best]
     multiple = g.degree() > 0 and bool(isolate_real_roots(g, box.lo, box.hi))
     cross["gamma_star_multiple_root"] = multiple
+    if not full:  # a spot check is evidence, never a proof of the identity (review finding 1)
+        return done("spot-checked", f"the identity of the fixed-point polynomial with the matrix route was"
+                    f" only spot-checked at {npts} points (a proof needs {bound + 1} > full_identity_max ="
+                    f" {full_identity_max}): not a proof", gamma_star=box, min_risk=risk, **common)
     return done(
         "proved",
         ("exactly one stationary point on the curve" if len(roots) == 1 else

@@ -36,6 +36,8 @@ EXACT_MAX_D = 24
 EXACT_MAX_K = 12
 #: the float curve route's γ must lie within this relative distance of the exact isolating interval
 GAMMA_XCHECK_RTOL = 1e-9
+#: ... and its risk must lie in the proved min-L ball widened by this (relative, at least absolute) margin
+RISK_XCHECK_TOL = 1e-9
 
 ROUTE = "exact (python-flint: rationals from the config's decimal text, Descartes root isolation, arb balls)"
 
@@ -83,10 +85,20 @@ def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
             "float_curve_risk": cr.best.risk if cr.best is not None else None,
             "elapsed_s": time.perf_counter() - t0,
         }
+        xc["risk_in_min_ball"] = _risk_in_ball(xc["float_curve_risk"], pr.min_risk)
+        xc["agrees"] = xc["agrees"] and xc["risk_in_min_ball"]
         pr = _guard_cross_check(pr, xc)
     out = (pr, xc)
     ctx.options[key] = out
     return out
+
+
+def _risk_in_ball(risk: float | None, ball: arb) -> bool:
+    """The float curve route's risk lies in the proved min-L ball widened by RISK_XCHECK_TOL (finding 3)."""
+    if risk is None or risk != risk:
+        return False
+    tol = RISK_XCHECK_TOL * max(1.0, abs(risk))
+    return bool(float(ball.lower()) - tol <= risk <= float(ball.upper()) + tol)
 
 
 def _guard_cross_check(pr: E.R6Proof, xc: dict[str, Any]) -> E.R6Proof:
