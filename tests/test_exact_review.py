@@ -170,3 +170,14 @@ def test_task_variance_off_one_below_the_float_tolerance_stops(make_ctx, where):
                                  "features": {"covariance": "diagonal", "eigenvalues": [1.0, 2.0]},
                                  "tasks": {"family": "custom", "block_sizes": [2, 2, 2], "correlation": C}})
     assert E.prove_r6(E.exact_model(cfg_ok)).status == "proved"
+
+
+# ------------------------------------------------------------------ finding 5: the A7 witness is a partial record
+def test_a7_witness_record_is_partial_and_says_so(make_ctx):
+    from glaverify.proofs_check.evidence import combine_records
+
+    rec = checks.a7_exact(make_ctx(cfg_of("star")))
+    assert rec.verdict is Verdict.PROVED, rec.summary
+    assert rec.scope == "partial"
+    assert "not gate-realisable" in rec.summary and "trained-GLA" in rec.summary
+    assert combine_records([rec]) is Verdict.INCONCLUSIVE  # the A7 claim itself is not proved by it

@@ -360,9 +360,10 @@ def a7_exact(ctx: CheckContext) -> Evidence:
         return ctx.record(
             "A7", "exact", Verdict.PROVED,
             f"two-step causal WPGD with exact risk {E.qfloat(witness.risk):.12g} < proved one-step optimum "
-            f"{witness.one_step_risk_ball} (gap >= {float(gap.lower()):.6g}): depth strictly helps at this"
-            " model",
-            details=details, dims=dims, residuals={"construction_rel_error": err},
+            f"{witness.one_step_risk_ball} (gap >= {float(gap.lower()):.6g}): depth strictly helps two-step"
+            " WPGD at this model. Partial: the witness's weights (omega_{j->j} = 0) are not gate-realisable,"
+            " so this does not prove A7's trained-GLA statement",
+            details=details, dims=dims, residuals={"construction_rel_error": err}, scope="partial",
         )
     return ctx.record(
         "A7", "exact", Verdict.INCONCLUSIVE,
