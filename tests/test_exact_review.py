@@ -172,7 +172,7 @@ def test_task_variance_off_one_below_the_float_tolerance_stops(make_ctx, where):
     assert E.prove_r6(E.exact_model(cfg_ok)).status == "proved"
 
 
-# ------------------------------------------------------------------ finding 5: the A7 witness is a partial record
+# ------------------------------------------------------------------ finding 5: A7 witness record is partial
 def test_a7_witness_record_is_partial_and_says_so(make_ctx):
     from glaverify.proofs_check.evidence import combine_records
 
@@ -181,3 +181,89 @@ def test_a7_witness_record_is_partial_and_says_so(make_ctx):
     assert rec.scope == "partial"
     assert "not gate-realisable" in rec.summary and "trained-GLA" in rec.summary
     assert combine_records([rec]) is Verdict.INCONCLUSIVE  # the A7 claim itself is not proved by it
+
+
+# ------------------------------------------------------------------ finding 7: A6 vector risk, exactly
+@pytest.mark.parametrize("delta", [fmpq(1, 10**9), fmpq(1, 10**40), -fmpq(1, 10**30)])
+def test_a6_planted_vector_risk_below_the_float_tolerance_is_caught(make_ctx, delta):
+    from glaverify.theory import exact_gating as EG
+
+    def wrong(em, kind):
+        v = EG.vector_gating_exact(em, kind)
+        return EG.VectorGating(kind, v.risk - delta, v.per_coordinate_gamma, v.per_coordinate_q)
+
+    rec = checks.a6_exact(make_ctx(cfg_of("star"), a6_vector_exact=wrong))
+    assert rec.verdict is Verdict.INCONCLUSIVE and "explicit construction" in rec.summary, rec.summary
+
+
+def test_a6_honest_vector_risk_equals_the_construction_exactly(make_ctx):
+    rec = checks.a6_exact(make_ctx(cfg_of("star")))
+    assert rec.verdict is Verdict.PROVED, rec.summary
+    assert rec.details["construction_risk"] == rec.details["vector_risk"]
+
+
+def _tiny_vector_construction():
+    import sympy as sp
+
+    Q = sp.Rational
+    lam, sizes, rho, nv = [Q(1, 2), Q(2)], [1, 2], [Q(3, 10), Q(7, 10)], Q(1, 4)
+    cfg = build_model_config({"d": 2, "n": 3, "noise_var": 0.25,
+                              "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
+                              "tasks": {"family": "star", "block_sizes": sizes, "rho": [0.3, 0.7]}})
+    full = [[1 if i == j else (rho + [1])[i] * (rho + [1])[j] for j in range(3)] for i in range(3)]
+    Ck, c = sp.Matrix(2, 2, lambda i, j: full[i][j]), sp.Matrix([full[0][2], full[1][2]])
+    N = sp.diag(*sizes)
+    s = sum(lam) + nv
+    idx = [0, 1, 1]
+    diag_entries = []
+    for m in range(2):
+        u = (Ck * N + (1 + s / lam[m]) * sp.eye(2)).solve(c)
+        r = N * c
+        Qm = lam[m] ** 3 * (N * Ck * N + N) + s * lam[m] ** 2 * N
+        p = lam[m] ** 2 * (r.T * u)[0] / (u.T * Qm * u)[0]
+        diag_entries.append([p * u[idx[k]] for k in range(3)])
+    A = [sp.diag(diag_entries[0][k], diag_entries[1][k]) for k in range(3)]
+    bl = idx + [2]  # the block of each example, the query last
+    C = sp.Matrix(4, 4, lambda i, j: full[bl[i]][bl[j]])
+    return cfg, sp.diag(*lam), C, nv, A
+
+
+def test_vector_construction_risk_equals_wick_pairings():
+    """The construction's risk (exact_guards) against the per-example Wick expectation of the same
+    predictor: two independent routes, d = 2, n = 3 (blocks [1, 2])."""
+    import sympy as sp
+    from glaverify.theory import exact_depth as ED
+    from glaverify.theory import exact_guards as guards
+
+    cfg, sig, C, nv, A = _tiny_vector_construction()
+    wick = sp.nsimplify(ED.per_example_risk_wick(sig, C, nv, A))
+    got = guards.vector_construction_risk(E.exact_model(cfg))
+    assert sp.Rational(int(got.p), int(got.q)) == wick
+    from glaverify.theory import exact_gating as EG
+
+    assert EG.vector_gating_exact(E.exact_model(cfg), "unconstrained").risk == got
+
+
+def test_off_diagonal_preconditioner_entries_only_add_a_psd_term():
+    """Diagonal P is optimal exactly (docs/exact.md, A6): an off-diagonal entry ε of any A_k enters the risk
+    (closed form, diagonal Σ) with no linear term and a non-negative quadratic one."""
+    import sympy as sp
+    from glaverify.theory import exact_depth as ED
+
+    _, sig, C, nv, A = _tiny_vector_construction()
+    eps = sp.symbols("eps")
+    for k in range(3):
+        for (a, b) in ((0, 1), (1, 0)):
+            B = [M.copy() for M in A]
+            B[k][a, b] += eps
+            L = sp.Poly(ED.per_example_risk_closed(sig, C[:3, :3], list(C[:3, 3]), nv, B), eps)
+            assert L.coeff_monomial(eps) == 0 and L.coeff_monomial(eps**2) > 0
+
+
+# ------------------------------------------------------------------ finding 10: what the exact model is
+def test_exact_model_is_the_rational_of_the_parsed_floats_repr():
+    """A literal beyond 17 digits was rounded by the TOML parser: the exact model holds the rational of the
+    parsed float's shortest repr (docs/exact.md says so), not the digits typed."""
+    x = 0.12345678901234567890
+    assert E.rational(x) == fmpq(1543209862654321, 12500000000000000)
+    assert E.rational(x) != fmpq(1234567890123456789, 10**19)

@@ -3,9 +3,10 @@
 Everything here is exact rational arithmetic (``flint.fmpq``, ``fmpq_poly``, ``fmpq_mat``) or rigorous ball
 arithmetic (``flint.arb``); no float enters a decision. The route, in the words of docs/exact.md:
 
-1. **Exact data** (:func:`exact_model`): the config's numbers become rationals from their decimal text
-   (``0.55`` -> 11/20). Σ ≻ 0 and the block-task correlation ``C_K ⪰ 0`` are checked exactly (pivoted
-   LDLᵀ over Q, :func:`psd_exact`).
+1. **Exact data** (:func:`exact_model`): the config's numbers become rationals from the shortest decimal
+   repr of the parsed float (``0.55`` -> 11/20; a literal beyond ~17 digits was already rounded by the
+   parser). Σ ≻ 0 and the block-task correlation ``C_K ⪰ 0`` are checked exactly (pivoted LDLᵀ over Q,
+   :func:`psd_exact`).
 2. **The curve** (R4): ``ω(γ) ∝ (R + γI)⁻¹ r = B u(γ)`` with ``(C_K N + γI) u = c`` (K×K, ``N = diag(n_k)``).
    With ``D(γ) = det(C_K N + γI)`` and ``p(γ) = adj(C_K N + γI) c`` (divided by the gcd of its entries) the
    orbit of ω(γ) is that of ``B p(γ)``, a vector of polynomials: the identity ``(C_K N + γI) p = q c`` is
@@ -43,8 +44,9 @@ X = fmpq_poly([0, 1])
 
 # ============================================================================ exact data
 def rational(x: object) -> fmpq:
-    """A config number as an exact rational from its decimal text (``0.1`` -> 1/10, never the binary
-    float)."""
+    """A config number as an exact rational: a float from its shortest decimal repr (``0.1`` -> 1/10, never
+    the binary float). The TOML parser already rounded a literal with more than ~17 significant digits, so
+    the rational is that of the parsed float's repr, not always the text typed (docs/exact.md)."""
     if isinstance(x, fmpq):
         return x
     if isinstance(x, bool):
@@ -124,8 +126,8 @@ class ExactModel:
 
 
 def exact_model(cfg: Any) -> ExactModel:
-    """The exact model of a :class:`~glaverify.numerics.config.ModelConfig` (numbers from their decimal
-    text)."""
+    """The exact model of a :class:`~glaverify.numerics.config.ModelConfig` (numbers from the shortest
+    repr of the parsed floats, :func:`rational`)."""
     f, t = cfg.features, cfg.tasks
     d = cfg.d
     sig = fmpq_mat(d, d)

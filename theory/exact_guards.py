@@ -83,3 +83,32 @@ def phi_degree_bound(em: Any, cv: Any, D: int) -> int | None:
     if D < 2 * em.d - 2:
         return None
     return D * max(cv.a.degree(), cv.b.degree(), 0) + 1
+
+
+def vector_construction_risk(em: Any) -> fmpq:
+    """A6 (finding 7): the risk, exactly, of the explicit key-dimension-gated construction for diagonal Σ —
+    coordinate m uses the block weights ``u_m = (C_K N + γ_m I)⁻¹ c`` (``γ_m = 1 + s/λ_m``) and the diagonal
+    preconditioner entry ``p_m = λ_m² rᵀu_m / u_mᵀQ_m u_m``, i.e. ``A_k = diag_m(p_m u_{m,k})``, evaluated in
+    the matrix closed form of docs/exact.md (from ``E[x xᵀB x xᵀ] = Σ(B + Bᵀ)Σ + tr(BΣ)Σ``), which
+    separates over m:
+
+        L = s + Σ_m [−2 λ_m² p_m rᵀu_m + p_m² u_mᵀ Q_m u_m],   Q_m = λ_m³ (NC_KN + N) + s λ_m² N,  r = Nc.
+
+    An upper bound on the vector optimum by construction (it is attained); exact equality with the closed
+    form ``s − Σ_m λ_m cᵀN(C_K N + γ_m I)⁻¹c`` is what the A6 check requires."""
+    K, s = em.K, em.s
+    Nm = _diag([fmpq(n) for n in em.block_sizes])
+    cvec = fmpq_mat(K, 1, list(em.query_corr))
+    rvec = Nm * cvec
+    Qa = Nm * em.task_corr * Nm + Nm
+    CN = em.task_corr * Nm
+    total = s
+    for m in range(em.d):
+        lam = em.sigma[m, m]
+        u = (CN + _diag([1 + s / lam] * K)).solve(cvec)
+        ut = u.transpose()
+        ru = (ut * rvec)[0, 0]
+        quad = (ut * (Qa * lam**3 + Nm * (s * lam**2)) * u)[0, 0]
+        p = lam**2 * ru / quad if quad != 0 else fmpq(0)
+        total += -2 * lam**2 * p * ru + p * p * quad
+    return total

@@ -29,6 +29,7 @@ from glaverify.proofs_check.registry import check
 from glaverify.theory import exact as E
 from glaverify.theory import exact_depth as ED
 from glaverify.theory import exact_gating as EG
+from glaverify.theory import exact_guards as guards
 
 #: the exact R6 route runs at most at these sizes in the default suite (cost grows with d and K, not n;
 #: docs/exact.md has the measured scaling); larger models keep the numeric certificate as their route.
@@ -39,7 +40,7 @@ GAMMA_XCHECK_RTOL = 1e-9
 #: ... and its risk must lie in the proved min-L ball widened by this (relative, at least absolute) margin
 RISK_XCHECK_TOL = 1e-9
 
-ROUTE = "exact (python-flint: rationals from the config's decimal text, Descartes root isolation, arb balls)"
+ROUTE = "exact (python-flint: rationals of the parsed floats' shortest repr, Descartes root isolation, arb)"
 
 
 def _too_big(ctx: CheckContext, claim: str) -> Evidence | None:
@@ -411,12 +412,21 @@ def a6_exact(ctx: CheckContext) -> Evidence:
         "vector_risk": None if vec.risk is None else E.qstr(vec.risk),
         "vector_risk_float": None if vec.risk is None else E.qfloat(vec.risk),
         "scalar_risk": str(scal), "numeric_vector_risk": num,
-        "note": "the vector risk is attained by key-dimension gates with diagonal P (per-example closed"
-                " form, checked against Wick pairings in tests); optimality of diagonal P is the numeric"
-                " cross-check",
+        "note": "the vector risk is attained by key-dimension gates with diagonal P: its risk is computed"
+                " exactly at the explicit construction (exact_guards.vector_construction_risk) and must"
+                " equal the closed form exactly. Diagonal P is optimal exactly: for diagonal Sigma the linear"
+                " term sees only diagonal entries of A_k, and each off-diagonal entry adds its own PSD term"
+                " (docs/exact.md)",
     }
     if vec.risk is None:
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE, "a coordinate's weights did not close exactly",
+                          details=details, dims=dims)
+    attained = guards.vector_construction_risk(em)
+    details["construction_risk"] = E.qstr(attained)
+    if attained != vec.risk:
+        return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
+                          f"exact vector risk {E.qfloat(vec.risk):.12g} differs from the risk of the explicit"
+                          f" construction {E.qfloat(attained):.12g} (exact comparison): tool error",
                           details=details, dims=dims)
     if abs(E.qfloat(vec.risk) - num) > 1e-8 * max(1.0, abs(num)):
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
