@@ -267,3 +267,31 @@ def test_exact_model_is_the_rational_of_the_parsed_floats_repr():
     x = 0.12345678901234567890
     assert E.rational(x) == fmpq(1543209862654321, 12500000000000000)
     assert E.rational(x) != fmpq(1234567890123456789, 10**19)
+
+
+# ------------------------------------------------------------------ finding 9: arb precision, IsolationFailed
+def test_sign_needing_more_than_53_bits_is_decided():
+    from glaverify.theory import exact_gating as EG
+
+    em = E.exact_model(cfg_of("star"))
+    pr = E.prove_r6(em)
+    b = E.refine_root(pr.polynomial, pr.gamma_star, fmpq(1, 2**100))
+    assert b.lo < b.hi
+    # X − lo is positive at γ* by ~2^-100 relative: undecidable at 53 bits, decided with matching precision
+    assert EG._sign_at_root(X - b.lo, pr.polynomial, pr.gamma_star) == 1
+    assert EG._sign_at_root(b.hi - X, pr.polynomial, pr.gamma_star) == 1
+
+
+def test_isolation_failure_is_inconclusive_not_a_crash(make_ctx, monkeypatch):
+    from glaverify.theory import exact_gating as EG
+
+    def fail(*a, **k):
+        raise E.IsolationFailed("sign at the root not decided (planted)")
+
+    monkeypatch.setattr(EG, "_sign_at_root", fail)
+    c = make_ctx(cfg_of("star"))
+    for name in ("a3_exact", "a4_exact"):
+        rec = getattr(checks, name)(c)
+        assert rec.verdict is Verdict.INCONCLUSIVE and "planted" in rec.summary
+    rec = checks.a6_exact(c)
+    assert "not enclosed" in rec.details["delimiter"]

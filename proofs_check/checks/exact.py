@@ -241,7 +241,11 @@ def _gating_record(ctx: CheckContext, claim: str) -> Evidence:
         return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
                           f"needs the exact WPGD optimum (R6 exact: {pr.status}: {pr.reason})",
                           details={"route": ROUTE}, dims=dims)
-    encs = class_enclosures(ctx)
+    try:
+        encs = class_enclosures(ctx)
+    except E.IsolationFailed as exc:  # an undecided sign is a limit of the route, never a crash (finding 9)
+        return ctx.record(claim, "exact", Verdict.INCONCLUSIVE, f"exact route stopped: {exc}",
+                          details={"route": ROUTE}, dims=dims)
     em = E.exact_model(ctx.model_config)
     wgain = EG.wpgd_gain_ball(pr, em)
     details = {"route": ROUTE, "classes": {k: v.describe() for k, v in encs.items()},
@@ -434,9 +438,11 @@ def a6_exact(ctx: CheckContext) -> Evidence:
                           f" {num:.12g} disagree (tool error)", details=details, dims=dims)
     # delimiter-constrained version (stated, with exact numbers when the KKT systems close)
     vdel = EG.vector_gating_exact(em, "delimiter")
-    encs = class_enclosures(ctx)
-    sdel = encs["delimiter"]
-    if vdel.risk is not None and sdel.risk_lo is not None:
+    try:
+        sdel = class_enclosures(ctx)["delimiter"]
+    except E.IsolationFailed as exc:  # the delimiter comparison is informational (finding 9)
+        sdel, details["delimiter"] = None, f"not enclosed: {exc}"
+    if vdel.risk is not None and sdel is not None and sdel.risk_lo is not None:
         details["delimiter"] = {"vector_risk": E.qfloat(vdel.risk),
                                 "scalar_risk_lower": E.qfloat(sdel.risk_lo),
                                 "scalar_risk_upper": E.qfloat(sdel.risk_hi),
