@@ -295,3 +295,36 @@ def test_isolation_failure_is_inconclusive_not_a_crash(make_ctx, monkeypatch):
         assert rec.verdict is Verdict.INCONCLUSIVE and "planted" in rec.summary
     rec = checks.a6_exact(c)
     assert "not enclosed" in rec.details["delimiter"]
+
+
+# ------------------------------------------------------------------ finding 8: rational roots, exactly
+def test_rational_root_is_found_exactly_and_an_irrational_one_is_not():
+    from glaverify.theory import exact_guards as guards
+    from glaverify.theory.exact_roots import RootBox
+
+    q = fmpq(355, 113)
+    poly = (X - q) * (X * X - 2) * (X - fmpq(10**20 + 1, 10**20))
+    boxes = E.isolate_real_roots(poly, fmpq(1), fmpq(4))
+    found = [guards.rational_root_in(poly, E.refine_root(poly, b)) for b in boxes]
+    assert sorted(x for x in found if x is not None) == [fmpq(10**20 + 1, 10**20), q]
+    assert found.count(None) == 1  # √2 stays a box
+    assert guards.rational_root_in(poly, RootBox(fmpq(7, 5), fmpq(3, 2))) is None
+
+
+def _a6_cfg(tasks: dict, eig: list[float], noise: float = 0.1):
+    n = sum(tasks["block_sizes"])
+    return build_model_config({"d": len(eig), "n": n, "noise_var": noise,
+                               "features": {"covariance": "diagonal", "eigenvalues": eig}, "tasks": tasks})
+
+
+@pytest.mark.parametrize("cfg", [
+    _a6_cfg({"family": "custom", "block_sizes": [5], "correlation": [[1.0, 0.3], [0.3, 1.0]]},
+            [0.1, 1.0, 10.0], 0.0),
+    _a6_cfg({"family": "decay", "block_sizes": [2, 2, 2], "rho": -1.0}, [1.0, 4.0]),
+    _a6_cfg({"family": "custom", "block_sizes": [2, 2, 2],
+             "correlation": [[1.0, 1.0, -1.0, 0.5], [1.0, 1.0, -1.0, 0.5], [-1.0, -1.0, 1.0, -0.5],
+                             [0.5, 0.5, -0.5, 1.0]]}, [0.3, 3.0]),
+], ids=["K1", "decay-rho-minus-1", "singular-C"])
+def test_a6_no_advantage_branch_is_reachable(make_ctx, cfg):
+    rec = checks.a6_exact(make_ctx(cfg))
+    assert rec.verdict is Verdict.PROVED and "no advantage" in rec.summary, rec.summary

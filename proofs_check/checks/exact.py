@@ -383,8 +383,11 @@ def a7_exact(ctx: CheckContext) -> Evidence:
 def _scalar_optimum_exact(em: E.ExactModel, pr: E.R6Proof) -> Any:
     """The proved scalar (WPGD) optimum: an exact rational when γ* is rational, else its ball."""
     g = pr.gamma_star
-    if g.lo != g.hi:
-        return pr.min_risk
+    if g.lo != g.hi:  # a rational γ* is found exactly (review finding 8), else the ball
+        x = guards.rational_root_in(pr.polynomial, g)
+        if x is None:
+            return pr.min_risk
+        g = E.RootBox(x, x)
     u = [p(g.lo) for p in pr.omega_blocks]
     return em.s - EG.gain_exact(em, EG.cone_problem(em, "delimiter"), u)
 
