@@ -328,3 +328,19 @@ def _a6_cfg(tasks: dict, eig: list[float], noise: float = 0.1):
 def test_a6_no_advantage_branch_is_reachable(make_ctx, cfg):
     rec = checks.a6_exact(make_ctx(cfg))
     assert rec.verdict is Verdict.PROVED and "no advantage" in rec.summary, rec.summary
+
+
+def test_risk_formula_needs_unit_task_variances():
+    """Why finding 6's guard is needed: with C_00 = 1 + 5e-11 the closed form the exact route uses is not the
+    model's risk (Wick pairings from the model differ), so such a model must stop, not be proved."""
+    import sympy as sp
+    from glaverify.theory import exact_depth as ED
+
+    Q = sp.Rational
+    sig = sp.Matrix([[1, 0], [0, 2]])
+    A = [sp.diag(Q(1, 3), Q(1, 5))]
+    for eps, differs in ((Q(1, 2 * 10**10), True), (0, False)):
+        C = sp.Matrix([[1 + eps, Q(3, 10)], [Q(3, 10), 1]])
+        wick = ED.per_example_risk_wick(sig, C, Q(1, 2), A)
+        closed = ED.per_example_risk_closed(sig, sp.Matrix([[1]]), [C[0, 1]], Q(1, 2), A)  # R_00 = 1
+        assert (sp.simplify(wick - closed) != 0) is differs
