@@ -453,7 +453,7 @@ def prove_r6(
     em: ExactModel,
     fixed_point: Any = fixed_point_polynomial,
     direct: Any = fixed_point_direct,
-    full_identity_max: int = 1000,
+    full_identity_max: int = 1100,  # covers the checks' size limit d <= 24, K <= 12 (bound 1013)
     spot_points: int = 12,
 ) -> R6Proof:
     """Claim R6 (and R4's reduction, R7's block constancy) for one exact model.
