@@ -6,8 +6,9 @@ R4 ``exact`` / R6 ``exact`` / R7 ``exact``
     every real root in the proved bracket isolated exactly. One root (or one strictly lowest in ball
     arithmetic) proves that the global minimiser is unique up to scaling (R6), lies on the curve at the
     isolated γ* (R4), and is block-constant (R7). The float curve route
-    (``numerics.landscape.curve_route``) is the independent cross-check: its γ must fall in the isolating interval (to 1e-9 relative) and its risk in the min-L ball
-    (± 1e-9), else every exact claim is ``inconclusive`` (:func:`_guard_cross_check`).
+    (``numerics.landscape.curve_route``) is the independent cross-check: its γ must fall in the isolating
+    interval (to 1e-9 relative) and its risk in the min-L ball (± 1e-9), else every exact claim is
+    ``inconclusive`` (:func:`_guard_cross_check`).
     Injectable: ``ctx.options["exact_fixed_point"]`` (the polynomial under test),
     ``ctx.options["exact_direct"]`` (the matrix route).
 
