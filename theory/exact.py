@@ -3,9 +3,10 @@
 Everything here is exact rational arithmetic (``flint.fmpq``, ``fmpq_poly``, ``fmpq_mat``) or rigorous ball
 arithmetic (``flint.arb``); no float enters a decision. The route, in the words of docs/exact.md:
 
-1. **Exact data** (:func:`exact_model`): the config's numbers become rationals from their decimal text
-   (``0.55`` -> 11/20). Σ ≻ 0 and the block-task correlation ``C_K ⪰ 0`` are checked exactly (pivoted
-   LDLᵀ over Q, :func:`psd_exact`).
+1. **Exact data** (:func:`exact_model`): the config's numbers become rationals from the shortest decimal
+   repr of the parsed float (``0.55`` -> 11/20; a literal beyond ~17 digits was already rounded by the
+   parser). Σ ≻ 0 and the block-task correlation ``C_K ⪰ 0`` are checked exactly (pivoted LDLᵀ over Q,
+   :func:`psd_exact`).
 2. **The curve** (R4): ``ω(γ) ∝ (R + γI)⁻¹ r = B u(γ)`` with ``(C_K N + γI) u = c`` (K×K, ``N = diag(n_k)``).
    With ``D(γ) = det(C_K N + γI)`` and ``p(γ) = adj(C_K N + γI) c`` (divided by the gcd of its entries) the
    orbit of ω(γ) is that of ``B p(γ)``, a vector of polynomials: the identity ``(C_K N + γI) p = q c`` is
@@ -36,13 +37,16 @@ from typing import Any
 
 from flint import arb, fmpq, fmpq_mat, fmpq_poly
 
+from . import exact_guards as guards
+
 X = fmpq_poly([0, 1])
 
 
 # ============================================================================ exact data
 def rational(x: object) -> fmpq:
-    """A config number as an exact rational from its decimal text (``0.1`` -> 1/10, never the binary
-    float)."""
+    """A config number as an exact rational: a float from its shortest decimal repr (``0.1`` -> 1/10, never
+    the binary float). The TOML parser already rounded a literal with more than ~17 significant digits, so
+    the rational is that of the parsed float's repr, not always the text typed (docs/exact.md)."""
     if isinstance(x, fmpq):
         return x
     if isinstance(x, bool):
@@ -76,6 +80,7 @@ class ExactModel:
     task_corr: fmpq_mat
     query_corr: tuple[fmpq, ...]
     noise_var: fmpq
+    query_var: fmpq = fmpq(1)  # the user's C[K][K] (must be exactly 1: prove_r6 checks, never overwrites)
 
     @property
     def d(self) -> int:
@@ -102,7 +107,7 @@ class ExactModel:
                 m[i, j] = self.task_corr[i, j]
             m[i, K] = self.query_corr[i]
             m[K, i] = self.query_corr[i]
-        m[K, K] = fmpq(1)
+        m[K, K] = self.query_var
         return m
 
     def is_diagonal(self) -> bool:
@@ -121,8 +126,8 @@ class ExactModel:
 
 
 def exact_model(cfg: Any) -> ExactModel:
-    """The exact model of a :class:`~glaverify.numerics.config.ModelConfig` (numbers from their decimal
-    text)."""
+    """The exact model of a :class:`~glaverify.numerics.config.ModelConfig` (numbers from the shortest
+    repr of the parsed floats, :func:`rational`)."""
     f, t = cfg.features, cfg.tasks
     d = cfg.d
     sig = fmpq_mat(d, d)
@@ -159,7 +164,8 @@ def exact_model(cfg: Any) -> ExactModel:
     for i in range(K):
         for j in range(K):
             corr[i, j] = full[i][j]
-    return ExactModel(sig, sizes, corr, tuple(full[i][K] for i in range(K)), rational(cfg.noise_var))
+    return ExactModel(sig, sizes, corr, tuple(full[i][K] for i in range(K)), rational(cfg.noise_var),
+                      full[K][K])
 
 
 def psd_exact(m: fmpq_mat, strict: bool = False) -> bool:
@@ -401,7 +407,8 @@ def fixed_point_direct(em: ExactModel, curve: CurvePolys, gamma: fmpq, D: int) -
 
 @dataclass(frozen=True)
 class R6Proof:
-    """Outcome of the exact R6 route. ``status``: ``proved`` | ``r-zero`` | ``stopped`` | ``mismatch``."""
+    """Outcome of the exact R6 route. ``status``: ``proved`` | ``r-zero`` | ``stopped`` | ``mismatch`` |
+    ``spot-checked`` (identity only spot-checked: not a proof)."""
 
     status: str
     reason: str
@@ -446,7 +453,7 @@ def prove_r6(
     em: ExactModel,
     fixed_point: Any = fixed_point_polynomial,
     direct: Any = fixed_point_direct,
-    full_identity_max: int = 1000,
+    full_identity_max: int = 1100,  # covers the checks' size limit d <= 24, K <= 12 (bound 1013)
     spot_points: int = 12,
     full_identity_max_full_sigma: int = 40,
 ) -> R6Proof:
@@ -454,8 +461,9 @@ def prove_r6(
 
     ``fixed_point`` (the polynomial under test) and ``direct`` (the independent matrix route) are
     injectable, so tests can plant a wrong coefficient. The polynomial identity ``Φ = direct`` is verified at
-    ``deg Φ + 1`` points (a proof of the identity) when ``deg Φ < full_identity_max``
-    (``full_identity_max_full_sigma`` for a full Σ), else at ``spot_points`` points."""
+    ``bound + 1`` points, ``bound`` the a-priori degree bound (:func:`exact_guards.phi_degree_bound`; a proof
+    of the identity), when ``bound + 1 <= full_identity_max`` (``full_identity_max_full_sigma`` for a full Σ);
+    else at ``spot_points`` points, and then the status is ``spot-checked``, never ``proved``."""
     t0 = time.perf_counter()
 
     def done(status: str, reason: str, **kw: Any) -> R6Proof:
@@ -465,6 +473,8 @@ def prove_r6(
         return done("stopped", "Sigma is not exactly positive definite")
     if not psd_exact(em.block_corr()):
         return done("stopped", "the block-task correlation is not exactly positive semidefinite")
+    if (why := guards.unit_diagonal_problem(em)) is not None:
+        return done("stopped", why)
     if all(x == 0 for x in em.query_corr):
         return done(
             "r-zero",
@@ -474,25 +484,36 @@ def prove_r6(
     cv = curve_polynomials(em)
     if not cv.identity_verified:
         return done("mismatch", "the curve polynomials fail the exact identity (C_K N + gamma I) p = q c")
+    if (why := guards.curve_coefficient_problem(em, cv)) is not None:
+        return done("mismatch", why + " (tool error)")
     fp = fixed_point(em, cv)
+    if (fp.curve.a, fp.curve.b, fp.curve.c) != (cv.a, cv.b, cv.c):
+        return done("mismatch", "the fixed-point polynomial uses other curve coefficients (tool error)")
     poly = fp.phi_gamma
     lo, hi, kind = gamma_bracket_exact(em)
     deg = poly.degree()
     if poly.is_zero():
         return done("stopped", "the fixed-point polynomial is identically zero (every gamma stationary)",
                     bracket=(lo, hi), bracket_kind=kind)
-    # independent route: Φ(γ₀) against the matrix traces at rational points in the bracket
+    # independent route: Φ(γ₀) against the matrix traces at rational points in the bracket; the point count
+    # comes from an a-priori degree bound, never from the polynomial under test
+    bound = guards.phi_degree_bound(em, cv, fp.D)
+    if bound is None or deg > bound:
+        return done("mismatch", f"deg of the fixed-point polynomial {deg} exceeds the a-priori bound {bound}"
+                    f" (D = {fp.D}, deg a~ = {cv.a.degree()}, deg b~ = {cv.b.degree()}): tool error",
+                    degree=deg, bracket=(lo, hi), bracket_kind=kind)
     # a full Σ makes each matrix-route point a d×d rational inverse whose entries grow with the bit size of
-    # the config's decimals (188 s at d = 5, K = 5 with 15-digit decimals): spot-check beyond 40 points
+    # the config's decimals (188 s at d = 5, K = 5 with 15-digit decimals): beyond 40 points only a spot check
     limit = full_identity_max if em.is_diagonal() else min(full_identity_max, full_identity_max_full_sigma)
-    full = deg + 1 <= limit
-    npts = deg + 1 if full else spot_points
+    full = bound + 1 <= limit
+    npts = bound + 1 if full else spot_points
     width = hi - lo if hi != lo else fmpq(1)
     pts = [lo + width * fmpq(2 * j + 1, 2 * npts) for j in range(npts)]
     bad = [g for g in pts if poly(g) != direct(em, cv, g, fp.D)]
     cross = {
         "identity_points": npts,
-        "identity_kind": "proof (deg + 1 points)" if full else "spot check",
+        "identity_kind": "proof (a-priori degree bound + 1 points)" if full else "spot check",
+        "degree_bound": bound,
         "identity_failures": len(bad),
     }
     if bad:
@@ -528,6 +549,10 @@ def prove_r6(
     box = roots[best]
     multiple = g.degree() > 0 and bool(isolate_real_roots(g, box.lo, box.hi))
     cross["gamma_star_multiple_root"] = multiple
+    if not full:  # a spot check is evidence, never a proof of the identity (review finding 1)
+        return done("spot-checked", f"the identity of the fixed-point polynomial with the matrix route was"
+                    f" only spot-checked at {npts} points (a proof needs {bound + 1} > full_identity_max ="
+                    f" {full_identity_max}): not a proof", gamma_star=box, min_risk=risk, **common)
     return done(
         "proved",
         ("exactly one stationary point on the curve" if len(roots) == 1 else

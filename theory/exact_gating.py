@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from flint import arb, fmpq, fmpq_mat, fmpq_poly
+from flint import ctx as flint_ctx
 
 from . import exact as E
 
@@ -130,7 +131,8 @@ def _sign_at_root(poly: fmpq_poly, phi: fmpq_poly, box: E.RootBox) -> int:
         if b.lo == b.hi:
             v = poly(b.lo)
             return (v > 0) - (v < 0)
-        val = E._ev(poly, b.ball())
+        with flint_ctx.workprec(2 * k + 64):  # the ball must carry the refined box's precision (finding 9)
+            val = E._ev(poly, b.ball())
         if val > 0:
             return 1
         if val < 0:
