@@ -112,6 +112,7 @@ def progress_factory(enabled: bool = True) -> Iterator[Callable[[str, int], Call
 def make_context(
     cfg: GlaverifyConfig, explicit: bool, progress, quick: bool = False, **options
 ) -> CheckContext:
+    options.setdefault("counterexample", getattr(cfg, "counterexample", None))  # issue 13: search replay
     return CheckContext(
         model_config=cfg.model,
         run=cfg.run,

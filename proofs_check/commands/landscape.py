@@ -1,5 +1,5 @@
 """``glaverify landscape`` (the WPGD global minimum with its R6 certificate, and the best LinAtt predictor)
-and ``glaverify search R6`` (the counterexample search).
+(``glaverify search`` lives in :mod:`glaverify.proofs_check.commands.search`).
 
 Other modules add entries to the landscape output with :func:`add_landscape_section`::
 
@@ -12,8 +12,7 @@ Other modules add entries to the landscape output with :func:`add_landscape_sect
 
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import typer
@@ -143,54 +142,4 @@ def register(app: typer.Typer) -> None:
             t.add_row(name, f"{risk:.10g}" if isinstance(risk, float) else json.dumps(val)[:200])
         out_console.print(t)
 
-    @app.command("search")
-    def search_cmd(
-        claim: Annotated[str, typer.Argument(help="Claim to search a counterexample for (R6).")],
-        budget: Annotated[int, typer.Option("--budget", help="Number of instances.")] = 2000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
-        max_d: Annotated[int, typer.Option("--max-d", help="Largest d.")] = 8,
-        max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", help="Write the JSON summary here; counterexamples to <out>-cex-<i>.toml."),
-        ] = None,
-        json_out: JsonOpt = False,
-    ) -> None:
-        """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
-        from glaverify.numerics.r6_search import search
-        from glaverify.proofs_check.cli import fail, out_console, progress_factory, styled
-        from glaverify.proofs_check.evidence import jsonable
-
-        try:
-            if claim.strip().upper() != "R6":
-                raise InputError("CLAIM", "only R6 has a counterexample search", claim)
-            with progress_factory(not json_out) as prog:
-                res = search(
-                    budget,
-                    seed=seed,
-                    max_d=max_d,
-                    max_n=max_n,
-                    progress=prog(f"R6 search ({budget})", budget),
-                )
-        except InputError as exc:
-            fail(exc)
-            return
-        summary = jsonable(res.to_dict())
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(summary, indent=2))
-            for i, c in enumerate(res.counterexamples):
-                out.with_name(f"{out.stem}-cex-{i}.toml").write_text(c["toml"])
-        if json_out:
-            typer.echo(json.dumps(summary))
-            return
-        out_console.print(
-            f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
-            f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
-            f"{res.by_generator}; {res.suspects} suspect(s), {len(res.counterexamples)} "
-            f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}",
-            highlight=False,
-        )
-        for i, c in enumerate(res.counterexamples):
-            out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
-            out_console.print(c["toml"], highlight=False, markup=False)
+    # `glaverify search` (R6 and every other claim) lives in proofs_check/commands/search.py (issue 13).

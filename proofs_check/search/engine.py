@@ -196,6 +196,7 @@ class SearchReport:
     by_phase: dict[str, int] = field(default_factory=dict)
     coverage: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
+    confirm_seconds: float = 0.0
     chunks: int = 0
     counterexample: Instance | None = None
     residual: float | None = None
@@ -390,6 +391,7 @@ def search(
     rep = merge(spec, results, int(budget), int(seed))
     rep.interrupted = interrupted
     rep.where = f"dask {scheduler}" if scheduler else (f"{jobs} processes" if jobs > 1 else "1 process")
+    rep.seconds = time.perf_counter() - t0
     if rep.counterexample is not None:
         if confirm and not interrupted:
             try:
@@ -404,5 +406,5 @@ def search(
         rep.verdict = "inconclusive"
     else:
         rep.verdict = "supported" if rep.checked else "inconclusive"
-    rep.seconds = time.perf_counter() - t0
+    rep.confirm_seconds = time.perf_counter() - t0 - rep.seconds
     return rep
