@@ -12,10 +12,11 @@ in the calling process.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -80,11 +81,41 @@ def _cover(cov: dict[str, list[float]], values: dict[str, float]) -> None:
         cov[k] = [v, v] if lo_hi is None else [min(lo_hi[0], v), max(lo_hi[1], v)]
 
 
-def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Run one chunk (in this process, a pool worker or a Dask worker)."""
-    spec = get_spec(task.claim)
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis mixes constants harvested from the source of every *local* module loaded in the process
+    into its draws, so the same seed draws differently in a pytest process, the CLI and a pool or Dask
+    worker. A search must not depend on what happens to be imported: hide those constants while a chunk
+    runs (hypothesis' own global constants stay). If hypothesis' internals move, fall back to plain draws
+    (results then depend on the process; the test of --jobs/--scheduler equality would say so)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    if original is None or not hasattr(providers, "Constants"):  # pragma: no cover
+        yield
+        return
+    empty = providers.Constants()
+    providers.CONSTANTS_CACHE.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+def run_chunk(task: ChunkTask, spec: SearchSpec | None = None) -> ChunkResult:
+    """Run one chunk (in this process, a pool worker or a Dask worker). ``spec`` overrides the registered
+    search of ``task.claim`` (serial runs only: tests plant errors this way)."""
+    spec = spec or get_spec(task.claim)
     res = ChunkResult(task.claim, task.phase, task.index)
     t0 = time.perf_counter()
+    if task.deadline is not None and time.time() > task.deadline:  # --time is up: do not start
+        res.timed_out = True
+        return res
     if spec.external is not None:
         try:
             spec.external(task, res)
@@ -129,18 +160,19 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     phases = [Phase.generate, Phase.shrink] + ([Phase.target] if task.phase == "targeted" else [])
     try:
-        find(
-            strat,
-            cond,
-            settings=settings(
-                max_examples=task.size,
-                database=None,
-                deadline=None,
-                phases=phases,
-                suppress_health_check=list(HealthCheck),
-            ),
-            random=random.Random(task.chunk_seed()),
-        )
+        with _no_local_constants():
+            find(
+                strat,
+                cond,
+                settings=settings(
+                    max_examples=task.size,
+                    database=None,
+                    deadline=None,
+                    phases=phases,
+                    suppress_health_check=list(HealthCheck),
+                ),
+                random=random.Random(task.chunk_seed()),
+            )
     except NoSuchExample:
         pass
     except InputError:
@@ -278,7 +310,11 @@ def _prefix_complete(tasks: list[ChunkTask], done: dict[tuple[int, int], ChunkRe
 
 
 def execute(
-    tasks: list[ChunkTask], jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None
+    tasks: list[ChunkTask],
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    spec: SearchSpec | None = None,
 ) -> tuple[list[ChunkResult], bool]:
     """Run the chunks serially, in ``jobs`` local processes, or on the Dask scheduler at ``scheduler``.
     Returns the ordered complete prefix (stopping after the first failing chunk) and whether the run was
@@ -293,10 +329,10 @@ def execute(
             _run_pool(tasks, jobs, done, progress)
         else:
             for t in tasks:
-                r = run_chunk(t)
+                r = run_chunk(t, spec)
                 done[t.order] = r
                 progress(r.checked)
-                if r.failure is not None:
+                if r.failure is not None or r.timed_out:
                     break
     except KeyboardInterrupt:
         interrupted = True
@@ -365,9 +401,15 @@ def search(
 ) -> SearchReport:
     """Search ``budget`` instances of ``claim`` for a counterexample (see the module docstring).
 
-    Bad input (unknown claim, claim without a search, budget ≤ 0, jobs ≤ 0, time ≤ 0, sizes < 1) raises
-    :class:`~glaverify.numerics.errors.InputError`."""
-    spec = get_spec(claim)
+    ``claim`` is a claim id or a :class:`SearchSpec` (a spec object runs in this process only: tests plant
+    errors this way). Bad input (unknown claim, claim without a search, budget ≤ 0, jobs ≤ 0, time ≤ 0,
+    sizes < 1) raises :class:`~glaverify.numerics.errors.InputError`."""
+    given = claim if isinstance(claim, SearchSpec) else None
+    spec = given or get_spec(claim)
+    if given is not None and (jobs > 1 or scheduler is not None):
+        raise InputError(
+            "--jobs", "a search spec object (not a registered claim) runs in this process only", jobs
+        )
     for name, v, lo in (("--budget", budget, 1), ("--seed", seed, 0), ("--jobs", jobs, 1)):
         if isinstance(v, bool) or int(v) != v or v < lo:
             raise InputError(name, f"must be an integer >= {lo}", v)
@@ -387,7 +429,7 @@ def search(
         deadline,
         chunk=getattr(spec.external, "chunk", CHUNK) if spec.external else CHUNK,
     )
-    results, interrupted = execute(tasks, jobs, scheduler, progress)
+    results, interrupted = execute(tasks, jobs, scheduler, progress, given)
     rep = merge(spec, results, int(budget), int(seed))
     rep.interrupted = interrupted
     rep.where = f"dask {scheduler}" if scheduler else (f"{jobs} processes" if jobs > 1 else "1 process")
