@@ -5,7 +5,7 @@ Fixtures:
 ``glaverify_model``   the default model (d = 4, n = 12) as a DataModel
 ``glaverify_holds``   :func:`glaverify.holds` (check a claim on an instance)
 ``glaverify_search``  :func:`glaverify.search` (a whole randomized search from a test)
-``wick``              :class:`glaverify.theory.wick.GaussianModel`, the exact Gaussian expectation engine
+``wick``              (session-scoped, usable with ``@given``) :class:`glaverify.theory.wick.GaussianModel`, the exact Gaussian expectation engine
 
 When a test fails after :func:`glaverify.holds` returned ``False`` (or raised ``ToolError``), the report gets
 a section with the failing instance written as a config file and the command that replays it:
@@ -19,28 +19,28 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def glaverify_model():
     import glaverify
 
     return glaverify.default_model()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def glaverify_holds():
     import glaverify
 
     return glaverify.holds
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def glaverify_search():
     import glaverify
 
     return glaverify.search
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def wick():
     from glaverify.theory.wick import GaussianModel
 

@@ -452,7 +452,7 @@ def r7_spec() -> SearchSpec:
         if ls.r_is_zero(model) or model.K == model.n:
             return Outcome(True, 0.0, tol, {"trivial": True})
         w0 = ls.curve_omega(model, float(np.mean(ls.gamma_bracket(model))))
-        start = w0 + 0.3 * np.asarray(inst["omega"], float) * float(np.linalg.norm(w0)) / np.sqrt(model.n)
+        start = w0 + 0.3 * np.asarray(inst.get("omega", np.zeros(model.n)), float) * float(np.linalg.norm(w0)) / np.sqrt(model.n)
         sol = minimize(
             lambda w: cf.profile_risk(model, w),
             start,
