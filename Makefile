@@ -39,3 +39,7 @@ docs: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# docs/claims.md from the claim registry (issue 13); `--verdicts reports/verification.json` refreshes the snapshot
+claims-doc: $(STAMP)
+	$(PY) -m glaverify.proofs_check.claimsdoc

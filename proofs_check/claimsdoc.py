@@ -98,8 +98,7 @@ def render(snapshot: dict | None = None) -> str:
             "**Checks:** "
             + (
                 ", ".join(
-                    f"`{m}` ({getattr(s.fn, '__name__', '?').replace('<lambda>', 'replay')}"
-                    f"{'' if s.default else ', not in verify'})"
+                    f"`{m}` ({getattr(s.fn, '__name__', '?')}{'' if s.default else ', not in verify'})"
                     for m, s in c.checks.items()
                 )
                 or "none"

@@ -78,14 +78,18 @@ def replay_check(claim: str, ctx: CheckContext) -> Evidence:
     )
 
 
+def _replay_fn(cid: str):
+    def fn(ctx: CheckContext) -> Evidence:
+        return replay_check(cid, ctx)
+
+    fn.__name__ = fn.__qualname__ = f"replay_{cid.lower()}"
+    fn.__doc__ = f"Replay a `glaverify search {cid}` counterexample file (or check the config's model)."
+    return fn
+
+
 def _register() -> None:
     for cid in load_specs():
-        check(
-            cid,
-            "counterexample",
-            default=False,
-            description="replay a `glaverify search` counterexample file (or check the config's model)",
-        )(lambda ctx, _c=cid: replay_check(_c, ctx))
+        check(cid, "counterexample", default=False)(_replay_fn(cid))
 
 
 _register()

@@ -5,7 +5,6 @@ Exit status: 0 no counterexample, 1 a confirmed counterexample (written to ``--o
 130 interrupted (Ctrl-C: what was covered is printed; no partial file is left).
 """
 
-
 import json
 import shlex
 import sys
