@@ -5,7 +5,8 @@ Fixtures:
 ``glaverify_model``   the default model (d = 4, n = 12) as a DataModel
 ``glaverify_holds``   :func:`glaverify.holds` (check a claim on an instance)
 ``glaverify_search``  :func:`glaverify.search` (a whole randomized search from a test)
-``wick``              (session-scoped, usable with ``@given``) :class:`glaverify.theory.wick.GaussianModel`, the exact Gaussian expectation engine
+``wick``              :class:`glaverify.theory.wick.GaussianModel`, the exact Gaussian expectation
+                      engine (session-scoped, so usable with ``@given``)
 
 When a test fails after :func:`glaverify.holds` returned ``False`` (or raised ``ToolError``), the report gets
 a section with the failing instance written as a config file and the command that replays it:

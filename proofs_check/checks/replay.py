@@ -28,7 +28,8 @@ def replay_check(claim: str, ctx: CheckContext) -> Evidence:
             claim,
             "counterexample",
             Verdict.INCONCLUSIVE,
-            f"nothing to replay: {claim} quantifies over {', '.join(spec.quantifies)}; give a file written by "
+            f"nothing to replay: {claim} quantifies over {', '.join(spec.quantifies)}; "
+            "give a file written by "
             f"`glaverify search {claim}` (with a [counterexample] section)",
             scope="partial",
         )
@@ -44,7 +45,8 @@ def replay_check(claim: str, ctx: CheckContext) -> Evidence:
             claim,
             "counterexample",
             Verdict.SUPPORTED,
-            f"{spec.fast_method}: the claim holds on {where} (residual {out.residual:.3g} ≤ {out.tolerance:.3g})",
+            f"{spec.fast_method}: the claim holds on {where} "
+            f"(residual {out.residual:.3g} ≤ {out.tolerance:.3g})",
             sample_size=1,
             tolerance=out.tolerance,
             residuals=resid,

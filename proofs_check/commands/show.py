@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
         ),
         json_out: JsonOpt = False,
     ) -> None:
-        """The statement, uses, checks (module:line, provers), search, tests, docs and last verdict of a claim."""
+        """Statement, uses, checks (module:line, provers), search, tests, docs and last verdict of a claim."""
         from glaverify.numerics.errors import InputError
         from glaverify.proofs_check.cli import fail, out_console, styled
 

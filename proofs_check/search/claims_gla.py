@@ -186,7 +186,8 @@ def g12_spec(claim: str, shape: str, weights: Any = None) -> SearchSpec:
     return SearchSpec(
         claim,
         ("gates", "preconditioners", "sequence lengths"),
-        f"{shape} gates in [0, 1] (degenerate: exactly 0 and 1), d ≤ 4, n ≤ 8, prompt and Q entries in [−2, 2]",
+        f"{shape} gates in [0, 1] (degenerate: exactly 0 and 1), d ≤ 4, n ≤ 8, "
+        "prompt and Q entries in [−2, 2]",
         lambda o: {p: gla_instances(p, o, shape) for p in PHASES},
         prop,
         confirm,
@@ -200,7 +201,7 @@ def g12_spec(claim: str, shape: str, weights: Any = None) -> SearchSpec:
 
 # --------------------------------------------------------------------------------------------------- G3
 def g3_spec() -> SearchSpec:
-    """G3: L constructed layers = L steps of causal WPGD with P_ℓ = Q_ℓᵀ and ω_{j→i} = Π_{k=j+1}^{i} g_k^{(ℓ)},
+    """G3: L constructed layers = L steps of causal WPGD, P_ℓ = Q_ℓᵀ, ω_{j→i} = Π_{k=j+1}^{i} g_k^{(ℓ)},
     for data-dependent gates (sigmoid of the current token) and fixed gates with zeros."""
 
     def prop(inst: Instance) -> Outcome:
@@ -229,7 +230,8 @@ def g3_spec() -> SearchSpec:
     return SearchSpec(
         "G3",
         ("gates", "preconditioners", "sequence lengths", "depths"),
-        "L ∈ [1, 3] layers; sigmoid gates σ(wᵀz + b) of the current token (w, b ∈ [−3, 3]) or fixed gates with "
+        "L ∈ [1, 3] layers; sigmoid gates σ(wᵀz + b) of the current token (w, b ∈ [−3, 3]) "
+        "or fixed gates with "
         "exact zeros (degenerate); d ≤ 4, n ≤ 8",
         lambda o: {p: gla_instances(p, o, "scalar", layers=3, data_dependent=True) for p in PHASES},
         prop,

@@ -410,7 +410,7 @@ def r5_spec(shift: Any = None) -> SearchSpec:
         rv = sp.Matrix(r)
         w = Q.LUsolve(rv)
         claimed = d * lam + nv - d * lam * (rv.T * w)[0]
-        # the profile risk for Σ = λI (R3, exact): s − (rᵀω)² dλ² / (aλ + b), maximised over ω only by ω ∝ Q₀⁻¹r
+        # the R3 profile for Σ = λI (exact): s − (rᵀω)² dλ² / (aλ + b), maximised only by ω ∝ Q₀⁻¹r
         s = d * lam + nv
         Q0 = sp.Matrix(R) + (1 + s / lam) * sp.eye(n)
         w0 = Q0.LUsolve(rv)
@@ -452,7 +452,8 @@ def r7_spec() -> SearchSpec:
         if ls.r_is_zero(model) or model.K == model.n:
             return Outcome(True, 0.0, tol, {"trivial": True})
         w0 = ls.curve_omega(model, float(np.mean(ls.gamma_bracket(model))))
-        start = w0 + 0.3 * np.asarray(inst.get("omega", np.zeros(model.n)), float) * float(np.linalg.norm(w0)) / np.sqrt(model.n)
+        pert = np.asarray(inst.get("omega", np.zeros(model.n)), float)
+        start = w0 + 0.3 * pert * float(np.linalg.norm(w0)) / np.sqrt(model.n)
         sol = minimize(
             lambda w: cf.profile_risk(model, w),
             start,
@@ -553,7 +554,8 @@ def r6_spec() -> SearchSpec:
     return SearchSpec(
         "R6",
         ("models",),
-        "numerics.r6_search generators: hypothesis models, near-degenerate (|r| → 0, condition 1e8, singular C), "
+        "numerics.r6_search generators: hypothesis models, near-degenerate "
+        "(|r| → 0, condition 1e8, singular C), "
         "adversarial hill climbing; d ≤ 8, n ≤ 16",
         lambda o: {},
         prop,
