@@ -253,3 +253,26 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(Boom):
         RP.atomic_write(target, "[model]\nd = 1\n")
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_a_real_sigint_stops_cleanly_between_draws(tmp_path, monkeypatch):
+    """SIGINT sets a flag (an exception could be swallowed inside hypothesis' gc callbacks)."""
+    import signal
+
+    monkeypatch.chdir(tmp_path)
+    real = engine.run_chunk
+    calls = {"n": 0}
+
+    def then_sigint(task, spec=None):
+        r = real(task, spec)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return r
+
+    monkeypatch.setattr(engine, "run_chunk", then_sigint)
+    res = run_cli("search", "R2", "--budget", "1000", "--json")
+    assert res.exit_code == 130
+    data = json.loads(res.stdout)
+    assert data["interrupted"] and data["checked"] == 100 and calls["n"] == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import random
+import signal
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +29,35 @@ from .spec import PHASE_SPLIT, PHASES, Confirmation, Instance, SearchSpec, get_s
 
 #: instances per chunk (the unit of parallel work and of progress)
 CHUNK = 100
+
+#: set by the SIGINT handler of :func:`search`; checked between draws and between chunks. A flag, not an
+#: exception: hypothesis runs code in gc callbacks, where a KeyboardInterrupt would be swallowed.
+_INTERRUPT = threading.Event()
+
+
+@contextlib.contextmanager
+def _sigint_flag() -> Iterator[None]:
+    """First Ctrl-C sets :data:`_INTERRUPT` (the search stops cleanly at the next draw); a second one
+    raises KeyboardInterrupt as usual. Only in the main thread (signal handlers live there)."""
+    _INTERRUPT.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        _INTERRUPT.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_sigint() -> None:  # pool workers: the parent decides what an interrupt means
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
@@ -134,6 +165,9 @@ def run_chunk(task: ChunkTask, spec: SearchSpec | None = None) -> ChunkResult:
     state = {"failed": False, "stop": False}
 
     def cond(inst: Instance) -> bool:
+        if _INTERRUPT.is_set() and not state["failed"]:
+            state["stop"] = True
+            return False
         if state["stop"] or (
             task.deadline is not None and not state["failed"] and time.time() > task.deadline
         ):
@@ -332,10 +366,11 @@ def execute(
                 r = run_chunk(t, spec)
                 done[t.order] = r
                 progress(r.checked)
-                if r.failure is not None or r.timed_out:
+                if r.failure is not None or r.timed_out or _INTERRUPT.is_set():
                     break
     except KeyboardInterrupt:
         interrupted = True
+    interrupted = interrupted or _INTERRUPT.is_set()
     return _prefix_complete(tasks, done), interrupted
 
 
@@ -343,13 +378,20 @@ def _run_pool(tasks: list[ChunkTask], jobs: int, done: dict, progress: Progress)
     import concurrent.futures as cf
     import multiprocessing as mp
 
-    ex = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
+    ex = cf.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_ignore_sigint
+    )
     try:
         futs = {ex.submit(run_chunk, t): t for t in tasks}
-        for f in cf.as_completed(futs):
-            r = f.result()
-            done[futs[f].order] = r
-            progress(r.checked)
+        pending = set(futs)
+        while pending and not _INTERRUPT.is_set():
+            finished, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                if f.cancelled():
+                    continue
+                r = f.result()
+                done[futs[f].order] = r
+                progress(r.checked)
             first = _first_failure_order(done)
             if first is not None:
                 for g, t in futs.items():
@@ -373,6 +415,8 @@ def _run_dask(tasks: list[ChunkTask], address: str, done: dict, progress: Progre
     try:
         futs = {client.submit(run_chunk, t, pure=False): t for t in tasks}
         for f in as_completed(list(futs)):
+            if _INTERRUPT.is_set():
+                break
             r = f.result()
             done[futs[f].order] = r
             progress(r.checked)
@@ -429,7 +473,8 @@ def search(
         deadline,
         chunk=getattr(spec.external, "chunk", CHUNK) if spec.external else CHUNK,
     )
-    results, interrupted = execute(tasks, jobs, scheduler, progress, given)
+    with _sigint_flag():
+        results, interrupted = execute(tasks, jobs, scheduler, progress, given)
     rep = merge(spec, results, int(budget), int(seed))
     rep.interrupted = interrupted
     rep.where = f"dask {scheduler}" if scheduler else (f"{jobs} processes" if jobs > 1 else "1 process")
