@@ -276,3 +276,80 @@ def test_a_real_sigint_stops_cleanly_between_draws(tmp_path, monkeypatch):
     data = json.loads(res.stdout)
     assert data["interrupted"] and data["checked"] == 100 and calls["n"] == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+# ------------------------------------------------------------------------ every verifier can fail
+def test_planted_wrong_gamma_shift_in_r4_is_refuted_exactly():
+    rep = search(CR.r4_spec(shift=0.0), budget=40, seed=0)
+    assert rep.verdict == "refuted" and rep.confirmation.exact
+
+
+def test_planted_non_invariant_risk_in_r2_is_refuted_exactly():
+    from glaverify.theory.risk import wpgd_risk_closed_form
+
+    def drifting(sigma, P, omega, R, r, noise_var):  # a term that is not invariant under ω -> cω
+        return wpgd_risk_closed_form(sigma, P, omega, R, r, noise_var) + sum(omega) / 1000
+
+    rep = search(CR.r2_spec(drifting), budget=40, seed=0)
+    assert rep.verdict == "refuted" and rep.confirmation.exact
+
+
+@pytest.mark.parametrize(
+    "claim, target, attr, mutant",
+    [
+        ("G4", "glaverify.numerics.wpgd", "gate_weights", "off-by-one"),
+        ("G3", "glaverify.numerics.wpgd", "causal_wpgd_gated", "no-query"),
+        ("A1", "glaverify.numerics.gating", "weights_from_gates", "scaled"),
+        ("A2", "glaverify.numerics.gating", "weights_from_gates", "scaled"),
+        ("A4", "glaverify.numerics.gating", "linatt_risk", "lower"),
+        ("A6", "glaverify.numerics.gating", "wpgd_optimum", "lower"),
+        ("R5", "glaverify.numerics.landscape", "curve_route", "lower"),
+    ],
+)
+def test_a_mutant_of_the_code_under_test_is_caught_and_blamed_on_the_tool(
+    claim, target, attr, mutant, monkeypatch
+):
+    """Mutate the production function a fast property relies on: the search must find a failure, and the
+    independent confirmation must refuse it (an error of the tool, never a refutation of the claim)."""
+    import importlib
+    from types import SimpleNamespace
+
+    mod = importlib.import_module(target)
+    real = getattr(mod, attr)
+    if mutant == "off-by-one":  # one gate too many: Π_{j≥i} g_j
+
+        def fn(g):
+            return real(g) * g[..., :-1]
+
+    elif mutant == "no-query":
+
+        def fn(*a, **k):
+            return real(*a, **{**k, "include_query": False})
+    elif mutant == "scaled":
+
+        def fn(*a, **k):
+            return 1.5 * real(*a, **k)
+    elif mutant == "lower" and attr == "linatt_risk":
+
+        def fn(model):
+            return real(model) - 0.01 * abs(real(model)) - 1e-3
+    elif mutant == "lower" and attr == "wpgd_optimum":
+
+        def fn(model, *a, **k):
+            o = real(model, *a, **k)
+            return SimpleNamespace(**{**o.__dict__, "risk": o.risk - 0.01 * abs(o.risk) - 1e-3})
+    elif mutant == "lower":
+
+        def fn(model, *a, **k):
+            o = real(model, *a, **k)
+            best = o.best
+            if best is not None:
+                best = SimpleNamespace(**{**best.__dict__, "risk": best.risk - 0.01 * abs(best.risk) - 1e-3})
+            return SimpleNamespace(**{**o.__dict__, "best": best})
+
+    monkeypatch.setattr(mod, attr, fn)
+    budget = 6 if claim in ("A4", "A6") else 40
+    rep = search(claim, budget=budget, seed=0, max_d=2, max_n=4)
+    assert rep.counterexample is not None, (claim, rep.errors)
+    assert rep.verdict == "inconclusive" and rep.confirmation is not None
+    assert rep.confirmation.confirmed is not True

@@ -290,14 +290,14 @@ def _model_omega(draw: Any, phase: str, opts: SearchOptions, **kw: Any) -> Insta
     return {"model": m, "omega": nonzero_vec(draw, m["n"])}
 
 
-def _r4_sides(model: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def _r4_sides(model: Any, w: np.ndarray, shift: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
     """(finite-difference gradient of L*, the R4 form 2ρ²F₃(R + γI)ω − 2ρF₁r, γ)."""
     lam = model.eigenvalues
     co = cf.risk_coefficients(model, w)
     den = co.a * lam + co.b
     F1, F2, F3 = (float(np.sum(lam**p / den ** (1 if p == 1 else 2))) for p in (2, 2, 3))
     F1 = float(np.sum(lam**2 / den))
-    gamma = 1.0 + model.s * F2 / F3
+    gamma = shift + model.s * F2 / F3
     form = 2 * co.rw**2 * F3 * (model.R @ w + gamma * w) - 2 * co.rw * F1 * model.r
     h = 1e-6 * max(1.0, float(np.max(np.abs(w))))
     fd = np.empty_like(w)
@@ -311,14 +311,15 @@ def _r4_sides(model: Any, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]
 R4_FD_RTOL = 1e-4
 
 
-def r4_spec() -> SearchSpec:
+def r4_spec(shift: float = 1.0) -> SearchSpec:
     """R4 (its stationarity identity, which puts every stationary point with rᵀω ≠ 0 on the curve
-    ω ∝ (R + γI)⁻¹r): ``∇L*(ω) = 2ρ²F₃(R + γ(ω)I)ω − 2ρF₁r`` with ``γ = 1 + sF₂/F₃ ∈ [1, ∞)``."""
+    ω ∝ (R + γI)⁻¹r): ``∇L*(ω) = 2ρ²F₃(R + γ(ω)I)ω − 2ρF₁r`` with ``γ = 1 + sF₂/F₃ ∈ [1, ∞)``. ``shift``
+    (the 1 of γ) is injectable so tests can plant an error."""
 
     def prop(inst: Instance) -> Outcome:
         model = data_model(inst)
         w = np.asarray(inst["omega"], float)
-        fd, form, gamma = _r4_sides(model, w)
+        fd, form, gamma = _r4_sides(model, w, shift)
         # finite differences of L* carry an absolute error ~ 1e-10·s/‖ω‖; the gradient itself scales as 1/‖ω‖
         floor = 1e-3 * model.s / float(np.max(np.abs(w)))
         scale = max(float(np.max(np.abs(fd))), float(np.max(np.abs(form)))) + floor
@@ -347,7 +348,7 @@ def r4_spec() -> SearchSpec:
         F1 = sum(lk**2 / (av * lk + bv) for lk in lam)
         F2 = sum(lk**2 / (av * lk + bv) ** 2 for lk in lam)
         F3 = sum(lk**3 / (av * lk + bv) ** 2 for lk in lam)
-        gam = 1 + s * F2 / F3
+        gam = sp.Rational(shift) + s * F2 / F3
         Wn = sp.Matrix(wv)
         form = 2 * rhov**2 * F3 * (Rm * Wn + gam * Wn) - 2 * rhov * F1 * rv
         diff = [sp.Rational(g - f) for g, f in zip(grad, form, strict=True)]
@@ -544,7 +545,7 @@ def r6_spec() -> SearchSpec:
 
         res = ls.certify(data_model(inst), np.random.default_rng(0), starts=8, use_cvxpy=True)
         return Confirmation(
-            res.verdict == "refuted" or None,
+            True if res.verdict == "refuted" else (False if res.verdict in ("certified", "proved") else None),
             "three-route certificate (landscape.certify)",
             False,
             f"certificate {res.verdict}: {res.reason}",
