@@ -353,3 +353,40 @@ def test_a_mutant_of_the_code_under_test_is_caught_and_blamed_on_the_tool(
     assert rep.counterexample is not None, (claim, rep.errors)
     assert rep.verdict == "inconclusive" and rep.confirmation is not None
     assert rep.confirmation.confirmed is not True
+
+
+def test_replay_of_values_and_of_a_file_for_another_claim(tmp_path):
+    from glaverify.proofs_check.search.replay import counterexample_toml
+    from glaverify.proofs_check.search.spec import Confirmation
+
+    inst = {
+        "model": {
+            "d": 2,
+            "n": 2,
+            "noise_var": 0.5,
+            "features": {"covariance": "identity", "scale": 1.0},
+            "tasks": {"family": "iid"},
+        },
+        "P": [[0.5, 0.1], [0.0, 1.0]],
+        "omega": [1.0, -0.5],
+    }
+    rep = engine.SearchReport(
+        "R1",
+        "inconclusive",
+        10,
+        0,
+        counterexample=inst,
+        residual=1.0,
+        tolerance=1e-8,
+        confirmation=Confirmation(False, "test", True, "planted file"),
+    )
+    f = tmp_path / "r1.toml"
+    f.write_text(counterexample_toml(rep, "test"))
+    ok = run_cli("check", "R1", "--config", str(f), "-m", "counterexample", "--json")
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)["records"][0]
+    assert data["verdict"] == "supported" and data["scope"] == "partial" and data["sample_size"] == 1
+    wrong = run_cli("check", "R2", "--config", str(f), "-m", "counterexample")
+    assert wrong.exit_code == 2 and "counterexample.claim" in wrong.output
+    nothing = run_cli("check", "R1", "-m", "counterexample", "--json")
+    assert json.loads(nothing.stdout)["records"][0]["verdict"] == "inconclusive"
