@@ -42,12 +42,15 @@ def _code_names(code: Any) -> set[str]:
     return names
 
 
-def provers(fn: Any) -> list[str]:
-    """Functions of ``glaverify.theory`` that ``fn`` calls (directly or through a module alias)."""
+def provers(fn: Any, depth: int = 2, _seen: set | None = None) -> list[str]:
+    """Functions of ``glaverify.theory`` that ``fn`` calls, directly, through a module alias, or through
+    helpers of its own module (``depth`` levels)."""
     fn = inspect.unwrap(fn)
     code = getattr(fn, "__code__", None)
-    if code is None:
+    seen = _seen if _seen is not None else set()
+    if code is None or id(fn) in seen:
         return []
+    seen.add(id(fn))
     names = _code_names(code)
     glb = getattr(fn, "__globals__", {})
     out: list[str] = []
@@ -58,6 +61,8 @@ def provers(fn: Any) -> list[str]:
             out += [f"{mod}.{a}" for a in sorted(names) if callable(getattr(obj, a, None)) and a != name]
         elif callable(obj) and mod.startswith("glaverify.theory"):
             out.append(f"{mod}.{name}")
+        elif inspect.isfunction(obj) and mod == getattr(fn, "__module__", None) and depth > 0:
+            out += provers(obj, depth - 1, seen)
     return sorted(dict.fromkeys(out))
 
 
