@@ -200,15 +200,15 @@ def a4_spec() -> SearchSpec:
     return SearchSpec(
         "A4",
         ("models", "gates"),
-        "d ≤ 4, n ≤ 12, all families (cvxpy class optima: slow per instance)",
+        "d ≤ 3, n ≤ 8 (--max-d, --max-n to widen), all families (cvxpy class optima: slow per instance)",
         lambda o: {p: model_strategy(p, o).map(lambda m: {"model": m}) for p in PHASES},
         prop,
         confirm,
         "cvxpy class optima vs LinAtt (float64)",
         "re-solve + uniform witness (certified, not exact)",
         model_coverage,
-        default_max_d=4,
-        default_max_n=12,
+        default_max_d=3,
+        default_max_n=8,
     )
 
 
@@ -354,7 +354,7 @@ def a6_spec() -> SearchSpec:
     return SearchSpec(
         "A6",
         ("models",),
-        "diagonal Σ (condition ≤ 1e4), d ≤ 4, n ≤ 12, all families",
+        "diagonal Σ (condition ≤ 1e4), d ≤ 3, n ≤ 8 (--max-d, --max-n to widen), all families",
         lambda o: {
             p: model_strategy(p, o, covariances=("diagonal", "identity")).map(lambda m: {"model": m})
             for p in PHASES
@@ -364,8 +364,8 @@ def a6_spec() -> SearchSpec:
         "vector-gate optimum vs scalar WPGD optimum (float64)",
         "per-coordinate closed form (certified, not exact)",
         model_coverage,
-        default_max_d=4,
-        default_max_n=12,
+        default_max_d=3,
+        default_max_n=8,
     )
 
 
@@ -401,15 +401,15 @@ def a3_spec() -> SearchSpec:
     return SearchSpec(
         "A3",
         ("models", "gates"),
-        "d ≤ 4, n ≤ 12, all families (cvxpy: slow per instance)",
+        "d ≤ 3, n ≤ 8 (--max-d, --max-n to widen), all families (cvxpy: slow per instance)",
         lambda o: {p: model_strategy(p, o).map(lambda m: {"model": m}) for p in PHASES},
         prop,
         confirm,
         "class optimum vs membership of ω* (float64, cvxpy)",
         "re-decision at two tolerances (not exact)",
         model_coverage,
-        default_max_d=4,
-        default_max_n=12,
+        default_max_d=3,
+        default_max_n=8,
     )
 
 
