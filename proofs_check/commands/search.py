@@ -160,6 +160,23 @@ def register(app: typer.Typer) -> None:
             return
         except KeyboardInterrupt:
             interrupted = True
+        if len(reports) > 1 and not json_out:
+            from rich.table import Table
+
+            table = Table(title=f"glaverify search (budget {budget}, seed {seed})")
+            for col in ("claim", "verdict", "checked", "per min", "seconds", "counterexample"):
+                table.add_column(col)
+            files = {c: str(p) for c, p, _ok in written}
+            for r in reports:
+                table.add_row(
+                    r.claim,
+                    styled(r.verdict),
+                    str(r.checked),
+                    f"{r.rate_per_minute:.0f}",
+                    f"{r.seconds:.1f}",
+                    files.get(r.claim, "-"),
+                )
+            out_console.print(table)
         data = [r.to_dict() for r in reports]
         for d, (_c, path, _ok) in zip(
             [d for d in data if d["counterexample"] is not None], written, strict=False
