@@ -43,6 +43,10 @@ clean-venv:
 	rm -rf $(VENV)
 
 # i10: the mutation catalogue (mutation/catalogue.toml) on a temporary copy; prints both scores and the survivors
-.PHONY: mutation
+.PHONY: mutation claims-doc
 mutation: $(STAMP)
 	$(PY) -m mutation
+
+# docs/claims.md from the claim registry (issue 13); `--verdicts reports/verification.json` refreshes the snapshot
+claims-doc: $(STAMP)
+	$(PY) -m glaverify.proofs_check.claimsdoc

@@ -330,6 +330,26 @@ class LandscapeSection(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+# --- [counterexample] (added by the search work, issue 13; see docs/testing.md) -------------------------
+class CounterexampleSection(BaseModel):
+    """A counterexample written by ``glaverify search`` (``[counterexample]``), replayed by
+    ``glaverify check CLAIM --config FILE``. ``values`` holds the instance's values besides the model
+    (ω, P, gates, ...); the other keys record how it was found and confirmed."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    claim: str
+    values: dict[str, Any] = Field(default_factory=dict)
+    found_by: str = ""
+    seed: int | None = None
+    residual: float | None = None
+    tolerance: float | None = None
+    confirmed: bool = False
+    confirmed_by: str = ""
+    exact: bool = False
+    summary: str = ""
+
+
 class GlaverifyConfig(BaseModel):
     """A glaverify config file. ``[model]`` is required; other sections are optional."""
 
@@ -339,6 +359,7 @@ class GlaverifyConfig(BaseModel):
     run: RunConfig = RunConfig()
     train: TrainSection | None = None
     landscape: LandscapeSection | None = None
+    counterexample: CounterexampleSection | None = None  # added by issue 13 (search replay files)
 
 
 _UNION_TAGS = ("list[", "float", "int", "str", "dict[")

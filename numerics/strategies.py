@@ -170,8 +170,10 @@ def model_config_dicts(draw, d: int | st.SearchStrategy[int] | None = None,
                        n: int | st.SearchStrategy[int] | None = None, families: tuple[str, ...] = FAMILIES,
                        covariances: tuple[str, ...] = COVARIANCES, max_condition: float = 1e4,
                        max_d: int = 6, max_n: int = 16, max_blocks: int = 5,
-                       noise_var: float | st.SearchStrategy[float] | None = None) -> dict[str, Any]:
-    """A whole ``[model]`` table (plain Python types, as read from TOML)."""
+                       noise_var: float | st.SearchStrategy[float] | None = None,
+                       near_singular: bool | None = None) -> dict[str, Any]:
+    """A whole ``[model]`` table (plain Python types, as read from TOML). ``near_singular`` is passed to
+    :func:`correlation_matrices` for the ``custom`` family."""
     dd = draw(_dim(d, 1, max_d))
     nn = draw(_dim(n, 1, max_n))
     if noise_var is None:
@@ -185,7 +187,7 @@ def model_config_dicts(draw, d: int | st.SearchStrategy[int] | None = None,
         "n": nn,
         "noise_var": nv,
         "features": draw(features_configs(dd, covariances, max_condition)),
-        "tasks": draw(tasks_configs(nn, families, max_blocks)),
+        "tasks": draw(tasks_configs(nn, families, max_blocks, near_singular)),
     }
 
 

@@ -1,5 +1,5 @@
 # ruff: noqa: E501 -- claim statements are kept one per line
-"""Statements of every claim id of THEORY.md, with the claims each uses.
+"""Statements of every claim id, with the claims each uses and its assumptions (rendered as docs/claims.md).
 
 Each statement is the claim as the project checks it. Where a check refutes the brief's formula, the
 statement here still records what was claimed; the corrected statement is documented in docs/ and in the
@@ -15,7 +15,7 @@ def _c(id: str, family: str, title: str, statement: str, latex: str, uses: tuple
     add_claim(Claim(id=id, family=family, title=title, statement=statement, latex=latex, uses=uses))
 
 
-# --- GLA implements WPGD (THEORY §3) -------------------------------------------------------------
+# --- GLA implements WPGD (docs/gla.md) -------------------------------------------------------------
 _c(
     "G1",
     "gla",
@@ -49,7 +49,7 @@ _c(
     ("G3",),
 )
 
-# --- WPGD risk landscape (THEORY §5) -------------------------------------------------------------
+# --- WPGD risk landscape (docs/risk.md) -------------------------------------------------------------
 _c(
     "R1",
     "risk",
@@ -111,7 +111,7 @@ _c(
     ("R4",),
 )
 
-# --- What gating realises (THEORY §6) ------------------------------------------------------------
+# --- What gating realises (docs/gating.md) ------------------------------------------------------------
 _c(
     "A1",
     "gating",
@@ -172,3 +172,28 @@ _c(
     r"\mathcal L_{L+1}^{\mathrm{trained}}<\mathcal L_{L}^{\mathrm{trained}}",
     ("G3", "A3"),
 )
+
+
+# --- Assumptions under which each claim is stated (rendered in docs/claims.md) --------------------------
+_DATA = "Gaussian data model of docs/data-model.md: x ~ N(0, Σ), Σ ≻ 0; block-task correlation C PSD with unit diagonal; noise variance σ² ≥ 0"
+_GLA = "the construction of docs/gla.md: k = [x; 0], q = [Qx; 0], v = [0; −y]; gates in [0, 1]"
+ASSUMPTIONS: dict[str, str] = {
+    "G1": _GLA + "; one layer, scalar gates (any values, data dependent or not)",
+    "G2": _GLA + "; one layer, key-dimension gates α_i ∈ [0, 1]^(d+1)",
+    "G3": _GLA + "; L layers with residual stream, scalar gates that may depend on the current token",
+    "G4": "causal WPGD as in docs/gla.md (each position keeps its iterate, the query's own term included)",
+    "R1": _DATA + "; one-step WPGD predictor ŷ = Σ_i ω_i y_i xᵀPx_i; E[ββᵀ] = I",
+    "R2": _DATA + "; c ≠ 0",
+    "R3": _DATA + "; ω ≠ 0 (so aΣ + bI ≻ 0)",
+    "R4": _DATA + "; rᵀω ≠ 0 at the stationary points considered",
+    "R5": _DATA + "; Σ = λI",
+    "R6": _DATA + "; r ≠ 0 for the uniqueness clause (r = 0: every (0, ω) is optimal)",
+    "R7": _DATA + "; multitask prompt (examples of a block share their task)",
+    "A1": "one layer, free scalar gates in [0, 1] per position (G1 weights)",
+    "A2": "data tokens gate exactly 1; one delimiter token after each block with a trainable gate in [0, 1]",
+    "A3": _DATA + "; gate classes of A1/A2; Σ ∝ I for the convex-QP form",
+    "A4": _DATA + "; gate classes of A1/A2; LinAtt = all gates 1",
+    "A5": _DATA + "; star family, 0 ≤ ρ_1 ≤ … ≤ ρ_K (refuted as stated: see docs/findings.md)",
+    "A6": _DATA + "; Σ diagonal; key-dimension gates, before the realisability constraints",
+    "A7": "trained GLA (Adam, finite steps) on multitask prompts; measured with confidence intervals",
+}

@@ -279,6 +279,7 @@ def make_context(
 ) -> CheckContext:
     from .context import CheckContext, default_max_memory_bytes
 
+    options.setdefault("counterexample", getattr(cfg, "counterexample", None))  # issue 13: search replay
     sym_model = cfg.model.restricted(*symbolic_dims) if symbolic_dims is not None else None
     return CheckContext(
         model_config=cfg.model,
@@ -561,6 +562,11 @@ def check_cmd(
         cfg, explicit = resolve_config(config, d, n, seed)
         c = get_claim(claim)
         meth = canonical_method(c.id, method)
+        cex = getattr(cfg, "counterexample", None)  # a `glaverify search` file replays only its own claim
+        if cex is not None and getattr(cex, "claim", None) and str(cex.claim).strip().upper() != c.id:
+            raise InputError("counterexample.claim",
+                             f"this file is a counterexample to {str(cex.claim).strip().upper()}, not {c.id}",
+                             cex.claim)
         with progress_factory(not as_json) as prog:
             ctx = make_context(cfg, explicit, prog, quick=quick, symbolic_dims=sym,
                                max_memory_bytes=budget, source=model_source(config, d, n))
@@ -710,7 +716,25 @@ def _exit(code: int) -> None:
     sys.exit(code)
 
 
+def _reraise_swallowed_interrupts() -> None:
+    """Ctrl-C must stop every command. A KeyboardInterrupt that lands inside a callback whose exceptions
+    Python only reports ("Exception ignored in ...", e.g. hypothesis's gc callbacks during a search) would be
+    lost; raise it again in the main thread instead of printing it."""
+    import _thread
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _thread.interrupt_main()
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+
+
 def main() -> None:
+    _reraise_swallowed_interrupts()
     ce = _click_exceptions()
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
     if command in HYPOTHESIS_COMMANDS:

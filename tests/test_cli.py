@@ -684,24 +684,11 @@ def test_landscape_reports_each_section_as_it_starts():
     assert "… landscape" not in quiet.stderr  # --json: nothing but the object (and no progress noise)
 
 
-def test_search_exits_1_on_a_counterexample(monkeypatch, tmp_path):
-    from types import SimpleNamespace
-
-    import glaverify.numerics.r6_search as rs
-
-    def fake(budget, **kw):
-        cex = [{"generator": "planted", "reason": "two minima", "toml": "[model]\nd = 1\n"}]
-        return SimpleNamespace(
-            verdict="refuted", checked=budget, seconds=0.1, rate_per_minute=600.0,
-            by_generator={"planted": 1}, suspects=1, counterexamples=cex,
-            to_dict=lambda: {"verdict": "refuted", "counterexamples": cex},
-        )
-
-    monkeypatch.setattr(rs, "search", fake)
-    res = runner.invoke(app, ["search", "R6", "--budget", "1", "--out", str(tmp_path / "s")])
+def test_search_exits_1_on_a_counterexample(tmp_path):
+    """Exit-code policy (docs/cli.md): 1 when a counterexample is found (A5 is refuted), 0 when none is."""
+    res = runner.invoke(app, ["search", "A5", "--budget", "60", "--out", str(tmp_path / "s")])
     assert res.exit_code == 1, res.output
-    assert (tmp_path / "s" / "counterexample-0.toml").read_text().startswith("[model]")
-    monkeypatch.setattr(rs, "search", lambda budget, **kw: SimpleNamespace(
-        verdict="supported", checked=budget, seconds=0.1, rate_per_minute=600.0, by_generator={}, suspects=0,
-        counterexamples=[], to_dict=lambda: {"verdict": "supported"}))
-    assert runner.invoke(app, ["search", "R6", "--budget", "1"]).exit_code == 0
+    files = list((tmp_path / "s").glob("A5-seed0*.toml"))
+    assert files and "[counterexample]" in files[0].read_text()
+    assert runner.invoke(app, ["search", "R2", "--budget", "5", "--out", str(tmp_path / "t")]).exit_code == 0
+

@@ -160,4 +160,6 @@ def test_check_order_does_not_depend_on_import_history():
         keys = [_source_order(s.fn) for s in c.checks.values()]
         assert keys == sorted(keys), c.id
     importlib.import_module("glaverify.proofs_check.checks.risk_symbolic")  # re-import is a no-op
-    assert list(get_claim("R1").checks) == ["monte-carlo", "symbolic", "symbolic-all-dims"]
+    # ("counterexample", the replay method of `glaverify search` files, comes from checks/replay.py; issue 13)
+    assert [m for m in get_claim("R1").checks if m != "counterexample"] == [
+        "monte-carlo", "symbolic", "symbolic-all-dims"]

@@ -1,5 +1,5 @@
 """``glaverify landscape`` (the WPGD global minimum with its R6 certificate, and the best LinAtt predictor)
-and ``glaverify search R6`` (the counterexample search).
+(``glaverify search`` lives in :mod:`glaverify.proofs_check.commands.search`).
 
 Other modules add entries to the landscape output with :func:`add_landscape_section`::
 
@@ -13,8 +13,7 @@ Other modules add entries to the landscape output with :func:`add_landscape_sect
 
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from glaverify.numerics.errors import InputError
@@ -22,8 +21,6 @@ from glaverify.numerics.errors import InputError
 SectionFn = Callable[[Any, Any], dict]
 
 #: largest ``search --budget`` accepted: at the measured few thousand instances per minute, 100 000 is
-#: already hours; split bigger searches into seeded runs (docs/cli.md)
-MAX_SEARCH_BUDGET = 100_000
 _SECTIONS: dict[str, SectionFn] = {}
 
 #: keys of [landscape] in a config file that this command reads
@@ -193,75 +190,4 @@ def register(app: typer.Typer) -> None:
                 t.add_row(name, format_value(val))
         out_console.print(t)
 
-    @app.command("search")
-    def search_cmd(
-        claim: Annotated[str, typer.Argument(help="Claim to search a counterexample for (R6).")],
-        budget: Annotated[int, typer.Option("--budget", help="Number of instances.")] = 2000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 0,
-        max_d: Annotated[int, typer.Option("--max-d", help="Largest d.")] = 8,
-        max_n: Annotated[int, typer.Option("--max-n", help="Largest n.")] = 16,
-        out: Annotated[
-            Path | None,
-            typer.Option(
-                "--out",
-                help="Output DIRECTORY: search.json and counterexample-<i>.toml (created if missing).",
-            ),
-        ] = None,
-        json_out: JsonOpt = False,
-    ) -> None:
-        """Search random, near-degenerate and adversarial models for a counterexample (R6)."""
-        from glaverify.numerics.r6_search import search
-        from glaverify.proofs_check.cli import fail, format_value, out_console, progress_factory, styled
-        from glaverify.proofs_check.evidence import jsonable
-        from glaverify.proofs_check.paths import atomic_write_text, check_out_dir
-
-        try:
-            if claim.strip().upper() != "R6":
-                raise InputError("CLAIM", "only R6 has a counterexample search", claim)
-            if not 1 <= budget <= MAX_SEARCH_BUDGET:
-                raise InputError(
-                    "--budget",
-                    f"must lie in [1, {MAX_SEARCH_BUDGET}] (larger searches take hours: split them into "
-                    "runs with different --seed)",
-                    budget,
-                )
-            if seed < 0:
-                raise InputError("--seed", "must be >= 0", seed)
-            for name, v in (("--max-d", max_d), ("--max-n", max_n)):
-                if v < 1:
-                    raise InputError(name, "must be an integer >= 1", v)
-            if out is not None:
-                check_out_dir(out, "--out")
-            with progress_factory(not json_out) as prog:
-                res = search(
-                    budget,
-                    seed=seed,
-                    max_d=max_d,
-                    max_n=max_n,
-                    progress=prog(f"R6 search ({budget})", budget),
-                )
-        except InputError as exc:
-            fail(exc)
-            return
-        summary = jsonable(res.to_dict())
-        if out is not None:
-            atomic_write_text(out / "search.json", json.dumps(summary, indent=2))
-            for i, c in enumerate(res.counterexamples):
-                atomic_write_text(out / f"counterexample-{i}.toml", c["toml"])
-        if json_out:
-            typer.echo(json.dumps(summary))
-            if res.counterexamples:
-                raise typer.Exit(1)
-            return
-        out_console.print(
-            f"R6 search: {styled(res.verdict)} — {res.checked} instances checked in "
-            f"{res.seconds:.1f} s ({res.rate_per_minute:.0f}/min), by generator "
-            f"{format_value(res.by_generator)}; {res.suspects} suspect(s), {len(res.counterexamples)} "
-            f"counterexample(s); seed {seed}, d ≤ {max_d}, n ≤ {max_n}",
-            highlight=False,
-        )
-        for i, c in enumerate(res.counterexamples):
-            out_console.print(f"--- counterexample {i} ({c['generator']}): {c['reason']}", highlight=False)
-            out_console.print(c["toml"], highlight=False, markup=False)
-        if res.counterexamples:  # exit codes (docs/cli.md): 1 = a counterexample was found
-            raise typer.Exit(1)
+    # `glaverify search` (R6 and every other claim) lives in proofs_check/commands/search.py (issue 13).

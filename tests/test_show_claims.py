@@ -1,0 +1,109 @@
+"""`glaverify show`, the generated docs/claims.md (and its stale check) and the THEORY citation rewriter."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from glaverify.proofs_check import claimsdoc
+from glaverify.proofs_check.cli import app
+from glaverify.proofs_check.registry import all_claims, get_claim
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _snapshot() -> dict | None:
+    return json.loads(claimsdoc.SNAPSHOT.read_text()) if claimsdoc.SNAPSHOT.is_file() else None
+
+
+def test_docs_claims_md_is_not_stale():
+    """Fails when the registry (statements, checks, searches) or the verdict snapshot changed without
+    `make claims-doc`."""
+    assert claimsdoc.DOC.read_text() == claimsdoc.render(_snapshot()), (
+        "docs/claims.md is stale: make claims-doc"
+    )
+
+
+def test_the_stale_check_catches_a_changed_statement(monkeypatch, tmp_path):
+    c = get_claim("R2")
+    monkeypatch.setattr(c, "statement", c.statement + " (planted edit)")
+    assert claimsdoc.render(_snapshot()) != claimsdoc.DOC.read_text()
+    out = tmp_path / "claims.md"
+    out.write_text(claimsdoc.DOC.read_text())
+    assert claimsdoc.main(["--check", "--out", str(out)]) == 1
+
+
+def test_every_claim_has_an_anchor_statement_and_family_link():
+    text = claimsdoc.DOC.read_text()
+    for c in all_claims():
+        assert f'<a id="{c.id.lower()}"></a>' in text
+        assert c.statement in text
+    assert "[gating.md](gating.md)" in text and "refuted" in text
+
+
+def test_show_prints_statement_checks_with_lines_provers_tests_docs():
+    res = CliRunner().invoke(app, ["show", "A5", "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["statement"] == get_claim("A5").statement and info["latex"]
+    assert info["uses"] == ["A2", "R7", "R4"]
+    sym = next(c for c in info["checks"] if c["method"] == "symbolic")
+    path, line = sym["where"].rsplit(":", 1)
+    src = (ROOT / path).read_text().splitlines()
+    assert "def a5_symbolic" in src[int(line) - 1] or "@check" in src[int(line) - 1]
+    assert any("a5_counterexample" in p for p in sym["provers"])
+    assert any("test_search.py" in t for t in info["tests"])
+    assert info["docs"] == ["docs/gating.md", "docs/claims.md#a5"]
+    assert info["search"]["quantifies"] == ["models"]
+    used_by = json.loads(CliRunner().invoke(app, ["show", "R3", "--json"]).stdout)["used_by"]
+    assert "R4" in used_by and "R5" in used_by
+
+
+def test_show_reads_the_last_verdict(tmp_path):
+    rec = [{"claim": "R1", "verdict": "proved", "method": "symbolic", "scope": "full"}]
+    (tmp_path / "v.json").write_text(json.dumps(rec))
+    res = CliRunner().invoke(app, ["show", "R1", "--report", str(tmp_path / "v.json"), "--json"])
+    assert json.loads(res.stdout)["last_verdict"] == "proved"
+
+
+def test_show_unknown_claim_is_one_line_exit_2():
+    res = CliRunner().invoke(app, ["show", "Z9"])
+    assert res.exit_code == 2 and res.output.strip().startswith("error:") and "Traceback" not in res.output
+
+
+def test_theory_rewriter_maps_sections_to_docs_pages(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import rewrite_theory_refs as rw
+    finally:
+        sys.path.pop(0)
+    assert rw.rewrite("(THEORY §5, claims R1 and R3)") == "(docs/risk.md, claims R1 and R3)"
+    assert (
+        rw.rewrite("THEORY §4") == "docs/data-model.md"
+        and rw.rewrite("see THEORY.md") == "see docs/claims.md"
+    )
+    f = tmp_path / "m.py"
+    f.write_text('"""THEORY §6."""\n')
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "rewrite_theory_refs.py"), "--write", str(f)],
+        check=True,
+        capture_output=True,
+    )
+    assert f.read_text() == '"""docs/gating.md."""\n'
+
+
+def test_files_of_this_area_cite_no_theory_file():
+    mine = [
+        ROOT / "proofs_check" / "claims.py",
+        ROOT / "numerics" / "strategies.py",
+        *sorted((ROOT / "proofs_check" / "search").glob("*.py")),
+        ROOT / "proofs_check" / "commands" / "search.py",
+        ROOT / "proofs_check" / "commands" / "show.py",
+        *sorted((ROOT / "glaverify_api").glob("*.py")),
+    ]
+    for f in mine:
+        assert not re.search(r"THEORY(\.md| §)", f.read_text()), f
