@@ -1,4 +1,4 @@
-"""Closed forms of the WPGD risk (THEORY §5, claims R1 and R3), in float64.
+"""Closed forms of the WPGD risk (docs/risk.md, claims R1 and R3), in float64.
 
 All functions take a :class:`~glaverify.numerics.model.DataModel` and work through the block structure
 (``R = B C B^T``) and the eigen-decomposition of Σ: no explicit inverse is formed and the n×n matrix R

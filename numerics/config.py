@@ -212,7 +212,7 @@ class TasksConfig(BaseModel):
 
 
 class ModelConfig(BaseModel):
-    """The data model of THEORY §4 (``[model]``)."""
+    """The data model of docs/data-model.md (``[model]``)."""
 
     model_config = _STRICT
 

@@ -1,6 +1,6 @@
 """The torch gated linear attention (GLA) model, its WPGD construction and the effective-weight readout.
 
-Layer (THEORY §1), state ``S_i ∈ R^{d_v × d_k}``::
+Layer (docs/gla.md), state ``S_i ∈ R^{d_v × d_k}``::
 
     S_i = G_i ⊙ S_{i-1} + v_i k_i^T,   S_0 = 0,   o_i = S_i q_i,
     q_i = W_q z_i,  k_i = W_k z_i,  v_i = W_v z_i,  G_i = G(z_i) ∈ [0,1]^{d_v × d_k}.
@@ -542,7 +542,7 @@ def make_tokens(X, y, x_query, extra=None, dtype=torch.float64) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------- construction
 def construction_weights(Q: np.ndarray | torch.Tensor, d: int, extra: int = 0) -> tuple[torch.Tensor, ...]:
-    """Layer weights of THEORY §3 for ``Q ∈ R^{d×d}``, tokens of dim ``D = d + 1 + extra``:
+    """Layer weights of docs/gla.md for ``Q ∈ R^{d×d}``, tokens of dim ``D = d + 1 + extra``:
     ``W_k = [I_d 0; 0 0]``, ``W_q = [Q 0; 0 0]`` (so ``k = [x;0]``, ``q = [Qx;0]``), and
     ``W_v = −e_{d} e_{d}^T`` (``v = [0_d; −y; 0]``, only the label slot is written).
     Returns ``(W_q, W_k, W_v)``, each (D, D)."""

@@ -1,4 +1,4 @@
-"""The multitask data model of THEORY §4 as a frozen object.
+"""The multitask data model of docs/data-model.md as a frozen object.
 
 Features ``x_i, x ~ N(0, Σ)``; example ``i`` in block ``k`` has task ``β_k``; the query has ``β``;
 ``E[β_k β_l^T] = C_kl I_d`` with the block-task correlation ``C`` ((K+1)x(K+1), last index = query);

@@ -1,4 +1,4 @@
-"""Vectorised prompt sampler for the multitask data model (THEORY §4).
+"""Vectorised prompt sampler for the multitask data model (docs/data-model.md).
 
 Randomness comes only from an explicit ``numpy.random.Generator`` (or ``torch.Generator``).
 A batch of prompts is sampled at once: features ``X`` (B, n, d), labels ``y`` (B, n), query ``x``

@@ -1,4 +1,4 @@
-"""Training the torch GLA and linear attention on multitask prompts (THEORY §6, A3/A4/A6 measured, A7).
+"""Training the torch GLA and linear attention on multitask prompts (docs/gating.md, A3/A4/A6 measured, A7).
 
 Architectures (all built with :func:`glaverify.numerics.gla.wpgd_to_gla`, i.e. construction-shaped layers:
 ``k = [x; 0]``, ``v = [0; −y; 0]``, trainable ``Q_ℓ`` in ``q = [Q_ℓ x; 0]`` and trainable gates):

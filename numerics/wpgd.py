@@ -1,4 +1,4 @@
-"""Reference WPGD predictors (THEORY §2), for numpy arrays and torch tensors alike.
+"""Reference WPGD predictors (docs/gla.md), for numpy arrays and torch tensors alike.
 
 * :func:`wpgd_one_step` — (WPGD-1) ``ŷ = x^T P Σ_i ω_i x_i y_i`` with scalar weights ω (..., n), or the
   coordinate-weighted form ``ŷ = x^T P Σ_i diag(γ_i) x_i y_i`` with per-coordinate weights γ (..., n, d) (G2).

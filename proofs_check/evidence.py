@@ -1,4 +1,4 @@
-"""Verdicts and evidence records (THEORY §7).
+"""Verdicts and evidence records (docs/evidence.md).
 
 A check returns one :class:`Evidence` record. Its verdict is never stronger than what the record holds:
 

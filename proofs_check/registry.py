@@ -1,4 +1,5 @@
-"""The claim registry: one :class:`Claim` per claim id of THEORY.md, with the claims it uses and its checks.
+"""The claim registry: one :class:`Claim` per claim id of docs/claims.md, with the claims it uses and its
+checks.
 
 Statements live in :mod:`glaverify.proofs_check.claims`. Check functions live in the modules of
 :mod:`glaverify.proofs_check.checks` and register themselves with the :func:`check` decorator::

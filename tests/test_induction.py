@@ -95,7 +95,8 @@ def test_wrong_g3_wpgd_step_is_refuted() -> None:
 
 
 def test_g3_query_term_dropped_is_caught() -> None:
-    def causal_without_own_term(ell, i):  # the sum stops at i - 1 (THEORY: the query's own term is included)
+    # the sum stops at i - 1 (docs/gla.md: the query's own term is included)
+    def causal_without_own_term(ell, i):
         return wc(ell, i) - Qt(ell) * IndexedSum.of(
             lambda j: Wl(ell, j, i) * xc(j) * (xr(j) * wc(ell, j) - yt(j)), 1, i - 1
         )

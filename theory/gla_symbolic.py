@@ -2,7 +2,7 @@
 
 Everything is a polynomial identity in symbols: the prompt ``x_{i,m}``, ``y_i``, the query ``x_m``, the
 matrices ``Q_ℓ`` and the gates. The GLA side is the literal recurrence ``S_i = G_i ⊙ S_{i-1} + v_i k_iᵀ``,
-``o_i = S_i q_i`` with residuals, evaluated in sympy; the WPGD side is the predictor of THEORY §2 written
+``o_i = S_i q_i`` with residuals, evaluated in sympy; the WPGD side is the predictor of docs/gla.md written
 independently. An identity is *proved* for the stated dims when ``expand(GLA − WPGD) == 0``.
 
 Gates (``gates=``):

@@ -6,7 +6,7 @@ not zero, the nonzero residual is returned together with a rational point at whi
 (a reproducible counterexample).
 
 * **R1** (:func:`prove_r1`). The risk ``E(y − ŷ)²`` of the one-step WPGD predictor
-  ``ŷ = Σ_i ω_i y_i xᵀ P x_i`` is *derived* from the data model of THEORY §4 with the Gaussian engine
+  ``ŷ = Σ_i ω_i y_i xᵀ P x_i`` is *derived* from the data model of docs/data-model.md with the Gaussian engine
   :mod:`glaverify.theory.wick` (the closed form is never typed into the derivation), then compared with the
   closed form ``tr Σ + σ² − 2(rᵀω) tr(PΣ²) + tr(PᵀΣPM)``, ``M = aΣ² + bΣ``, written symbolically with
   ``R = B C Bᵀ`` and ``r = B c``. ``P``, ``ω`` and ``σ²`` are symbols; Σ and C are exact rationals or symbols.
@@ -138,7 +138,7 @@ def wpgd_risk_from_coefficients(sigma: Mat, P: Mat, rw: Any, a: Any, b: Any, noi
 def wpgd_risk_closed_form(
     sigma: Mat, P: Mat, omega: Sequence[Any], R: Mat, r: Sequence[Any], noise_var: Any
 ) -> Any:
-    """R1 (THEORY §5) written symbolically: the symbolic twin of ``numerics.closed_forms.wpgd_risk``."""
+    """R1 (docs/risk.md) written symbolically: the symbolic twin of ``numerics.closed_forms.wpgd_risk``."""
     s = trace(sigma) + noise_var
     rw, a, b = risk_coefficients_sym(omega, R, r, s)
     return wpgd_risk_from_coefficients(sigma, P, rw, a, b, noise_var)
@@ -184,7 +184,7 @@ def _expr_identity(name: str, diff: sp.Expr, t0: float, seed: int = 0, **details
 
 @dataclass
 class RiskProblem:
-    """Symbols and Gaussian structure of the data model (THEORY §4) for explicit d, n, K."""
+    """Symbols and Gaussian structure of the data model (docs/data-model.md) for explicit d, n, K."""
 
     d: int
     n: int
@@ -230,7 +230,8 @@ def build_risk_problem(
     noise_var: object | None = None,
     coordinate_weights: bool = False,
 ) -> RiskProblem:
-    """Declare the Gaussian variables of THEORY §4: features (one group per example and the query, each with
+    """Declare the Gaussian variables of docs/data-model.md: features (one group per example and the query,
+    each with
     covariance Σ), tasks (for each coordinate a, the vector (β_{1,a},…,β_{K,a},β_a) is a group with
     covariance C), noises (one group each, variance σ²). ``noise_var=None`` makes σ² the symbol ``sigma2``.
     ``coordinate_weights=True`` also declares the per-example, per-coordinate weights ``γ_i[a]``
@@ -304,7 +305,7 @@ def _query_bilinear_terms(problem: RiskProblem, weights: Sequence[Sequence[PolyE
 
 
 def wpgd_terms(problem: RiskProblem) -> list[PolyElement]:
-    """``T_i = y_i · xᵀ P x_i`` (so that ``ŷ = Σ_i ω_i T_i``, THEORY (WPGD-1))."""
+    """``T_i = y_i · xᵀ P x_i`` (so that ``ŷ = Σ_i ω_i T_i``, docs/gla.md (WPGD-1))."""
     return _query_bilinear_terms(problem, None)
 
 

@@ -1,6 +1,6 @@
 """What gating can realise, and the best weights inside each realisable set (claims A1–A6; docs/gating.md).
 
-Gate classes (one layer, the construction of THEORY §3, ``P = Q^T``):
+Gate classes (one layer, the construction of docs/gla.md, ``P = Q^T``):
 
 ``free`` (A1)
     one scalar gate ``g_j ∈ [0,1]`` per token, chosen freely. Weights ``ω_i = Π_{j=i+1}^{n+1} g_j``.

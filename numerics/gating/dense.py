@@ -126,7 +126,8 @@ def _spectral_sums(model: DataModel, omega: np.ndarray) -> tuple[float, float]:
 
 
 def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
-    """``1 + s F_2/F_3`` at ω (THEORY R4's fixed point; the first-order condition on the cone, too)."""
+    """``1 + s F_2/F_3`` at ω (R4's fixed point, docs/landscape.md; the first-order condition on the cone,
+    too)."""
     f2, f3 = _spectral_sums(model, omega)
     return 1.0 + model.s * f2 / f3
 

@@ -1,4 +1,4 @@
-"""Checks of what gating realises and when it helps (THEORY §6, claims A1–A7).
+"""Checks of what gating realises and when it helps (docs/gating.md, claims A1–A7).
 
 A1 ``symbolic``      exact sympy identities (gate products are monotone; the construction inverts them) and
                      exact rational constructions with zeros. Size limit ``n ≤ 8``.

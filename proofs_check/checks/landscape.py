@@ -1,11 +1,12 @@
-"""Numeric checks of the WPGD landscape (THEORY §5): R4 (the curve), R5 (isotropic closed form),
+"""Numeric checks of the WPGD landscape (docs/risk.md): R4 (the curve), R5 (isotropic closed form),
 R6 (uniqueness certificate and counterexample search), R7 (block symmetry).
 
 All use :mod:`glaverify.numerics.landscape`; see docs/landscape.md for the routes and the certificate.
 
 R4 ``numeric``
     The (injectable, ``ctx.options["r4_gamma_map"]``) fixed-point map ``γ = 1 + sF₂/F₃`` is solved along the
-    curve ``ω(γ) ∝ (R+γI)⁻¹r`` on THEORY's range γ ∈ [1, 10³(1 + s/λ_min)] (plus γ = ∞, ω ∝ r); the best
+    curve ``ω(γ) ∝ (R+γI)⁻¹r`` on the originally stated range (docs/claims.md#r4)
+    γ ∈ [1, 10³(1 + s/λ_min)] (plus γ = ∞, ω ∝ r); the best
     solution must reach the global minimum found by the routes that do not use the curve (cvxpy scalarised
     family and multi-start L-BFGS on the full L(P, ω)), to a relative tolerance. Also: the (injectable,
     ``ctx.options["r3_preconditioner"]``) ``P*(ω*)`` makes ``(P*, ω*)`` stationary for ``L(P, ω)``; and every

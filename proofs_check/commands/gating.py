@@ -1,5 +1,5 @@
 """``glaverify train`` and the gating sections of ``glaverify landscape`` (``gla_free``, ``gla_delimiter``,
-``gla_vector``), THEORY §6.
+``gla_vector``), docs/gating.md.
 
 Landscape sections, each ``{risk, omega (or per-coordinate weights), attains_wpgd, margin_vs_linatt, ...}``:
 the certified optimum of the class over its realisable cone (numerics.gating), whether it equals the WPGD
