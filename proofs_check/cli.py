@@ -517,14 +517,17 @@ def fla_hint(records: list) -> str | None:
 
 
 def _exit_for(results: list[ClaimResult], strict: bool) -> int:
-    errors = [r for res in results for r in res.records if r.error]
     internal = tool_errors(results)
-    if errors or internal:
+    errors = [r for res in results for r in res.records if r.error and not getattr(r, "tool_error", None)]
+    for t in internal:  # two routes of our own code disagree: an error of the tool, never a verdict
+        err_console.print(f"tool error {t} (exit {EXIT_TOOL})", highlight=False, soft_wrap=True)
+    if errors:
         err_console.print(
-            f"{len(errors)} check(s) failed inside the tool (exit {EXIT_TOOL}): "
-            + ", ".join([f"{r.claim}/{r.method}" for r in errors] + internal),
+            f"{len(errors)} check(s) crashed inside the tool (exit {EXIT_TOOL}): "
+            + ", ".join(f"{r.claim}/{r.method}" for r in errors),
             highlight=False, soft_wrap=True,
         )
+    if errors or internal:
         return EXIT_TOOL
     if strict:
         bad = strict_failures(results)
@@ -604,8 +607,7 @@ def verify_cmd(
 ) -> None:
     """Run the default verification suite and write OUT/verification.json and OUT/verification.md."""
     from .evidence import jsonable
-    from .registry import all_claims
-    from .runner import run_claim, write_report
+    from .runner import all_claims, run_claim, write_report  # the runner's view of the registry (tests swap it)
 
     out_dir = out if out is not None else Path("reports")
     results: list = []
@@ -721,12 +723,14 @@ def _reraise_swallowed_interrupts() -> None:
     Python only reports ("Exception ignored in ...", e.g. hypothesis's gc callbacks during a search) would be
     lost; raise it again in the main thread instead of printing it."""
     import _thread
+    import threading
 
     previous = sys.unraisablehook
 
     def hook(unraisable) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            _thread.interrupt_main()
+            # not from inside the hook (it would be swallowed again): a moment later, from another thread
+            threading.Timer(0.05, _thread.interrupt_main).start()
             return
         previous(unraisable)
 
