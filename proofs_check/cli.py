@@ -607,7 +607,11 @@ def verify_cmd(
 ) -> None:
     """Run the default verification suite and write OUT/verification.json and OUT/verification.md."""
     from .evidence import jsonable
-    from .runner import all_claims, run_claim, write_report  # the runner's view of the registry (tests swap it)
+    from .runner import (  # the runner's view of the registry (tests swap it)
+        all_claims,
+        run_claim,
+        write_report,
+    )
 
     out_dir = out if out is not None else Path("reports")
     results: list = []
