@@ -172,6 +172,7 @@ def check_cmd(
     if as_json:
         sys.stdout.write(json.dumps(jsonable(res.to_dict())) + "\n")
         _exit_on_tool_error([res])  # i10: an internal inconsistency exits 3
+        _exit_on_crash(res)  # i10fix (review 7): a crashed check is a fault of the tool, exit 3
         return
     out_console.print(f"[bold]{res.claim}[/]: {styled_status(res)}")  # i10: status text
     for r in res.records:
@@ -193,6 +194,7 @@ def check_cmd(
         if r.error:
             out_console.print(f"      [red]error:[/] {r.error}")
     _exit_on_tool_error([res])  # i10
+    _exit_on_crash(res)  # i10fix (review 7)
 
 
 @app.command("verify")
@@ -265,6 +267,13 @@ def _exit_on_tool_error(results) -> None:
         for claim, t in bad:
             err_console.print(f"[bold red]tool error[/] {claim}: {escape(t)}", highlight=False,
                               soft_wrap=True)
+        raise typer.Exit(3)
+
+
+def _exit_on_crash(res) -> None:  # i10fix (review 7): a crashed record is a fault of the tool, exit 3
+    for r in [r for r in res.records if r.error]:
+        err_console.print(f"[bold red]check crashed[/] {res.claim}/{r.method}: {escape(r.error)}")
+    if any(r.error for r in res.records):
         raise typer.Exit(3)
 
 
