@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from glaverify.proofs_check import runner as run_mod
 from glaverify.proofs_check.cli import app
 from glaverify.proofs_check.evidence import Evidence, Verdict, claim_status, combine_verdicts
@@ -63,3 +64,105 @@ def test_check_exits_non_zero_on_a_crashed_record(monkeypatch):
     assert res.exit_code == 3 and "solver exploded" in res.stderr
     res = cli.invoke(app, ["check", "G1", "--json"])
     assert res.exit_code == 3 and json.loads(res.stdout)["records"][0]["error"]
+
+
+# ----------------------------------------------------------------- finding 1: our own faults are tool errors
+def _ctx(d: int = 2, n: int = 4, **run):
+    from glaverify.numerics.config import RunConfig, default_model_config
+    from glaverify.proofs_check.context import CheckContext
+
+    return CheckContext(model_config=default_model_config(d, n), run=RunConfig(seed=0, **run), quick=True)
+
+
+def _dense_bug(orig, which: str):
+    import numpy as np
+    import torch
+
+    def bug(model, P, omega):
+        sig = torch.as_tensor(np.array(model.sigma), dtype=torch.float64)
+        P_ = torch.as_tensor(P, dtype=torch.float64)
+        w = torch.as_tensor(omega, dtype=torch.float64)
+        if which == "fourth-moment":  # E x xᵀ x xᵀ typed without its factor 2
+            return orig(model, P, omega) - (w * w).sum() * torch.sum((P_.T @ sig @ P_) * (sig @ sig))
+        return orig(model, P, omega) + 0.1 * w.sum() * torch.trace(sig) * (1 - torch.trace(P_))  # no P
+    return bug
+
+
+@pytest.mark.parametrize(("claim", "which"), [("R3", "fourth-moment"), ("R2", "cross-term")])
+def test_a_fault_in_the_dense_reference_is_a_tool_error_not_a_refutation(monkeypatch, claim, which):
+    import glaverify.proofs_check.checks.risk_numeric as rn
+    from glaverify.proofs_check.runner import run_claim
+
+    monkeypatch.setattr(rn, "dense_risk_torch", _dense_bug(rn.dense_risk_torch, which))
+    res = run_claim(claim, _ctx(), method="numeric")
+    rec = res.records[0]
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error and "dense reference" in rec.tool_error
+    assert res.verdict is not Verdict.REFUTED
+
+
+def test_r2_refutes_when_the_exact_route_sides_with_the_failure(monkeypatch):
+    import numpy as np
+    from glaverify.numerics.consistency import ToolError
+    from glaverify.proofs_check.checks import third_route
+
+    model = _ctx().model
+    P, omega = 0.1 * np.eye(model.d), np.linspace(0.5, 1.5, model.n)
+    with pytest.raises(ToolError):  # the true risk is invariant: the exact route blames our route
+        third_route.confirm_r2(model, P, omega, 2.0, 1e-10, "dense reference")
+    exact = third_route.exact_risk
+    monkeypatch.setattr(third_route, "exact_risk", lambda m, p, w: exact(m, P, w))  # P not rescaled
+    assert third_route.confirm_r2(model, P, omega, 2.0, 1e-10, "dense reference") > 1e-10
+
+
+def _roll_gate_weights(monkeypatch):
+    import numpy as np
+    import torch
+    from glaverify.numerics import wpgd
+
+    orig = wpgd.gate_weights
+
+    def buggy(g):
+        w = orig(g)
+        return torch.roll(w, 1, dims=-1) if isinstance(w, torch.Tensor) else np.roll(w, 1, axis=-1)
+    monkeypatch.setattr(wpgd, "gate_weights", buggy)
+
+
+def test_an_off_by_one_in_our_wpgd_gate_weights_is_a_tool_error_for_g1(monkeypatch):
+    from glaverify.proofs_check.runner import run_claim
+
+    _roll_gate_weights(monkeypatch)
+    res = run_claim("G1", _ctx(4, 12), method="torch-random")
+    rec = res.records[0]
+    assert rec.verdict is Verdict.INCONCLUSIVE and "exact rational" in rec.tool_error
+    assert res.verdict is not Verdict.REFUTED
+
+
+def test_g1_exact_route_sides_with_a_real_failure(monkeypatch):
+    import numpy as np
+    import sympy as sp
+    from glaverify.numerics.consistency import ToolError
+    from glaverify.proofs_check.checks import third_route
+    from glaverify.theory import gla_symbolic
+
+    rng = np.random.default_rng(1)
+    X, y, xq = rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal(2)
+    Q, gates = rng.standard_normal((2, 2)), rng.uniform(0.5, 1.0, 4)
+    with pytest.raises(ToolError, match="agree in exact"):
+        third_route.confirm_one_layer(X, y, xq, Q, gates, "scalar", 1.0, 2.0, 1e-10)
+    # if the theory's weights were Π_{j>=i} g_j (off by one), the exact routes would differ: refute
+    monkeypatch.setattr(gla_symbolic, "gate_product",
+                        lambda g, j, i, shape="scalar": sp.Mul(*g[j:i + 1]))
+    out = third_route.confirm_one_layer(X, y, xq, Q, gates, "scalar", 1.0, 2.0, 1e-10)
+    assert out["exact_relative_gap"] > 1e-10
+
+
+def test_a_fault_in_our_full_context_wpgd_is_a_tool_error_for_g4_at_l1(monkeypatch):
+    from glaverify.numerics import wpgd
+    from glaverify.proofs_check.runner import run_claim
+
+    orig = wpgd.full_context_wpgd
+    monkeypatch.setattr(wpgd, "full_context_wpgd",
+                        lambda X, y, x, Ps, om: orig(X, y, x, [1.01 * P for P in Ps], om))
+    res = run_claim("G4", _ctx(4, 12, mc_prompts=2000), method="monte-carlo")
+    rec = res.records[0]
+    assert rec.verdict is Verdict.INCONCLUSIVE and "full-context WPGD" in rec.tool_error

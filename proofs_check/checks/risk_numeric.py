@@ -58,6 +58,8 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
 from glaverify.proofs_check.registry import check
 
+from . import third_route  # review of issue 10, finding 1: exact third routes before any refutation
+
 RiskFn = Callable[[DataModel, np.ndarray, np.ndarray], float]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
 ProfileFn = Callable[[DataModel, np.ndarray], float]
@@ -574,6 +576,10 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "omega": omega.tolist(),
                "p_star": cert["p_star"].tolist(), "failed": what,
                **{k: v for k, v in cert.items() if k != "p_star"}}
+        failed_here = [w for w, om, _ in failures if om is omega]
+        if own or all("dense" in w for w in failed_here):  # our code failed: an exact third route decides
+            cex.update(third_route.confirm_r3(model, omega, cert["p_star"], cert["profile_risk"],
+                                              AUTOGRAD_GRAD_RTOL, tol, failed_here))
         return ctx.record("R3", "numeric", Verdict.REFUTED, f"{what} ({len(failures)} failing condition(s))",
                           tolerance=tol, residuals=residuals, counterexample=cex, details=details)
     return ctx.record(
@@ -622,6 +628,11 @@ def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int =
     residuals = {"max_relative_residual": worst, "max_dense_relative_residual": worst_dense}
     if worst > tol:
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, **worst_case}
+        if own or worst_case["route"] == "dense reference":  # our code failed: an exact third route decides
+            cex["exact_relative_change"] = third_route.confirm_r2(
+                model, np.asarray(worst_case["P"]), np.asarray(worst_case["omega"]), worst_case["c"], tol,
+                "numerics.closed_forms.wpgd_risk" if worst_case["route"] == "risk under test"
+                else worst_case["route"])
         return ctx.record("R2", "numeric", Verdict.REFUTED,
                           f"L(P/c, c ω) != L(P, ω): relative residual {worst:.3g} > {tol:.1g} "
                           f"at c = {worst_case['c']}",
