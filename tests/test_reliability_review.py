@@ -166,3 +166,52 @@ def test_a_fault_in_our_full_context_wpgd_is_a_tool_error_for_g4_at_l1(monkeypat
     res = run_claim("G4", _ctx(4, 12, mc_prompts=2000), method="monte-carlo")
     rec = res.records[0]
     assert rec.verdict is Verdict.INCONCLUSIVE and "full-context WPGD" in rec.tool_error
+
+
+# ----------------------------------------------------------------- finding 9: honest mutation scores
+def _mutation_runner():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module("mutation.runner")
+
+
+def test_mutation_refutation_is_wrong_blame_and_timeouts_are_unknown():
+    mr = _mutation_runner()
+    base = {"exit": 0, "status": "supported", "records": {"numeric": ("supported", "", "")}}
+    refuting = {"exit": 0, "status": "refuted", "records": {"numeric": ("refuted", "", "")}}
+    ev = [f"R2:numeric: {d}" for d in mr.differences(base, refuting)]
+    assert mr.score_status("caught-checks", ev, False, False) == "wrong-blame"
+    tool = {"exit": 3, "status": "inconclusive", "records": {"numeric": ("inconclusive", "", "dense off")}}
+    ev = [f"R2:numeric: {d}" for d in mr.differences(base, tool)]
+    assert any("dense off" in e for e in ev)  # which tool error fired is recorded
+    assert mr.score_status("caught-checks", ev, False, False) == "caught-checks"
+    assert mr.score_status("survived", [], True, False) == "unknown"
+    assert mr.score_status("survived", ["tests passed: timeout"], False, None) == "unknown"
+
+
+def test_mutation_test_timeout_is_not_caught(monkeypatch, tmp_path):
+    import subprocess
+
+    mr = _mutation_runner()
+
+    def hang(*a, **k):
+        raise subprocess.TimeoutExpired(cmd="pytest", timeout=1)
+    monkeypatch.setattr(mr.subprocess, "run", hang)
+    caught, tail = mr.run_tests(tmp_path, ("tests/test_gla.py",))
+    assert caught is None and "timeout" in tail
+
+
+def test_mutation_runner_refuses_when_the_baseline_tests_fail(monkeypatch, tmp_path, capsys):
+    mr = _mutation_runner()
+    m = mr.load_catalogue()[0]
+    monkeypatch.setattr(mr, "load_catalogue", lambda: [m])
+    monkeypatch.setattr(mr, "run_checks", lambda root, specs: {
+        s: {"spec": s, "exit": 0, "result": {"status": "supported", "records": []}} for s in specs})
+    monkeypatch.setattr(mr, "run_tests", lambda root, tests: (True, "1 failed"))
+    assert mr.main(["--report", str(tmp_path / "r.json")]) == 1
+    assert "unmutated" in capsys.readouterr().err
