@@ -173,6 +173,8 @@ def audit_record(rec: Evidence) -> str | None:
     v = Verdict(rec.verdict).value
     if v == "supported" and rec.sample_size is None:
         return "a 'supported' record without its sample size"
+    if v == "supported" and not rec.ci:
+        return "a 'supported' record without its confidence interval"
     if v == "certified" and rec.tolerance is None:
         return "a 'certified' record without its tolerance"
     if v == "refuted" and not rec.counterexample:
@@ -257,6 +259,10 @@ class Evidence:
             )
         if self.verdict is Verdict.SUPPORTED and self.sample_size is None:
             raise ValueError(f"{self.claim}/{self.method}: a 'supported' record must state its sample size")
+        if self.verdict is Verdict.SUPPORTED and not self.ci:  # review 8: every 'supported' carries a CI;
+            from .passfail import confidence_of, passfail_ci  # pass/fail sampling: failure-rate bound
+
+            self.ci = passfail_ci(max(int(self.sample_size), 1), confidence_of(self.config))
         if self.verdict is Verdict.CERTIFIED and self.tolerance is None:
             raise ValueError(f"{self.claim}/{self.method}: a 'certified' record must state its tolerance")
         if self.verdict is Verdict.REFUTED and self.counterexample is None:

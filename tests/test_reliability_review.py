@@ -215,3 +215,48 @@ def test_mutation_runner_refuses_when_the_baseline_tests_fail(monkeypatch, tmp_p
     monkeypatch.setattr(mr, "run_tests", lambda root, tests: (True, "1 failed"))
     assert mr.main(["--report", str(tmp_path / "r.json")]) == 1
     assert "unmutated" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- finding 3: the printed CI level
+def test_r1_prints_the_family_level_simultaneous_over_looks():
+    from glaverify.proofs_check.checks.risk_numeric import check_r1_monte_carlo
+
+    ctx = _ctx()
+    rec = check_r1_monte_carlo(ctx, num_prompts=4000)
+    assert rec.ci["confidence"] == ctx.run.confidence
+    assert rec.ci["coverage"] == "simultaneous over looks"
+    assert rec.ci["per_look_confidence"] > ctx.run.confidence
+    if rec.verdict is Verdict.SUPPORTED:
+        assert f"inside the {ctx.run.confidence:g} CI (simultaneous over looks)" in rec.summary
+
+
+# ----------------------------------------------------------------- finding 8: 'supported' carries a CI
+def test_failure_rate_bound_is_one_minus_alpha_to_the_one_over_n():
+    from glaverify.proofs_check.passfail import failure_rate_bound
+
+    assert failure_rate_bound(1, 0.95) == pytest.approx(0.95)
+    assert failure_rate_bound(100, 0.95) == pytest.approx(1 - 0.05 ** 0.01)
+    assert 0.029 < failure_rate_bound(100, 0.95) < 0.030  # the rule of three: ≈ 3/n
+    assert failure_rate_bound(1000, 0.999) < failure_rate_bound(100, 0.999)
+
+
+def test_a_supported_record_without_ci_gets_the_pass_fail_bound_at_the_run_level():
+    from glaverify.proofs_check.evidence import audit_record
+
+    rec = Evidence(claim="G1", verdict="supported", method="x", summary="s", sample_size=20,
+                   config={"run": {"confidence": 0.99}})
+    assert rec.ci["high"] == pytest.approx(1 - 0.01 ** (1 / 20)) and rec.ci["confidence"] == 0.99
+    assert audit_record(rec) is None
+    rec.ci = None  # a record whose guard was bypassed is caught by the audit
+    assert "confidence interval" in audit_record(rec)
+
+
+@pytest.mark.parametrize(("claim", "method"), [("R2", "numeric"), ("G1", "torch-random")])
+def test_owned_sampled_checks_record_their_failure_rate_bound(claim, method):
+    from glaverify.proofs_check.runner import run_claim
+
+    ctx = _ctx(4, 12)
+    rec = run_claim(claim, ctx, method=method).records[0]
+    assert rec.verdict is Verdict.SUPPORTED
+    assert rec.ci["low"] == 0.0 and rec.ci["confidence"] == ctx.run.confidence
+    assert rec.ci["high"] == pytest.approx(1 - (1 - ctx.run.confidence) ** (1 / rec.sample_size))

@@ -50,6 +50,7 @@ from glaverify.numerics.sampler import sample_prompts
 from glaverify.numerics.tolerances import FLA_REL_TOL, TORCH_REL_TOL  # noqa: E402
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.passfail import passfail_ci
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
 
@@ -205,7 +206,7 @@ def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details:
                           f"GLA = WPGD on {batch} random prompts × {len(cases)} gate/form cases, max "
                           f"relative error {worst['rel_err']:.2e} ≤ {TORCH_REL_TOL:g}",
                           dims=dims, tolerance=TORCH_REL_TOL, residuals=res, sample_size=n_pred,
-                          details=details)
+                          ci=passfail_ci(n_pred, ctx.run.confidence), details=details)  # review 8
     if third is not None:  # both routes ours: refute only if the exact third route sides with GLA ≠ WPGD
         worst["counterexample"]["exact_third_route"] = third(worst["counterexample"])
     return ctx.record(claim, "torch-random", Verdict.REFUTED,

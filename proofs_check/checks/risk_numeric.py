@@ -56,6 +56,7 @@ from glaverify.numerics.predictors import WPGDPredictor
 from glaverify.numerics.sampler import sample_prompts
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.passfail import passfail_ci
 from glaverify.proofs_check.registry import check
 
 from . import third_route  # review of issue 10, finding 1: exact third routes before any refutation
@@ -220,7 +221,8 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     fields = dict(
         dims={"d": model.d, "n": model.n},
         sample_size=est.samples,
-        ci={"low": est.ci_low, "high": est.ci_high, "confidence": est.confidence},
+        ci={"low": est.ci_low, "high": est.ci_high, "confidence": conf,  # review 3: the achieved family level
+            "per_look_confidence": est.confidence, "coverage": "simultaneous over looks"},
         residuals={"z": res.z, "closed_minus_mc": closed - est.mean,
                    "relative": (closed - est.mean) / max(abs(closed), 1e-300)},
         details={"closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
@@ -240,7 +242,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
             f"would have been detected with power {POWER:g})")
     if res.decision == "agree":
         return ctx.record("R1", "monte-carlo", Verdict.SUPPORTED,
-                          f"{head}: closed form inside the {est.confidence:.6g} CI", **fields)
+                          f"{head}: closed form inside the {conf:g} CI (simultaneous over looks)", **fields)
     if res.decision == "disagree":
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "P": P.tolist(),
                "omega": omega.tolist(), "closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
@@ -641,6 +643,7 @@ def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int =
     return ctx.record("R2", "numeric", Verdict.SUPPORTED,
                       f"{draws} random (P, ω) x c in {list(R2_SCALES)}: max relative residual {worst:.2g}",
                       tolerance=tol, residuals=residuals, sample_size=draws * len(R2_SCALES),
+                      ci=passfail_ci(draws * len(R2_SCALES), ctx.run.confidence),  # review 8
                       details={"scales": list(R2_SCALES), "draws": draws,
                                "independent_reference": "dense example-level risk (no closed_forms); "
                                "closed_forms compared with it at every base point (tool error if not)"})
