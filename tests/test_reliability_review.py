@@ -260,3 +260,23 @@ def test_owned_sampled_checks_record_their_failure_rate_bound(claim, method):
     assert rec.verdict is Verdict.SUPPORTED
     assert rec.ci["low"] == 0.0 and rec.ci["confidence"] == ctx.run.confidence
     assert rec.ci["high"] == pytest.approx(1 - (1 - ctx.run.confidence) ** (1 / rec.sample_size))
+
+
+# ----------------------------------------------------------------- finding 6: the plain route in R1
+def test_r1_sees_a_query_label_from_the_wrong_task(monkeypatch):
+    import glaverify.proofs_check.checks.risk_numeric as rn
+    import numpy as np
+    from glaverify.numerics import sampler
+    from glaverify.numerics.consistency import ToolError
+
+    orig = sampler.sample_prompts
+
+    def buggy(model, batch, rng):  # query label from block 0's task, no noise
+        p = orig(model, batch, rng)
+        return sampler.Prompts(X=p.X, y=p.y, x_query=p.x_query, tasks=p.tasks,
+                               y_query=np.einsum("bd,bd->b", p.x_query, p.tasks[:, 0]))
+    ctx = _ctx(4, 12)
+    assert rn.check_r1_monte_carlo(ctx, num_prompts=20_000).verdict is Verdict.SUPPORTED  # clean: no alarm
+    monkeypatch.setattr(rn, "sample_prompts", buggy)
+    with pytest.raises(ToolError, match="plain route"):
+        rn.check_r1_monte_carlo(_ctx(4, 12), num_prompts=50_000)

@@ -155,6 +155,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     signal_var = np.diag(C)[block] * float(np.trace(model.sigma))
     group = max(1, num_prompts * model.n // 256)
     noise_sq, signal_sq = RunningMean(group=group), RunningMean(group=group)
+    plain_gap = RunningMean(group=group)  # review 6: the plain route (y_q − ŷ(x_q))² paired with conditional
 
     def draw(k: int):
         pr = sample_prompts(model, k, prompt_rng)
@@ -170,6 +171,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         signal_sq.add((signal**2 - signal_var).ravel())
         noise_sq.add(((pr.y - signal) ** 2 - model.noise_var).ravel())
         cond = conditional_risk(model, predictor, pr)
+        plain_gap.add((pr.y_query - np.asarray(predictor(pr), dtype=np.float64).reshape(-1)) ** 2 - cond)
         if estimator == "features":
             return features_risk(terms, pr.X), cond  # paired: the conditional route on the same prompts
         return cond, None
@@ -198,6 +200,14 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         if abs(lab_z[what]) > REFUTE_Z:  # the sampler (our code) disagrees with the model it samples
             raise ToolError(f"the prompt sampler is wrong: mean of {what} is {e.mean:.4g} ± {e.std_err:.2g} "
                             f"(z = {lab_z[what]:+.1f}), not 0")
+    pe = plain_gap.estimate(conf)  # review 6: the sampled query and the predictor's real prediction
+    lab_z["plain (y_q - yhat(x_q))^2 - conditional"] = plain_z = (
+        pe.mean / pe.std_err if pe.std_err > 0 else (0.0 if pe.mean == 0 else np.inf))
+    if abs(plain_z) > REFUTE_Z:
+        raise ToolError(f"the plain route (y_q - yhat(x_q))^2 on the sampled queries differs from the "
+                        f"conditional route on the same prompts by {pe.mean:.4g} ± {pe.std_err:.2g} "
+                        f"(z = {plain_z:+.1f}): the query sampler or the predictor at the real query "
+                        "disagrees with our other routes")
     # a refutation must be confirmed by the dense derivation of the risk (docs/reliability.md)
     dense = dense_risk(model, P, omega)
     dense_z = (dense - est.mean) / est.std_err if est.std_err > 0 else 0.0
