@@ -280,3 +280,46 @@ def test_r1_sees_a_query_label_from_the_wrong_task(monkeypatch):
     monkeypatch.setattr(rn, "sample_prompts", buggy)
     with pytest.raises(ToolError, match="plain route"):
         rn.check_r1_monte_carlo(_ctx(4, 12), num_prompts=50_000)
+
+
+# ----------------------------------------------------------------- finding 5: plausibility over draw calls
+def test_plausibility_ratio_limit_is_pinned_at_1_8():
+    from glaverify.numerics import montecarlo as mc
+
+    assert mc.CALL_SE_RATIO <= 1.8  # looser lets a per-call dependence that doubles the SE through
+
+
+def test_a_dependence_inside_each_draw_call_is_a_tool_error():
+    import numpy as np
+    from glaverify.numerics import montecarlo as mc
+    from glaverify.numerics.consistency import ToolError
+
+    rng = np.random.default_rng(3)
+    caught = 0
+    for _ in range(20):  # a shared offset per draw call: the true SE of the mean is ~3x the pooled SE
+        def draw(k):
+            return rng.standard_normal(k) + 3.0 / np.sqrt(k) * rng.standard_normal(), None
+        try:
+            mc.sequential_compare(0.0, draw, 64_000, 8192, 0.999, target=1e-9)
+        except ToolError as exc:
+            assert "draw calls" in str(exc)
+            caught += 1
+    assert caught >= 19
+    clean = 0
+    for _ in range(50):  # independent draws: no false alarm (near miss on the other side)
+        r = mc.sequential_compare(0.0, lambda k: (rng.standard_normal(k), None), 64_000, 8192, 0.999,
+                                  target=1e-9)
+        clean += r.decision in ("agree", "unclear")
+    assert clean == 50
+
+
+def test_call_means_se_matches_the_pooled_se_for_independent_calls():
+    import numpy as np
+    from glaverify.numerics.montecarlo import call_means_se
+
+    rng = np.random.default_rng(0)
+    sizes = [100] * 300 + [37]
+    vals = [rng.standard_normal(k) for k in sizes]
+    allv = np.concatenate(vals)
+    se = call_means_se([(v.size, float(v.mean())) for v in vals], float(allv.mean()))
+    assert abs(se / (allv.std() / np.sqrt(allv.size)) - 1) < 0.15
