@@ -350,12 +350,15 @@ def sequential_compare(
     refute_z: float = REFUTE_Z,
     progress: Callable[[int], None] | None = None,
     paired_name: str = "",
+    cap: int | None = None,
 ) -> SequentialResult:
     """Compare ``reference`` with the mean of ``draw(k) -> (values, paired)`` sampled in batches of at
     most ``batch`` until decided or ``budget`` is spent (module docstring). ``paired``, if given, is a second
     estimator of the same mean on the same samples: their paired difference must be consistent with 0
-    (|z| ≤ refute_z), else :class:`ToolError` — two of our own routes disagree."""
-    looks = look_sizes(budget)
+    (|z| ≤ refute_z), else :class:`ToolError` — two of our own routes disagree. ``cap``: after look 1 the
+    budget is extended to the size at which ``target`` becomes detectable, at most ``cap`` prompts (the
+    number of looks, hence the level split, stays the same; review of issue 10, finding 4)."""
+    looks = list(look_sizes(budget))
     alpha = (1.0 - confidence) / len(looks)
     z_look = two_sided_z(1.0 - alpha)
     z_pow = float(stats.norm.ppf(POWER))
@@ -404,8 +407,10 @@ def sequential_compare(
         elif abs(z) <= z_look and rel <= target:
             decision = "agree"
         else:
+            if j == 1 and cap is not None and rel > target and len(looks) == len(LOOK_FRACTIONS):
+                looks[1:] = extended_looks(looks[0], budget, rel / target, cap)
             continue
-        return SequentialResult(decision, est, reference, float(z), z_look, j, looks, float(effect),
+        return SequentialResult(decision, est, reference, float(z), z_look, j, tuple(looks), float(effect),
                                 float(rel), not last, paired)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -420,3 +425,12 @@ def call_means_se(calls: list[tuple[int, float]], mean: float) -> float | None:
     m = np.array([c[1] for c in calls])
     g = n.size
     return float(np.sqrt(g / (g - 1) * np.sum((n / n.sum()) ** 2 * (m - mean) ** 2)))
+
+
+def extended_looks(first: int, budget: int, shortfall: float, cap: int) -> list[int]:
+    """Looks 2.. after look 1 at ``first`` prompts: the SE falls as 1/√N, so the target is detectable at
+    ``first · shortfall²`` prompts (×1.2²: the SE at look 1 is itself an estimate); the new budget is that,
+    at least ``budget`` and at most ``cap``, and the later looks keep their fractions of it (review of
+    issue 10, finding 4)."""
+    new_budget = int(min(max(cap, budget), max(budget, np.ceil(first * (1.2 * shortfall) ** 2))))
+    return [max(first + 1, int(round(new_budget * f))) for f in LOOK_FRACTIONS[1:]]

@@ -323,3 +323,22 @@ def test_call_means_se_matches_the_pooled_se_for_independent_calls():
     allv = np.concatenate(vals)
     se = call_means_se([(v.size, float(v.mean())) for v in vals], float(allv.mean()))
     assert abs(se / (allv.std() / np.sqrt(allv.size)) - 1) < 0.15
+
+
+# ----------------------------------------------------------------- finding 4: budget extension to a hard cap
+def test_the_budget_is_extended_after_look_one_up_to_the_cap():
+    import numpy as np
+    from glaverify.numerics import montecarlo as mc
+
+    rng = np.random.default_rng(0)
+
+    def draw(k):
+        return 1.0 + rng.standard_normal(k), None
+    plain = mc.sequential_compare(1.0, draw, 8000, 1000, 0.999, target=0.02)
+    assert plain.estimate.samples == 8000 and plain.detectable_relative > 0.02  # budget too small
+    ext = mc.sequential_compare(1.0, draw, 8000, 1000, 0.999, target=0.02, cap=200_000)
+    assert ext.decision == "agree" and ext.detectable_relative <= 0.02 * 1.1
+    assert 8000 < ext.estimate.samples <= 200_000 and len(ext.looks) == len(plain.looks)  # same level split
+    capped = mc.sequential_compare(1.0, draw, 8000, 1000, 0.999, target=0.02, cap=16_000)
+    assert capped.estimate.samples == 16_000  # never past the hard cap
+    assert mc.extended_looks(1000, 8000, 100.0, 50_000)[-1] == 50_000

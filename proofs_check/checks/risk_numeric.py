@@ -77,6 +77,9 @@ READOUT_RTOL = 1e-10
 TARGET_EFFECT = 1e-3
 #: relative size of the random perturbation of P*(ω) in the R1 Monte Carlo check
 PERTURBATION = 0.5
+#: R1 (not --quick): after look 1 the budget may grow to this many times ``run.mc_prompts`` so that the
+#: TARGET_EFFECT becomes detectable (review of issue 10, finding 4; docs/reliability.md)
+BUDGET_CAP_FACTOR = 8
 
 
 # ---------------------------------------------------------------------------------------------- draws
@@ -185,7 +188,8 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
     res = sequential_compare(closed, draw, num_prompts, batch, ctx.run.confidence, TARGET_EFFECT,
                              progress=advance, paired_name="conditional (sampled tasks, predictor readout) "
-                             "vs features estimator")
+                             "vs features estimator",
+                             cap=None if ctx.quick else BUDGET_CAP_FACTOR * num_prompts)  # review 4
     est = res.estimate
     conf = ctx.run.confidence
     lab_z = {}
@@ -239,6 +243,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
                  "batch_means_std_err": est.batch_se, "estimator": estimator, "z_look": res.z_look,
                  "refute_z": REFUTE_Z, "looks": list(res.looks), "looks_done": res.looks_done,
                  "stopped_early": res.stopped_early, "budget": num_prompts, "batch": batch,
+                 "budget_cap": None if ctx.quick else BUDGET_CAP_FACTOR * num_prompts,
                  "memory_budget_bytes": budget_bytes,
                  "detectable_effect": res.detectable_effect,
                  "detectable_relative_effect": res.detectable_relative, "power": POWER,
