@@ -342,3 +342,32 @@ def test_the_budget_is_extended_after_look_one_up_to_the_cap():
     capped = mc.sequential_compare(1.0, draw, 8000, 1000, 0.999, target=0.02, cap=16_000)
     assert capped.estimate.samples == 16_000  # never past the hard cap
     assert mc.extended_looks(1000, 8000, 100.0, 50_000)[-1] == 50_000
+
+
+# ----------------------------------------------------------------- finding 10: sampler self-check, wording
+def test_r1_sampler_check_uses_one_value_per_prompt(monkeypatch):
+    import glaverify.proofs_check.checks.risk_numeric as rn
+
+    seen, drawn = [], set()
+    orig, sample = rn.RunningMean.add, rn.sample_prompts
+
+    def spy(self, values):
+        seen.append(len(values))
+        return orig(self, values)
+
+    def count(model, k, rng):
+        drawn.add(k)
+        return sample(model, k, rng)
+    monkeypatch.setattr(rn.RunningMean, "add", spy)
+    monkeypatch.setattr(rn, "sample_prompts", count)
+    rn.check_r1_monte_carlo(_ctx(4, 12), num_prompts=2000)
+    # signal, noise and plain-route accumulators get one value per prompt (examples share the prompt's tasks)
+    assert seen and set(seen) <= drawn
+
+
+def test_the_r1_tool_error_does_not_claim_to_know_which_route_is_at_fault():
+    import inspect
+
+    import glaverify.proofs_check.checks.risk_numeric as rn
+
+    assert "the Monte Carlo route is at fault" not in inspect.getsource(rn.check_r1_monte_carlo)
