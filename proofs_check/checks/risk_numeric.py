@@ -223,7 +223,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
             f"{closed:.6g} (z = {res.z:+.1f}) but the dense derivation gives {dense:.6g} "
             f"(z = {dense_z:+.1f}): "
             + ("closed form and dense derivation agree; the tool cannot tell whether the Monte Carlo route "
-               "or the derivation both exact routes share is at fault"
+               "is at fault or the derivation both exact routes share"
                if closed_is_dense else "the Monte Carlo mean contradicts both exact routes"))
     # the documented level, restated here: α = 1 − confidence split equally over the looks
     want = two_sided_z(1.0 - (1.0 - conf) / len(res.looks))
