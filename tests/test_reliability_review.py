@@ -372,3 +372,19 @@ def test_the_r1_tool_error_does_not_claim_to_know_which_route_is_at_fault():
 
     src = inspect.getsource(rn.check_r1_monte_carlo)
     assert "so the Monte Carlo route is at fault" not in src and "cannot tell whether" in src
+
+
+def test_an_off_by_one_in_our_coordinate_gate_weights_is_a_tool_error_for_g2(monkeypatch):
+    import numpy as np
+    import torch
+    from glaverify.numerics import wpgd
+    from glaverify.proofs_check.runner import run_claim
+
+    orig = wpgd.coordinate_gate_weights
+
+    def buggy(g):
+        w = orig(g)
+        return torch.roll(w, 1, dims=-2) if isinstance(w, torch.Tensor) else np.roll(w, 1, axis=-2)
+    monkeypatch.setattr(wpgd, "coordinate_gate_weights", buggy)
+    rec = run_claim("G2", _ctx(4, 12), method="torch-random").records[0]
+    assert rec.verdict is Verdict.INCONCLUSIVE and "our WPGD" in rec.tool_error
