@@ -85,6 +85,8 @@ def make_copy(root: Path) -> Path:
     (pkg / "__init__.py").write_text('"""Temporary mutation copy of glaverify."""\n')
     for name in PACKAGES:
         shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
+    if (REPO / "examples").is_dir():  # review 9: tests read examples/*.toml relative to the working directory
+        shutil.copytree(REPO / "examples", root / "examples")
     shutil.copy(HERE / "_drive.py", root / "_drive.py")
     shutil.copy(HERE / "_pytest_guard.py", root / "mutation_pytest_guard.py")
     return root
