@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PACKAGES = ("theory", "numerics", "proofs_check")
 CATALOGUE = HERE / "catalogue.toml"
-#: seconds allowed for one mutant's checks / tests (a hang counts as caught, and is flagged)
+#: seconds allowed for one mutant's checks / tests (a hang is scored "unknown", never caught)
 TIMEOUT = 600
 
 
@@ -57,7 +57,7 @@ class Mutant:
 @dataclass
 class Outcome:
     mutant: Mutant
-    status: str  # "caught-checks", "caught-tests", "survived", "stale", "ambiguous"
+    status: str  # "caught-checks", "caught-tests", "wrong-blame", "unknown", "survived", "stale", "ambiguous"
     evidence: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -85,6 +85,8 @@ def make_copy(root: Path) -> Path:
     (pkg / "__init__.py").write_text('"""Temporary mutation copy of glaverify."""\n')
     for name in PACKAGES:
         shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
+    if (REPO / "examples").is_dir():  # review 9: tests read examples/*.toml relative to the working directory
+        shutil.copytree(REPO / "examples", root / "examples")
     shutil.copy(HERE / "_drive.py", root / "_drive.py")
     shutil.copy(HERE / "_pytest_guard.py", root / "mutation_pytest_guard.py")
     return root
@@ -122,7 +124,7 @@ def run_checks(root: Path, specs: tuple[str, ...]) -> dict[str, dict]:
         proc = subprocess.run([sys.executable, str(root / "_drive.py"), str(root), *specs], cwd=root,
                               env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        return {"__fatal__": {"reason": f"timeout after {TIMEOUT} s"}}
+        return {"__fatal__": {"reason": f"timeout after {TIMEOUT} s", "timeout": True}}
     out: dict[str, dict] = {}
     for line in proc.stdout.splitlines():
         try:
@@ -140,7 +142,7 @@ def run_checks(root: Path, specs: tuple[str, ...]) -> dict[str, dict]:
 def summarise(row: dict) -> dict:
     """What is compared with the baseline: exit code, claim status, record verdicts/errors by method."""
     res = row.get("result") or {}
-    recs = {r["method"]: (r["verdict"], bool(r.get("error")), bool(r.get("tool_error")))
+    recs = {r["method"]: (r["verdict"], r.get("error") or "", r.get("tool_error") or "")  # review 9: texts
             for r in res.get("records", [])}
     return {"exit": row.get("exit"), "status": res.get("status", res.get("verdict")), "records": recs}
 
@@ -158,24 +160,43 @@ def differences(base: dict, mut: dict) -> list[str]:
         if v != b[0]:
             out.append(f"{method}: {b[0]} -> {v}")
         if err and not b[1]:
-            out.append(f"{method}: crashed")
+            out.append(f"{method}: crashed ({err[:300]})")
         if tool and not b[2]:
-            out.append(f"{method}: tool error")
+            out.append(f"{method}: tool error ({tool[:300]})")
     return out
 
 
-def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
+def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool | None, str]:
     """(caught, last lines): pytest on ``tests`` (paths of the working tree's tests, code from the copy)."""
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
            "-p", "mutation_pytest_guard", "-m", "not slow", *[str(REPO / t) for t in tests]]
     try:
         proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        return True, f"timeout after {TIMEOUT} s"
+        return None, f"timeout after {TIMEOUT} s"  # review 9: a hang proves nothing either way
     tail = "\n".join(proc.stdout.strip().splitlines()[-2:])
     if proc.returncode in (4, 5):
         raise RuntimeError(f"pytest could not run {tests}: exit {proc.returncode}\n{proc.stdout[-1500:]}")
     return proc.returncode != 0, tail
+
+
+def score_status(status: str, ev: list[str], timed_out: bool, caught_tests: bool | None) -> str:
+    """Review of issue 10, finding 9. Every mutant is a fault of our own code, so a mutant that makes a
+    check print ``refuted`` is *wrong blame* (the tool blamed the theory), not caught; a timeout of the
+    checks (with nothing else observed) or of the tests is *unknown*, not caught."""
+    if any(e.endswith("-> refuted") or "-> 'refuted" in e for e in ev):
+        return "wrong-blame"
+    if status == "survived" and (timed_out or caught_tests is None):
+        return "unknown"
+    return status
+
+
+def baseline_test_failures(root: Path, tests: tuple[str, ...]) -> str:
+    """Run the mapped test modules once on the unmutated copy: '' if they pass, else pytest's last lines."""
+    if not tests:
+        return ""
+    caught, tail = run_tests(root, tests)
+    return "" if caught is False else tail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: baseline run failed: {base_rows['__fatal__']}", file=sys.stderr)
             return 1
         baseline = {s: summarise(base_rows[s]) for s in specs}
+        failing = baseline_test_failures(base_root, tuple(sorted({t for m in cat for t in m.tests})))
+        if failing:  # review 9: a test that fails unmutated cannot catch a mutant
+            print(f"error: the mapped tests fail on the unmutated copy: {failing}", file=sys.stderr)
+            return 1
         for i, m in enumerate(cat, 1):
             t0 = time.perf_counter()
             root = make_copy(Path(tmp) / f"m{i:03d}")
@@ -217,18 +242,21 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 rows = run_checks(root, m.checks)
                 ev: list[str] = []
-                if "__fatal__" in rows:
-                    ev.append(f"checks crashed: {rows['__fatal__']['reason']}")
+                timed_out = rows.get("__fatal__", {}).get("timeout", False)
+                if "__fatal__" in rows and not timed_out:
+                    fatal = rows["__fatal__"]
+                    ev.append(f"checks crashed: {fatal['reason']}: {fatal.get('stderr', '')[-300:]}")
                 for s in m.checks:
                     if s in rows:
                         ev += [f"{s}: {d}" for d in differences(baseline[s], summarise(rows[s]))]
                 caught_checks = bool(ev)
-                caught_tests = False
+                caught_tests: bool | None = False
                 if m.tests and (not caught_checks or args.all_tests):
                     caught_tests, tail = run_tests(root, m.tests)
                     ev.append(f"tests {'failed' if caught_tests else 'passed'}: {tail}")
                 status = ("caught-checks" if caught_checks
                           else "caught-tests" if caught_tests else "survived")
+                status = score_status(status, ev, timed_out, caught_tests)
                 outcomes.append(Outcome(m, status, ev))
             shutil.rmtree(root, ignore_errors=True)
             o = outcomes[-1]
@@ -240,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(outcomes: list[Outcome], path: Path) -> int:
     live = [o for o in outcomes if o.status not in ("stale", "ambiguous")]
+    wrong = [o for o in live if o.status == "wrong-blame"]
+    unknown = [o for o in live if o.status == "unknown"]
     by_checks = sum(o.status == "caught-checks" for o in live)
     by_either = by_checks + sum(o.status == "caught-tests" for o in live)
     n = max(len(live), 1)
@@ -250,6 +280,10 @@ def report(outcomes: list[Outcome], path: Path) -> int:
           "  (target >= 90 %)")
     print(f"caught by checks or tests:   {by_either}/{len(live)} = {100 * by_either / n:.1f} %"
           "  (target >= 95 %)")
+    print(f"wrong blame (our fault printed as 'refuted'): {len(wrong)}/{len(live)}; unknown (timeout): "
+          f"{len(unknown)}/{len(live)}  (neither counts as caught)")
+    for o in wrong + unknown:
+        print(f"  {o.status.upper()}: {o.mutant.id} ({o.mutant.file}) {o.evidence[0] if o.evidence else ''}")
     for o in outcomes:
         if o.status in ("survived", "caught-tests"):
             tag = "SURVIVOR" if o.status == "survived" else "tests only"
@@ -258,7 +292,8 @@ def report(outcomes: list[Outcome], path: Path) -> int:
         elif o.status in ("stale", "ambiguous"):
             print(f"  {o.status.upper()}: {o.mutant.id} ({o.mutant.section}) {o.mutant.file}")
     path.write_text(json.dumps({
-        "scores": {"run": len(live), "caught_by_checks": by_checks, "caught_by_checks_or_tests": by_either},
+        "scores": {"run": len(live), "caught_by_checks": by_checks, "caught_by_checks_or_tests": by_either,
+                   "wrong_blame": len(wrong), "unknown": len(unknown)},
         "mutants": [{"id": o.mutant.id, "file": o.mutant.file, "category": o.mutant.category,
                      "section": o.mutant.section, "status": o.status, "evidence": o.evidence,
                      "seconds": round(o.seconds, 1)} for o in outcomes],

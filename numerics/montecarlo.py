@@ -36,6 +36,8 @@ Sequential test (:func:`sequential_compare`)
     ``(z_look + z_power)·SE`` (power ``POWER``) at or below ``target·|reference|`` with the reference inside
     the interval stops as agreeing; otherwise sample on. Every decision states the effect size it could
     have detected.
+    The plausibility groups of the sequential test are whole draw calls (at least ``SE_GROUPS`` calls per
+    look, limit :data:`CALL_SE_RATIO`), so a dependence inside one call is visible.
 """
 
 from __future__ import annotations
@@ -56,6 +58,11 @@ from .sampler import Prompts, sample_prompts
 PLAUSIBLE_SE_RATIO = 3.0
 #: number of equal groups whose means give the batch-means standard error
 SE_GROUPS = 32
+#: sequential test: the batch-means SE over whole draw calls (>= SE_GROUPS calls per look) may differ from
+#: the pooled SE by at most this factor (review of issue 10, finding 5: at 32 groups the ratio's relative
+#: spread is ~ 1/sqrt(62) = 0.13, so 1.8 is ~ 4.6 spreads either way; a per-call dependence that doubles the
+#: true SE is caught)
+CALL_SE_RATIO = 1.8
 #: looks of the sequential test (fractions of the budget)
 LOOK_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 #: power at which the detectable effect is stated
@@ -148,7 +155,8 @@ class RunningMean:
         return est
 
 
-def check_plausible(est: MCEstimate, what: str = "Monte Carlo estimate") -> None:
+def check_plausible(est: MCEstimate, what: str = "Monte Carlo estimate",
+                    limit: float = PLAUSIBLE_SE_RATIO) -> None:
     """An interval whose width is implausible for its sample size is an error of the tool: the pooled SE
     must agree with the batch-means SE within :data:`PLAUSIBLE_SE_RATIO` (when ≥ 16 groups exist) and be
     finite and ≥ 0."""
@@ -159,10 +167,10 @@ def check_plausible(est: MCEstimate, what: str = "Monte Carlo estimate") -> None
     lo, hi = sorted((est.std_err, est.batch_se))
     if hi == 0.0:
         return
-    if lo == 0.0 or hi / lo > PLAUSIBLE_SE_RATIO:
+    if lo == 0.0 or hi / lo > limit:
         raise ToolError(
             f"{what}: pooled standard error {est.std_err:.3g} vs batch-means standard error "
-            f"{est.batch_se:.3g} over {est.samples} samples (ratio limit {PLAUSIBLE_SE_RATIO:g}): the "
+            f"{est.batch_se:.3g} over {est.samples} samples (ratio limit {limit:g}): the "
             "interval width is implausible for the sample size")
 
 
@@ -342,28 +350,35 @@ def sequential_compare(
     refute_z: float = REFUTE_Z,
     progress: Callable[[int], None] | None = None,
     paired_name: str = "",
+    cap: int | None = None,
 ) -> SequentialResult:
     """Compare ``reference`` with the mean of ``draw(k) -> (values, paired)`` sampled in batches of at
     most ``batch`` until decided or ``budget`` is spent (module docstring). ``paired``, if given, is a second
     estimator of the same mean on the same samples: their paired difference must be consistent with 0
-    (|z| ≤ refute_z), else :class:`ToolError` — two of our own routes disagree."""
-    looks = look_sizes(budget)
+    (|z| ≤ refute_z), else :class:`ToolError` — two of our own routes disagree. ``cap``: after look 1 the
+    budget is extended to the size at which ``target`` becomes detectable, at most ``cap`` prompts (the
+    number of looks, hence the level split, stays the same; review of issue 10, finding 4)."""
+    looks = list(look_sizes(budget))
     alpha = (1.0 - confidence) / len(looks)
     z_look = two_sided_z(1.0 - alpha)
     z_pow = float(stats.norm.ppf(POWER))
     acc = RunningMean(group=max(1, budget // (SE_GROUPS * 8)))
     diff = RunningMean(group=max(1, budget // (SE_GROUPS * 8)))
+    chunk = max(1, min(batch, looks[0] // SE_GROUPS))  # review 5: >= SE_GROUPS whole draw calls per look
+    calls: list[tuple[int, float]] = []  # (size, mean) of every draw call: the plausibility groups
     for j, target_n in enumerate(looks, 1):
         while acc.count < target_n:
-            k = min(batch, target_n - acc.count)
+            k = min(chunk, target_n - acc.count)
             vals, other = draw(k)
             acc.add(vals)
+            calls.append((k, float(np.mean(vals))))
             if other is not None:
                 diff.add(np.asarray(other) - np.asarray(vals))
             if progress is not None:
                 progress(k)
         est = acc.estimate(1.0 - alpha)
-        check_plausible(est, "Monte Carlo risk")
+        est = replace(est, batch_se=call_means_se(calls, est.mean))
+        check_plausible(est, "Monte Carlo risk (groups = draw calls)", limit=CALL_SE_RATIO)
         se = est.std_err
         z = (reference - est.mean) / se if se > 0 else (0.0 if reference == est.mean else np.inf)
         effect = (z_look + z_pow) * se
@@ -392,7 +407,30 @@ def sequential_compare(
         elif abs(z) <= z_look and rel <= target:
             decision = "agree"
         else:
+            if j == 1 and cap is not None and rel > target and len(looks) == len(LOOK_FRACTIONS):
+                looks[1:] = extended_looks(looks[0], budget, rel / target, cap)
             continue
-        return SequentialResult(decision, est, reference, float(z), z_look, j, looks, float(effect),
+        return SequentialResult(decision, est, reference, float(z), z_look, j, tuple(looks), float(effect),
                                 float(rel), not last, paired)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def call_means_se(calls: list[tuple[int, float]], mean: float) -> float | None:
+    """Batch-means standard error with one group per draw call of unequal sizes ``n_g`` (review of issue
+    10, finding 5): ``SE² = G/(G − 1) Σ_g (n_g/N)² (m_g − m)²``. A dependence inside a draw call (a shared
+    offset, a reused stream) widens it; groups smaller than a call could not see it. None for < 2 calls."""
+    if len(calls) < 2:
+        return None
+    n = np.array([c[0] for c in calls], dtype=np.float64)
+    m = np.array([c[1] for c in calls])
+    g = n.size
+    return float(np.sqrt(g / (g - 1) * np.sum((n / n.sum()) ** 2 * (m - mean) ** 2)))
+
+
+def extended_looks(first: int, budget: int, shortfall: float, cap: int) -> list[int]:
+    """Looks 2.. after look 1 at ``first`` prompts: the SE falls as 1/√N, so the target is detectable at
+    ``first · shortfall²`` prompts (×1.2²: the SE at look 1 is itself an estimate); the new budget is that,
+    at least ``budget`` and at most ``cap``, and the later looks keep their fractions of it (review of
+    issue 10, finding 4)."""
+    new_budget = int(min(max(cap, budget), max(budget, np.ceil(first * (1.2 * shortfall) ** 2))))
+    return [max(first + 1, int(round(new_budget * f))) for f in LOOK_FRACTIONS[1:]]

@@ -63,7 +63,7 @@ def _combiner_inconsistency(records: list[Evidence], verdict: Verdict) -> str | 
     if verdict is Verdict.REFUTED and Verdict.REFUTED not in vs:
         return "combined verdict 'refuted' without a refuting record"
     full = {r.verdict for r in records if r.scope == "full"}
-    if verdict is not Verdict.INCONCLUSIVE and verdict not in full:
+    if verdict not in (Verdict.INCONCLUSIVE, Verdict.REFUTED) and verdict not in full:
         return f"combined verdict {verdict.value!r} is held by no full-scope record"
     # the strength order spelled out again (not _STRENGTH), so a wrong order is seen by this check
     order = ["inconclusive", "supported", "certified", "proved"]
@@ -131,7 +131,7 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
     if problem:
         return ClaimStatus(Verdict.INCONCLUSIVE, tool_errors=(f"combiner: {problem}",))
     vs = [r.verdict for r in records]
-    counting = [r for r in records if not (r.verdict is Verdict.INCONCLUSIVE and r.abstained)]
+    counting = [r for r in records if _counts(r)]
     has_decisive = any(r.verdict in _DECISIVE for r in counting)
     has_positive = any(r.verdict in _POSITIVE for r in counting)
     has_refuted = Verdict.REFUTED in vs
@@ -139,7 +139,7 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
     disagreement = (has_decisive and (has_open or has_refuted)) or (has_positive and has_refuted)
     minority: list[str] = []
     if disagreement:
-        if verdict is Verdict.REFUTED:
+        if verdict in (Verdict.REFUTED, Verdict.INCONCLUSIVE):  # review 7: positives are the minority
             minority = [f"{r.method}: {r.verdict.value}" for r in counting if r.verdict in _POSITIVE]
         else:
             minority = [f"{r.method}: {r.verdict.value}" for r in counting
@@ -151,10 +151,17 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
     return ClaimStatus(verdict, disagreement, tuple(minority), tool)
 
 
+def _counts(rec: Evidence) -> bool:
+    """Whether a record counts for the disagreement rule: an abstained check, a crashed check (``error``)
+    and a tool error bring no evidence about the claim (review of issue 10, finding 7)."""
+    return not (rec.verdict is Verdict.INCONCLUSIVE and (rec.abstained or rec.error or rec.tool_error))
+
+
 def _disagreement_restated(records: list[Evidence]) -> bool:
     """The disagreement rule of docs/evidence.md spelled out again on the verdict names (an independent
     reading that audits :func:`claim_status`)."""
-    names = [r.verdict.value for r in records if not (r.verdict.value == "inconclusive" and r.abstained)]
+    names = [r.verdict.value for r in records
+             if not (r.verdict.value == "inconclusive" and (r.abstained or r.error or r.tool_error))]
     proves = any(v in ("proved", "certified") for v in names)
     backs = any(v in ("proved", "certified", "supported") for v in names)
     return (proves and ("inconclusive" in names or "refuted" in names)) or (backs and "refuted" in names)
@@ -166,6 +173,8 @@ def audit_record(rec: Evidence) -> str | None:
     v = Verdict(rec.verdict).value
     if v == "supported" and rec.sample_size is None:
         return "a 'supported' record without its sample size"
+    if v == "supported" and not rec.ci:
+        return "a 'supported' record without its confidence interval"
     if v == "certified" and rec.tolerance is None:
         return "a 'certified' record without its tolerance"
     if v == "refuted" and not rec.counterexample:
@@ -250,6 +259,10 @@ class Evidence:
             )
         if self.verdict is Verdict.SUPPORTED and self.sample_size is None:
             raise ValueError(f"{self.claim}/{self.method}: a 'supported' record must state its sample size")
+        if self.verdict is Verdict.SUPPORTED and not self.ci:  # review 8: every 'supported' carries a CI;
+            from .passfail import confidence_of, passfail_ci  # pass/fail sampling: failure-rate bound
+
+            self.ci = passfail_ci(max(int(self.sample_size), 1), confidence_of(self.config))
         if self.verdict is Verdict.CERTIFIED and self.tolerance is None:
             raise ValueError(f"{self.claim}/{self.method}: a 'certified' record must state its tolerance")
         if self.verdict is Verdict.REFUTED and self.counterexample is None:

@@ -51,8 +51,11 @@ from glaverify.numerics.sampler import sample_prompts
 from glaverify.numerics.tolerances import FLA_REL_TOL, TORCH_REL_TOL  # noqa: E402
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.passfail import passfail_ci
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
+
+from . import third_route  # review of issue 10, finding 1: exact third routes before any refutation
 
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
 CHUNK_SIZES = (1, 5, 64)
@@ -189,7 +192,8 @@ def _check_tolerance_plausible(ctx, T: int) -> None:
                         "kernel")
 
 
-def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details: dict) -> Evidence:
+def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details: dict,
+                  third=None) -> Evidence:
     _check_tolerance_plausible(ctx, ctx.model.n + 1)
     worst = max(cases, key=lambda c: c["rel_err"])
     dims = {"d": ctx.model.d, "n": ctx.model.n, **extra_details.get("dims", {})}
@@ -203,7 +207,9 @@ def _decide_torch(ctx, claim: str, cases: list[dict], batch: int, extra_details:
                           f"GLA = WPGD on {batch} random prompts × {len(cases)} gate/form cases, max "
                           f"relative error {worst['rel_err']:.2e} ≤ {TORCH_REL_TOL:g}",
                           dims=dims, tolerance=TORCH_REL_TOL, residuals=res, sample_size=n_pred,
-                          details=details)
+                          ci=passfail_ci(n_pred, ctx.run.confidence), details=details)  # review 8
+    if third is not None:  # both routes ours: refute only if the exact third route sides with GLA ≠ WPGD
+        worst["counterexample"]["exact_third_route"] = third(worst["counterexample"])
     return ctx.record(claim, "torch-random", Verdict.REFUTED,
                       f"GLA ≠ WPGD: case {worst['case']} relative error {worst['rel_err']:.3g} > "
                       f"{TORCH_REL_TOL:g}",
@@ -220,7 +226,10 @@ def _case(name: str, preds: dict, ref: torch.Tensor, p, extra: dict) -> list[dic
                     "counterexample": {"case": f"{name}/{form}", "prompt_index": b,
                                        "X": p.X[b].tolist(), "y": p.y[b].tolist(),
                                        "x_query": p.x_query[b].tolist(),
-                                       "gla": float(yhat[b]), "wpgd": float(ref[b]), **extra}})
+                                       "gla": float(yhat[b]), "wpgd": float(ref[b]),
+                                       **{k: v for k, v in extra.items() if k != "all_gates"},
+                                       **({"prompt_gates": extra["all_gates"][b].tolist()}
+                                          if "all_gates" in extra else {})}})
     return out
 
 
@@ -265,9 +274,14 @@ def check_one_layer_torch(ctx: CheckContext, claim: str, shape: str, gla_predict
             preds = _torch_forms(net, z, layer_fn, gla_predict)
             if layer_fn is None and gla_predict is None:
                 kernel_err = max(kernel_err, chunked_vs_recurrent(net, z, gate_kind))
-        cases += _case(gate_kind, preds, ref, p, {"Q": Q.tolist(), "gates": gvals[0].tolist()})
+        cases += _case(gate_kind, preds, ref, p, {"Q": Q.tolist(), "gates": gvals[0].tolist(),
+                                                  "all_gates": gvals})
+    own = gla_predict is None and layer_fn is None and weights_fn is None
     return _decide_torch(ctx, claim, cases, batch, {"gate_shape": shape, "gate_classes": list(GATE_KINDS_1L),
-                                                    "chunked_vs_recurrent_all_positions": kernel_err})
+                                                    "chunked_vs_recurrent_all_positions": kernel_err},
+                         third=(lambda cex: third_route.confirm_one_layer(  # review 10 / 1: exact route
+                             cex["X"], cex["y"], cex["x_query"], cex["Q"], cex["prompt_gates"], shape,
+                             cex["gla"], cex["wpgd"], TORCH_REL_TOL)) if own else None)
 
 
 @check("G1", "torch-random", default=True)
@@ -539,6 +553,10 @@ def check_g4_monte_carlo(ctx: CheckContext, num_prompts: int | None = None, caus
                f"[{gap_ci['low']:+.3g}, {gap_ci['high']:+.3g}] ({conf:g} family-wise CI, {done} paired"
                f" prompts, look {seq.looks_done} of {seq.looks_planned})")
     if l1_rel > TORCH_REL_TOL:
+        b = int(np.argmax(np.abs(c1 - f1)))  # review 10 / 1: both routes ours: an exact third route decides
+        if causal_fn is wpgd.causal_wpgd:  # (an injected causal_fn is the form under test)
+            details["exact_third_route_L1"] = third_route.confirm_g4_l1(
+                pr1.X[b], pr1.y[b], pr1.x_query[b], Ps[0], G4_GATE, float(c1[b]), float(f1[b]), TORCH_REL_TOL)
         return ctx.record("G4", "monte-carlo", Verdict.REFUTED,
                           f"L=1 causal and full-context differ (relative {l1_rel:.3g})", dims=dims,
                           sample_size=256, tolerance=TORCH_REL_TOL, details=details,

@@ -56,7 +56,10 @@ from glaverify.numerics.predictors import WPGDPredictor
 from glaverify.numerics.sampler import sample_prompts
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.passfail import passfail_ci
 from glaverify.proofs_check.registry import check
+
+from . import third_route  # review of issue 10, finding 1: exact third routes before any refutation
 
 RiskFn = Callable[[DataModel, np.ndarray, np.ndarray], float]
 PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
@@ -74,6 +77,9 @@ READOUT_RTOL = 1e-10
 TARGET_EFFECT = 1e-3
 #: relative size of the random perturbation of P*(ω) in the R1 Monte Carlo check
 PERTURBATION = 0.5
+#: R1 (not --quick): after look 1 the budget may grow to this many times ``run.mc_prompts`` so that the
+#: TARGET_EFFECT becomes detectable (review of issue 10, finding 4; docs/reliability.md)
+BUDGET_CAP_FACTOR = 8
 
 
 # ---------------------------------------------------------------------------------------------- draws
@@ -152,6 +158,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     signal_var = np.diag(C)[block] * float(np.trace(model.sigma))
     group = max(1, num_prompts * model.n // 256)
     noise_sq, signal_sq = RunningMean(group=group), RunningMean(group=group)
+    plain_gap = RunningMean(group=group)  # review 6: the plain route (y_q − ŷ(x_q))² paired with conditional
 
     def draw(k: int):
         pr = sample_prompts(model, k, prompt_rng)
@@ -164,9 +171,11 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
                             f"(> {READOUT_RTOL:g}) on sampled prompts")
         # sampler check: y_i = x_iᵀβ_k(i) + ξ_i with E (x_iᵀβ_k)² = C_kk tr Σ and E ξ_i² = σ²
         signal = np.einsum("bnd,bnd->bn", pr.X, pr.tasks[:, block, :])
-        signal_sq.add((signal**2 - signal_var).ravel())
-        noise_sq.add(((pr.y - signal) ** 2 - model.noise_var).ravel())
+        # one value per prompt (review 10: the examples of a prompt share its tasks, so they are correlated)
+        signal_sq.add((signal**2 - signal_var).mean(axis=1))
+        noise_sq.add(((pr.y - signal) ** 2 - model.noise_var).mean(axis=1))
         cond = conditional_risk(model, predictor, pr)
+        plain_gap.add((pr.y_query - np.asarray(predictor(pr), dtype=np.float64).reshape(-1)) ** 2 - cond)
         if estimator == "features":
             return features_risk(terms, pr.X), cond  # paired: the conditional route on the same prompts
         return cond, None
@@ -180,7 +189,8 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     advance = ctx.progress(f"R1 Monte Carlo (d={model.d}, n={model.n})", num_prompts)
     res = sequential_compare(closed, draw, num_prompts, batch, ctx.run.confidence, TARGET_EFFECT,
                              progress=advance, paired_name="conditional (sampled tasks, predictor readout) "
-                             "vs features estimator")
+                             "vs features estimator",
+                             cap=None if ctx.quick else BUDGET_CAP_FACTOR * num_prompts)  # review 4
     est = res.estimate
     conf = ctx.run.confidence
     lab_z = {}
@@ -195,6 +205,14 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         if abs(lab_z[what]) > REFUTE_Z:  # the sampler (our code) disagrees with the model it samples
             raise ToolError(f"the prompt sampler is wrong: mean of {what} is {e.mean:.4g} ± {e.std_err:.2g} "
                             f"(z = {lab_z[what]:+.1f}), not 0")
+    pe = plain_gap.estimate(conf)  # review 6: the sampled query and the predictor's real prediction
+    lab_z["plain (y_q - yhat(x_q))^2 - conditional"] = plain_z = (
+        pe.mean / pe.std_err if pe.std_err > 0 else (0.0 if pe.mean == 0 else np.inf))
+    if abs(plain_z) > REFUTE_Z:
+        raise ToolError(f"the plain route (y_q - yhat(x_q))^2 on the sampled queries differs from the "
+                        f"conditional route on the same prompts by {pe.mean:.4g} ± {pe.std_err:.2g} "
+                        f"(z = {plain_z:+.1f}): the query sampler or the predictor at the real query "
+                        "disagrees with our other routes")
     # a refutation must be confirmed by the dense derivation of the risk (docs/reliability.md)
     dense = dense_risk(model, P, omega)
     dense_z = (dense - est.mean) / est.std_err if est.std_err > 0 else 0.0
@@ -204,7 +222,8 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
             f"the Monte Carlo mean {est.mean:.6g} ± {est.std_err:.2g} disagrees with the closed form "
             f"{closed:.6g} (z = {res.z:+.1f}) but the dense derivation gives {dense:.6g} "
             f"(z = {dense_z:+.1f}): "
-            + ("closed form and dense derivation agree, so the Monte Carlo route is at fault"
+            + ("closed form and dense derivation agree; the tool cannot tell whether the Monte Carlo route "
+               "is at fault or the derivation both exact routes share"
                if closed_is_dense else "the Monte Carlo mean contradicts both exact routes"))
     # the documented level, restated here: α = 1 − confidence split equally over the looks
     want = two_sided_z(1.0 - (1.0 - conf) / len(res.looks))
@@ -218,13 +237,15 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
     fields = dict(
         dims={"d": model.d, "n": model.n},
         sample_size=est.samples,
-        ci={"low": est.ci_low, "high": est.ci_high, "confidence": est.confidence},
+        ci={"low": est.ci_low, "high": est.ci_high, "confidence": conf,  # review 3: the achieved family level
+            "per_look_confidence": est.confidence, "coverage": "simultaneous over looks"},
         residuals={"z": res.z, "closed_minus_mc": closed - est.mean,
                    "relative": (closed - est.mean) / max(abs(closed), 1e-300)},
         details={"closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
                  "batch_means_std_err": est.batch_se, "estimator": estimator, "z_look": res.z_look,
                  "refute_z": REFUTE_Z, "looks": list(res.looks), "looks_done": res.looks_done,
                  "stopped_early": res.stopped_early, "budget": num_prompts, "batch": batch,
+                 "budget_cap": None if ctx.quick else BUDGET_CAP_FACTOR * num_prompts,
                  "memory_budget_bytes": budget_bytes,
                  "detectable_effect": res.detectable_effect,
                  "detectable_relative_effect": res.detectable_relative, "power": POWER,
@@ -238,7 +259,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
             f"would have been detected with power {POWER:g})")
     if res.decision == "agree":
         return ctx.record("R1", "monte-carlo", Verdict.SUPPORTED,
-                          f"{head}: closed form inside the {est.confidence:.6g} CI", **fields)
+                          f"{head}: closed form inside the {conf:g} CI (simultaneous over looks)", **fields)
     if res.decision == "disagree":
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "P": P.tolist(),
                "omega": omega.tolist(), "closed_form": closed, "mc_mean": est.mean, "std_err": est.std_err,
@@ -574,6 +595,10 @@ def check_r3_numeric(ctx: CheckContext, risk: RiskFn | None = None, precond: Pre
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, "omega": omega.tolist(),
                "p_star": cert["p_star"].tolist(), "failed": what,
                **{k: v for k, v in cert.items() if k != "p_star"}}
+        failed_here = [w for w, om, _ in failures if om is omega]
+        if own or all("dense" in w for w in failed_here):  # our code failed: an exact third route decides
+            cex.update(third_route.confirm_r3(model, omega, cert["p_star"], cert["profile_risk"],
+                                              AUTOGRAD_GRAD_RTOL, tol, failed_here))
         return ctx.record("R3", "numeric", Verdict.REFUTED, f"{what} ({len(failures)} failing condition(s))",
                           tolerance=tol, residuals=residuals, counterexample=cex, details=details)
     return ctx.record(
@@ -622,6 +647,11 @@ def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int =
     residuals = {"max_relative_residual": worst, "max_dense_relative_residual": worst_dense}
     if worst > tol:
         cex = {"model": ctx.model_config.model_dump(), "seed": ctx.run.seed, **worst_case}
+        if own or worst_case["route"] == "dense reference":  # our code failed: an exact third route decides
+            cex["exact_relative_change"] = third_route.confirm_r2(
+                model, np.asarray(worst_case["P"]), np.asarray(worst_case["omega"]), worst_case["c"], tol,
+                "numerics.closed_forms.wpgd_risk" if worst_case["route"] == "risk under test"
+                else worst_case["route"])
         return ctx.record("R2", "numeric", Verdict.REFUTED,
                           f"L(P/c, c ω) != L(P, ω): relative residual {worst:.3g} > {tol:.1g} "
                           f"at c = {worst_case['c']}",
@@ -630,6 +660,7 @@ def check_r2_numeric(ctx: CheckContext, risk: RiskFn | None = None, draws: int =
     return ctx.record("R2", "numeric", Verdict.SUPPORTED,
                       f"{draws} random (P, ω) x c in {list(R2_SCALES)}: max relative residual {worst:.2g}",
                       tolerance=tol, residuals=residuals, sample_size=draws * len(R2_SCALES),
+                      ci=passfail_ci(draws * len(R2_SCALES), ctx.run.confidence),  # review 8
                       details={"scales": list(R2_SCALES), "draws": draws,
                                "independent_reference": "dense example-level risk (no closed_forms); "
                                "closed_forms compared with it at every base point (tool error if not)"})
