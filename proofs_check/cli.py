@@ -524,7 +524,7 @@ def _exit_for(results: list[ClaimResult], strict: bool) -> int:
     if errors:
         err_console.print(
             f"{len(errors)} check(s) crashed inside the tool (exit {EXIT_TOOL}): "
-            + ", ".join(f"{r.claim}/{r.method}" for r in errors),
+            + "; ".join(f"{r.claim}/{r.method}: {r.error}" for r in errors),
             highlight=False, soft_wrap=True,
         )
     if errors or internal:
@@ -556,8 +556,10 @@ def check_cmd(
 ) -> None:
     """Run a claim's checks and print its statement, the verdict, the model and the evidence."""
     from .evidence import jsonable
-    from .registry import get_claim
-    from .runner import run_claim
+    from .runner import (
+        get_claim,  # the runner's view of the registry (tests swap it)
+        run_claim,
+    )
 
     try:
         budget = parse_size(max_memory)

@@ -32,6 +32,7 @@ def replay_check(claim: str, ctx: CheckContext) -> Evidence:
             "give a file written by "
             f"`glaverify search {claim}` (with a [counterexample] section)",
             scope="partial",
+            abstained=True,  # nothing ran: no evidence, never "disagreeing" (docs/evidence.md)
         )
     try:
         inst = instance_from_config(claim, ctx.model_config, section)
