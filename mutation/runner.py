@@ -34,6 +34,7 @@ import tomllib
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PACKAGES = ("theory", "numerics", "proofs_check")
+API_DIR = "glaverify_api"
 CATALOGUE = HERE / "catalogue.toml"
 #: seconds allowed for one mutant's checks / tests (a hang counts as caught, and is flagged)
 TIMEOUT = 600
@@ -79,10 +80,13 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
 
 
 def make_copy(root: Path) -> Path:
-    """``root/glaverify/{theory,numerics,proofs_check}`` + the drivers; returns the package root."""
+    """``root/glaverify/{theory,numerics,proofs_check}`` + glaverify_api/*.py + the drivers; returns the root."""
     pkg = root / "glaverify"
     pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text('"""Temporary mutation copy of glaverify."""\n')
+    # the top-level package (``glaverify`` = glaverify_api/: the library API and the pytest11 plugin the
+    # tests load through the entry point), so nothing of the installed tree is imported by the copy
+    for src in sorted((REPO / API_DIR).glob("*.py")):
+        shutil.copy(src, pkg / src.name)
     for name in PACKAGES:
         shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(HERE / "_drive.py", root / "_drive.py")
@@ -184,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-tests", action="store_true",
                     help="also run the tests of mutants the checks caught")
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    ap.add_argument("--anchors", action="store_true",
+                    help="only check that every anchor occurs exactly once in the working tree, then exit")
     ap.add_argument("--report", default="mutation-report.json", help="where to write the JSON report")
     args = ap.parse_args(argv)
     cat = load_catalogue()
@@ -192,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.id:28s} {m.section:7s} {m.category:18s} {m.file}: {m.description}")
         print(f"{len(cat)} mutants")
         return 0
+    if args.anchors:
+        return check_anchors(cat)
     if args.only:
         unknown = set(args.only) - {m.id for m in cat}
         if unknown:
@@ -236,6 +244,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i}/{len(cat)}] {m.id}: {o.status} ({o.seconds:.0f} s)"
                   + (f" — {o.evidence[0]}" if o.evidence else ""), flush=True)
     return report(outcomes, Path(args.report))
+
+
+def check_anchors(cat: list[Mutant]) -> int:
+    """Anchors-only mode: every anchor must occur exactly once in its file (read, nothing is written)."""
+    bad = 0
+    for m in cat:
+        target = REPO / m.file
+        count = target.read_text().count(m.anchor) if target.is_file() else 0
+        if count != 1:
+            bad += 1
+            kind = "STALE" if count == 0 else f"AMBIGUOUS ({count}x)"
+            print(f"  {kind}: {m.id} ({m.section}) {m.file}")
+    print(f"{len(cat)} anchors checked, {bad} stale or ambiguous")
+    return 1 if bad else 0
 
 
 def report(outcomes: list[Outcome], path: Path) -> int:
