@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,7 +81,7 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
 
 
 def make_copy(root: Path) -> Path:
-    """``root/glaverify/{theory,numerics,proofs_check}`` + glaverify_api/*.py + the drivers; returns the root."""
+    """``root/glaverify/{theory,numerics,proofs_check}``, glaverify_api/*.py and the drivers; returns root."""
     pkg = root / "glaverify"
     pkg.mkdir(parents=True)
     # the top-level package (``glaverify`` = glaverify_api/: the library API and the pytest11 plugin the
@@ -120,11 +121,18 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
+def _default_signals() -> None:
+    """In the child: SIGINT back to its default (a runner started in the background inherits SIG_IGN, and
+    the tests that send themselves a SIGINT would then fail on every mutant, unmutated copy included)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_checks(root: Path, specs: tuple[str, ...]) -> dict[str, dict]:
     """{spec: {"exit", "result"}} from the driver; {"__fatal__": ...} if the driver could not run."""
     try:
         proc = subprocess.run([sys.executable, str(root / "_drive.py"), str(root), *specs], cwd=root,
-                              env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+                              env=_env(root), capture_output=True, text=True, timeout=TIMEOUT,
+                              preexec_fn=_default_signals)
     except subprocess.TimeoutExpired:
         return {"__fatal__": {"reason": f"timeout after {TIMEOUT} s"}}
     out: dict[str, dict] = {}
@@ -173,7 +181,10 @@ def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool, str]:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
            "-p", "mutation_pytest_guard", "-m", "not slow", *[str(REPO / t) for t in tests]]
     try:
-        proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+        # cwd = the repository (tests read examples/ and tests/data/ by relative path, as under `make test`);
+        # the code still comes from the copy: PYTHONPATH puts it first and the guard plugin asserts it
+        proc = subprocess.run(cmd, cwd=REPO, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT,
+                              preexec_fn=_default_signals)
     except subprocess.TimeoutExpired:
         return True, f"timeout after {TIMEOUT} s"
     tail = "\n".join(proc.stdout.strip().splitlines()[-2:])
