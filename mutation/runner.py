@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchors", action="store_true",
                     help="only check that every anchor occurs exactly once in the working tree, then exit")
     ap.add_argument("--report", default="mutation-report.json", help="where to write the JSON report")
+    ap.add_argument("--catalogue", default=str(CATALOGUE), help="catalogue file (default: the shipped one)")
     args = ap.parse_args(argv)
-    cat = load_catalogue()
+    cat = load_catalogue(Path(args.catalogue))
     if args.list:
         for m in cat:
             print(f"{m.id:28s} {m.section:7s} {m.category:18s} {m.file}: {m.description}")
