@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ import tomllib
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PACKAGES = ("theory", "numerics", "proofs_check")
+API_DIR = "glaverify_api"
 CATALOGUE = HERE / "catalogue.toml"
 #: seconds allowed for one mutant's checks / tests (a hang is scored "unknown", never caught)
 TIMEOUT = 600
@@ -79,10 +81,13 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
 
 
 def make_copy(root: Path) -> Path:
-    """``root/glaverify/{theory,numerics,proofs_check}`` + the drivers; returns the package root."""
+    """``root/glaverify/{theory,numerics,proofs_check}``, glaverify_api/*.py and the drivers; returns root."""
     pkg = root / "glaverify"
     pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text('"""Temporary mutation copy of glaverify."""\n')
+    # the top-level package (``glaverify`` = glaverify_api/: the library API and the pytest11 plugin the
+    # tests load through the entry point), so nothing of the installed tree is imported by the copy
+    for src in sorted((REPO / API_DIR).glob("*.py")):
+        shutil.copy(src, pkg / src.name)
     for name in PACKAGES:
         shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
     if (REPO / "examples").is_dir():  # review 9: tests read examples/*.toml relative to the working directory
@@ -118,11 +123,18 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
+def _default_signals() -> None:
+    """In the child: SIGINT back to its default (a runner started in the background inherits SIG_IGN, and
+    the tests that send themselves a SIGINT would then fail on every mutant, unmutated copy included)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_checks(root: Path, specs: tuple[str, ...]) -> dict[str, dict]:
     """{spec: {"exit", "result"}} from the driver; {"__fatal__": ...} if the driver could not run."""
     try:
         proc = subprocess.run([sys.executable, str(root / "_drive.py"), str(root), *specs], cwd=root,
-                              env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+                              env=_env(root), capture_output=True, text=True, timeout=TIMEOUT,
+                              preexec_fn=_default_signals)
     except subprocess.TimeoutExpired:
         return {"__fatal__": {"reason": f"timeout after {TIMEOUT} s", "timeout": True}}
     out: dict[str, dict] = {}
@@ -171,7 +183,10 @@ def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[bool | None, str]:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
            "-p", "mutation_pytest_guard", "-m", "not slow", *[str(REPO / t) for t in tests]]
     try:
-        proc = subprocess.run(cmd, cwd=root, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT)
+        # cwd = the repository (tests read examples/ and tests/data/ by relative path, as under `make test`);
+        # the code still comes from the copy: PYTHONPATH puts it first and the guard plugin asserts it
+        proc = subprocess.run(cmd, cwd=REPO, env=_env(root), capture_output=True, text=True, timeout=TIMEOUT,
+                              preexec_fn=_default_signals)
     except subprocess.TimeoutExpired:
         return None, f"timeout after {TIMEOUT} s"  # review 9: a hang proves nothing either way
     tail = "\n".join(proc.stdout.strip().splitlines()[-2:])
@@ -205,14 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-tests", action="store_true",
                     help="also run the tests of mutants the checks caught")
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    ap.add_argument("--anchors", action="store_true",
+                    help="only check that every anchor occurs exactly once in the working tree, then exit")
     ap.add_argument("--report", default="mutation-report.json", help="where to write the JSON report")
+    ap.add_argument("--catalogue", default=str(CATALOGUE), help="catalogue file (default: the shipped one)")
     args = ap.parse_args(argv)
-    cat = load_catalogue()
+    cat = load_catalogue(Path(args.catalogue))
     if args.list:
         for m in cat:
             print(f"{m.id:28s} {m.section:7s} {m.category:18s} {m.file}: {m.description}")
         print(f"{len(cat)} mutants")
         return 0
+    if args.anchors:
+        return check_anchors(cat)
     if args.only:
         unknown = set(args.only) - {m.id for m in cat}
         if unknown:
@@ -264,6 +284,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i}/{len(cat)}] {m.id}: {o.status} ({o.seconds:.0f} s)"
                   + (f" — {o.evidence[0]}" if o.evidence else ""), flush=True)
     return report(outcomes, Path(args.report))
+
+
+def check_anchors(cat: list[Mutant]) -> int:
+    """Anchors-only mode: every anchor must occur exactly once in its file (read, nothing is written)."""
+    bad = 0
+    for m in cat:
+        target = REPO / m.file
+        count = target.read_text().count(m.anchor) if target.is_file() else 0
+        if count != 1:
+            bad += 1
+            kind = "STALE" if count == 0 else f"AMBIGUOUS ({count}x)"
+            print(f"  {kind}: {m.id} ({m.section}) {m.file}")
+    print(f"{len(cat)} anchors checked, {bad} stale or ambiguous")
+    return 1 if bad else 0
 
 
 def report(outcomes: list[Outcome], path: Path) -> int:
