@@ -271,8 +271,12 @@ def learned_weights(net: GLA, spec: TrainSpec, model: DataModel) -> tuple[np.nda
 
 def class_theory(spec: TrainSpec, model: DataModel) -> tuple[float | None, np.ndarray | None]:
     """Certified one-layer optimum of the class and its weights (None when not available)."""
+    from .closed_forms import null_risk
     from .gating import constrained_optimum, linatt_risk, vector_gate_optimum
+    from .landscape import r_is_zero
 
+    if r_is_zero(model):  # R6's non-unique case: P = 0 is optimal for every ω, risk tr Σ + σ² (no weights)
+        return null_risk(model), None
     if spec.arch == "linatt":
         return linatt_risk(model), np.ones(model.n)
     if spec.arch == "gla-delimiter":
@@ -362,7 +366,8 @@ def train(
         else:
             risk_exact = wpgd_risk(model, P, omega)
             P_star = optimal_preconditioner(model, omega)
-        prel = float(np.linalg.norm(P - P_star) / np.linalg.norm(P_star))
+        scale = float(np.linalg.norm(P_star))  # P* = 0 when r = 0: no relative distance to report
+        prel = float(np.linalg.norm(P - P_star) / scale) if scale > 0 else None
         if with_theory:
             theory, omega_t = class_theory(spec, model)
             if omega_t is not None:

@@ -60,8 +60,6 @@ KNOWN_ABORTS = {
     ("r-zero", "A3"): _R0,
     ("r-zero", "A4"): _R0,
     ("r-zero", "A6"): _R0,
-    ("r-zero", "train"): "train on r = 0: the WPGD optimum raises InputError('r: is 0') (owner: i9b "
-    "commands/gating.py run_train, i11 numerics/training.py); the best predictor is P = 0, risk tr Σ + σ²",
 }
 
 

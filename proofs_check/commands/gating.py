@@ -117,9 +117,15 @@ def run_train(cfg: Any, arch: str, layers: int, steps: int | None, seed: int, pr
         out["theory_one_layer_risk"] = one
     out["within_2pct"] = None if res.rel_gap is None else bool(res.rel_gap <= 0.02)
     import numpy as np
+    from glaverify.numerics.closed_forms import null_risk
     from glaverify.numerics.gating import wpgd_optimum
+    from glaverify.numerics.landscape import r_is_zero
 
-    out["wpgd_risk"] = wpgd_optimum(model, np.random.default_rng(seed)).risk
+    if r_is_zero(model):  # R6's non-unique case: stated, not an abort (docs/landscape.md)
+        out["wpgd_risk"] = null_risk(model)
+        out["note"] = "r = 0: every (0, ω) is optimal and the best risk is tr Σ + σ² (R6's non-unique case)"
+    else:
+        out["wpgd_risk"] = wpgd_optimum(model, np.random.default_rng(seed)).risk
     return jsonable(out)
 
 
@@ -203,6 +209,8 @@ def register(app: typer.Typer) -> None:
             t.add_row("certified class optimum (theory)", f"{out['theory_risk']:.6g}")
             t.add_row("relative gap", f"{out['rel_gap']:.3%}  (within 2%: {out['within_2pct']})")
         t.add_row("unconstrained WPGD optimum (one layer)", f"{out['wpgd_risk']:.6g}")
+        if out.get("note"):
+            t.add_row("note", str(out["note"]))
         if out.get("theory_one_layer_risk") is not None:
             t.add_row("one-layer class optimum", f"{out['theory_one_layer_risk']:.6g}")
         if out.get("cosine") is not None:
