@@ -209,7 +209,7 @@ def test_mutation_test_timeout_is_not_caught(monkeypatch, tmp_path):
 def test_mutation_runner_refuses_when_the_baseline_tests_fail(monkeypatch, tmp_path, capsys):
     mr = _mutation_runner()
     m = mr.load_catalogue()[0]
-    monkeypatch.setattr(mr, "load_catalogue", lambda: [m])
+    monkeypatch.setattr(mr, "load_catalogue", lambda *a, **k: [m])
     monkeypatch.setattr(mr, "run_checks", lambda root, specs: {
         s: {"spec": s, "exit": 0, "result": {"status": "supported", "records": []}} for s in specs})
     monkeypatch.setattr(mr, "run_tests", lambda root, tests: (True, "1 failed"))
