@@ -405,7 +405,7 @@ def a6_exact(ctx: CheckContext) -> Evidence:
     if not em.is_diagonal():
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
                           "A6 is stated for diagonal Sigma; this Sigma is full",
-                          details={"route": ROUTE}, dims=dims)
+                          details={"route": ROUTE}, dims=dims, abstained=True)  # hypothesis not met
     pr, _ = r6_exact_proof(ctx)
     if pr.status != "proved":
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,

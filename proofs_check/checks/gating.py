@@ -844,6 +844,7 @@ def a6_certified(ctx: CheckContext) -> Evidence:
             f"not applicable ({exc}); measured by local optimisation over Γ (no certificate): vector-gated "
             f"risk <= {loc['risk']:.6g} vs scalar {loc['scalar_risk']:.6g} "
             f"(advantage >= {loc['advantage']:.3g})",
+            abstained=True,  # the claim's hypothesis does not hold here: no evidence either way
             details={
                 "vector_local_risk": loc["risk"],
                 "scalar_risk": loc["scalar_risk"],
