@@ -42,7 +42,6 @@ Sequential test (:func:`sequential_compare`)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
@@ -69,9 +68,9 @@ LOOK_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 POWER = 0.8
 #: |z| beyond which a sampled comparison counts as a disagreement (two-sided tail ≈ 2e-9 per look)
 REFUTE_Z = 6.0
-#: default memory budget: this fraction of the available memory, at most MAX_DEFAULT_BUDGET bytes
-MEMORY_FRACTION = 0.25
-MAX_DEFAULT_BUDGET = 2 * 1024**3
+#: the default memory budget lives in numerics/memory.py (shared with the CLI's --max-memory default)
+from .memory import MAX_DEFAULT_BUDGET, available_memory_bytes, default_max_memory_bytes  # noqa: E402,F401
+
 #: largest d for which the O(n d²) ``features`` estimator is used (above it: ``conditional``)
 FEATURES_MAX_D = 64
 
@@ -175,28 +174,13 @@ def check_plausible(est: MCEstimate, what: str = "Monte Carlo estimate",
 
 
 # ---------------------------------------------------------------------------------------- memory budget
-def available_memory_bytes() -> int | None:
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def memory_budget(ctx: object | None = None) -> int:
     """Bytes a Monte Carlo batch may use: ``ctx.max_memory_bytes`` if set (``--max-memory``), else
-    :data:`MEMORY_FRACTION` of the available memory, at most :data:`MAX_DEFAULT_BUDGET`."""
+    the shared default of numerics/memory.py."""
     explicit = getattr(ctx, "max_memory_bytes", None) if ctx is not None else None
     if explicit:
         return int(explicit)
-    avail = available_memory_bytes()
-    return int(min(MAX_DEFAULT_BUDGET, MEMORY_FRACTION * avail)) if avail else MAX_DEFAULT_BUDGET
+    return default_max_memory_bytes()
 
 
 def prompt_bytes(model: DataModel, estimator: str = "plain") -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import zlib
 from collections.abc import Callable
@@ -24,31 +23,12 @@ def _no_progress(description: str, total: int) -> Callable[[int], None]:
     return lambda advance: None
 
 
-#: share of the available memory a command may use for sampling when ``--max-memory`` is not given
-DEFAULT_MEMORY_FRACTION = 0.5
-#: fallback budget when the available memory cannot be read (not Linux, no sysconf)
-FALLBACK_MEMORY_BYTES = 2 * 1024**3
-
-
-def available_memory_bytes() -> int | None:
-    """MemAvailable of /proc/meminfo (Linux), else free physical pages from sysconf, else None."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def default_max_memory_bytes() -> int:
-    """The memory budget of sampling loops without ``--max-memory``: half of the available memory."""
-    avail = available_memory_bytes()
-    return int(DEFAULT_MEMORY_FRACTION * avail) if avail else FALLBACK_MEMORY_BYTES
+# the memory budget without --max-memory: one home, numerics/memory.py (standard library only)
+from glaverify.numerics.memory import (  # noqa: E402,F401
+    DEFAULT_MEMORY_FRACTION,
+    available_memory_bytes,
+    default_max_memory_bytes,
+)
 
 
 def is_symbolic_method(method: str) -> bool:
