@@ -130,6 +130,11 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
     problem = _combiner_inconsistency(records, verdict)
     if problem:
         return ClaimStatus(Verdict.INCONCLUSIVE, tool_errors=(f"combiner: {problem}",))
+    clash = refutation_contradicted(records) if verdict is Verdict.REFUTED else None
+    if clash:  # our own routes contradict each other: an error of the tool, never a refutation
+        refuting = tuple(f"{r.method}: refuted" for r in records if r.verdict is Verdict.REFUTED)
+        own = tuple(f"{r.method}: {r.tool_error}" for r in records if r.tool_error)
+        return ClaimStatus(Verdict.INCONCLUSIVE, True, refuting, (f"contradiction: {clash}",) + own)
     vs = [r.verdict for r in records]
     counting = [r for r in records if _counts(r)]
     has_decisive = any(r.verdict in _DECISIVE for r in counting)
@@ -149,6 +154,37 @@ def claim_status(records: list[Evidence]) -> ClaimStatus:
     if disagreement != expected:
         tool += (f"combiner: disagreement computed as {disagreement} but the rule gives {expected}",)
     return ClaimStatus(verdict, disagreement, tuple(minority), tool)
+
+
+def _covers(proof: Evidence, ref: Evidence) -> bool:
+    """Whether a proof speaks about the model a refutation was found on: a dimension-free proof (dims
+    ``all``) covers every model; a proof for one model covers a refutation at the same dims and config."""
+    if any(v == "all" for v in (proof.dims or {}).values()):
+        return True
+    return bool(proof.dims) and proof.dims == ref.dims and proof.config == ref.config
+
+
+def refutation_contradicted(records: list[Evidence]) -> str | None:
+    """Why a refutation among ``records`` cannot be accepted, or None (docs/evidence.md, "Who is to blame").
+
+    A claim cannot be both proved and refuted on the same model: if a full-scope ``proved`` record covers
+    the model of a ``refuted`` record, one of our own routes is wrong. Likewise a refutation is not accepted
+    while another record of the same claim reports our own routes disagreeing (``tool_error``): the refuting
+    route may share the faulty piece. Either way the claim is ``inconclusive`` with a tool error (exit 3)."""
+    refuting = [r for r in records if r.verdict is Verdict.REFUTED]
+    if not refuting:
+        return None
+    proofs = [p for p in records if p.verdict is Verdict.PROVED and p.scope == "full"]
+    for ref in refuting:
+        for proof in proofs:
+            if _covers(proof, ref):
+                return (f"{ref.method} refutes the claim on a model that {proof.method} proves it for: "
+                        "one of our own routes is wrong")
+    faults = [r.method for r in records if r.tool_error]
+    if faults:
+        return (f"{', '.join(r.method for r in refuting)} refute(s) the claim while {', '.join(faults)} "
+                "report(s) our own routes disagreeing: the refutation is not confirmed")
+    return None
 
 
 def _counts(rec: Evidence) -> bool:

@@ -388,3 +388,45 @@ def test_an_off_by_one_in_our_coordinate_gate_weights_is_a_tool_error_for_g2(mon
     monkeypatch.setattr(wpgd, "coordinate_gate_weights", buggy)
     rec = run_claim("G2", _ctx(4, 12), method="torch-random").records[0]
     assert rec.verdict is Verdict.INCONCLUSIVE and "our WPGD" in rec.tool_error
+
+
+# ----------------------------------------------------------------- a refutation our own proofs contradict
+def _record(method: str, verdict: Verdict, dims: dict, **kw):
+    from glaverify.proofs_check.evidence import Evidence
+
+    extra = {"counterexample": {"planted": True}} if verdict is Verdict.REFUTED else {}
+    if verdict is Verdict.INCONCLUSIVE:
+        extra["summary"] = "routes disagree"
+    return Evidence(claim="R1", verdict=verdict, method=method, dims=dims, config={"model": "m"}, **extra,
+                    **kw)
+
+
+def test_a_refutation_contradicted_by_a_proof_of_the_same_model_is_a_tool_error():
+    from glaverify.proofs_check.evidence import claim_status
+
+    same = {"d": 4, "n": 12}
+    # a dimension-free proof covers every model: a fixed-dims refutation next to it blames our own code
+    st = claim_status([_record("symbolic", Verdict.REFUTED, {"d": 3, "n": 4}),
+                       _record("symbolic-all-dims", Verdict.PROVED, {"d": "all", "n": "all"})])
+    assert st.verdict is Verdict.INCONCLUSIVE and st.tool_errors and "contradiction" in st.tool_errors[0]
+    # an exact proof for this model and a numeric refutation at the same model: a tool error
+    st = claim_status([_record("numeric", Verdict.REFUTED, same), _record("exact", Verdict.PROVED, same)])
+    assert st.verdict is Verdict.INCONCLUSIVE and st.tool_errors
+    # another record reporting our own routes disagreeing: the refutation is not confirmed
+    st = claim_status([_record("symbolic", Verdict.REFUTED, same),
+                       _record("all-dims", Verdict.INCONCLUSIVE, {"d": "all"},
+                               tool_error="cross-check failed")])
+    assert st.verdict is Verdict.INCONCLUSIVE and any("contradiction" in t for t in st.tool_errors)
+
+
+def test_a_genuine_refutation_elsewhere_still_refutes():
+    from glaverify.proofs_check.evidence import claim_status
+
+    # proved for the configured model, refuted on another (smaller) model: no contradiction (A5-like)
+    st = claim_status([_record("exact", Verdict.PROVED, {"d": 4, "n": 12}),
+                       _record("symbolic", Verdict.REFUTED, {"d": 1, "n": 3})])
+    assert st.verdict is Verdict.REFUTED and not st.tool_errors
+    # a partial (lemma) proof never contradicts a refutation of the whole claim
+    st = claim_status([_record("lemma", Verdict.PROVED, {"d": "all"}, scope="partial"),
+                       _record("numeric", Verdict.REFUTED, {"d": 4, "n": 12})])
+    assert st.verdict is Verdict.REFUTED
