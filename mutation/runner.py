@@ -199,7 +199,9 @@ def score_status(status: str, ev: list[str], timed_out: bool, caught_tests: bool
     """Review of issue 10, finding 9. Every mutant is a fault of our own code, so a mutant that makes a
     check print ``refuted`` is *wrong blame* (the tool blamed the theory), not caught; a timeout of the
     checks (with nothing else observed) or of the tests is *unknown*, not caught."""
-    if any(e.endswith("-> refuted") or "-> 'refuted" in e for e in ev):
+    # the claim's status is what a user reads (a record may say `refuted` while the claim is a contradiction,
+    # i.e. a tool error: evidence.refutation_contradicted); a claim status turned `refuted` is wrong blame
+    if any("status '" in e and "-> 'refuted" in e for e in ev):
         return "wrong-blame"
     if status == "survived" and (timed_out or caught_tests is None):
         return "unknown"

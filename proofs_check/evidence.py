@@ -161,7 +161,9 @@ def _covers(proof: Evidence, ref: Evidence) -> bool:
     ``all``) covers every model; a proof for one model covers a refutation at the same dims and config."""
     if any(v == "all" for v in (proof.dims or {}).values()):
         return True
-    return bool(proof.dims) and proof.dims == ref.dims and proof.config == ref.config
+    pd, rd = proof.dims or {}, ref.dims or {}
+    same = [k for k in ("d", "n") if k in pd]
+    return bool(same) and all(pd[k] == rd.get(k) for k in same) and proof.config == ref.config
 
 
 def refutation_contradicted(records: list[Evidence]) -> str | None:
@@ -180,7 +182,7 @@ def refutation_contradicted(records: list[Evidence]) -> str | None:
             if _covers(proof, ref):
                 return (f"{ref.method} refutes the claim on a model that {proof.method} proves it for: "
                         "one of our own routes is wrong")
-    faults = [r.method for r in records if r.tool_error]
+    faults = [r.method for r in records if r.tool_error or r.error]  # a tool error, or a crashed check
     if faults:
         return (f"{', '.join(r.method for r in refuting)} refute(s) the claim while {', '.join(faults)} "
                 "report(s) our own routes disagreeing: the refutation is not confirmed")

@@ -119,6 +119,14 @@ def _guard_cross_check(pr: E.R6Proof, xc: dict[str, Any]) -> E.R6Proof:
     )
 
 
+def _own_fault(pr: E.R6Proof) -> str | None:
+    """The tool-error text when the exact route stopped because two of our own routes disagree (a planted or
+    real bug of ours: never evidence about the claim), else None."""
+    if pr.status in ("cross-check-failed", "mismatch"):
+        return f"exact route: {pr.status}: {pr.reason}"
+    return None
+
+
 def _landscape_record(ctx: CheckContext, claim: str) -> Evidence:
     big = _too_big(ctx, claim)
     if big is not None:
@@ -136,14 +144,14 @@ def _landscape_record(ctx: CheckContext, claim: str) -> Evidence:
                           details=details, dims=dims)
     if pr.status != "proved":
         return ctx.record(claim, "exact", Verdict.INCONCLUSIVE, f"exact route stopped: {pr.reason}",
-                          details=details, dims=dims)
+                          details=details, dims=dims, tool_error=_own_fault(pr))
     if not xc.get("agrees", False):
         return ctx.record(
             claim, "exact", Verdict.INCONCLUSIVE,
             f"exact gamma* in [{E.qfloat(pr.gamma_star.lo):.15g}, {E.qfloat(pr.gamma_star.hi):.15g}] but the"
             f" float curve route found {xc.get('float_curve_gamma')}: the routes disagree (tool error, not a"
             " refutation)",
-            details=details, dims=dims,
+            details=details, dims=dims, tool_error="the exact and float curve routes disagree",
         )
     g = pr.gamma_star
     where = f"gamma* in [{E.qfloat(g.lo):.15g}, {E.qfloat(g.hi):.15g}]"
@@ -242,7 +250,7 @@ def _gating_record(ctx: CheckContext, claim: str) -> Evidence:
     if pr.status != "proved":
         return ctx.record(claim, "exact", Verdict.INCONCLUSIVE,
                           f"needs the exact WPGD optimum (R6 exact: {pr.status}: {pr.reason})",
-                          details={"route": ROUTE}, dims=dims)
+                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
     try:
         encs = class_enclosures(ctx)
     except E.IsolationFailed as exc:  # an undecided sign is a limit of the route, never a crash (finding 9)
@@ -343,7 +351,7 @@ def a7_exact(ctx: CheckContext) -> Evidence:
     if pr.status != "proved":
         return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
                           f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
-                          details={"route": ROUTE}, dims=dims)
+                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
     default_fn = ED.depth_witness if em.is_diagonal() else ED.depth_witness_general
     witness = ctx.options.get("a7_witness_fn", default_fn)(em, pr)
     err = a7_construction_error(ctx, witness)
@@ -410,7 +418,7 @@ def a6_exact(ctx: CheckContext) -> Evidence:
     if pr.status != "proved":
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
                           f"needs the proved scalar optimum (R6 exact: {pr.status}: {pr.reason})",
-                          details={"route": ROUTE}, dims=dims)
+                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
     vec = ctx.options.get("a6_vector_exact", EG.vector_gating_exact)(em, "unconstrained")
     scal = _scalar_optimum_exact(em, pr)
     lam = [em.sigma[m, m] for m in range(em.d)]
@@ -436,11 +444,12 @@ def a6_exact(ctx: CheckContext) -> Evidence:
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
                           f"exact vector risk {E.qfloat(vec.risk):.12g} differs from the risk of the explicit"
                           f" construction {E.qfloat(attained):.12g} (exact comparison): tool error",
-                          details=details, dims=dims)
+                          details=details, dims=dims, tool_error="exact vector risk vs explicit construction")
     if abs(E.qfloat(vec.risk) - num) > 1e-8 * max(1.0, abs(num)):
         return ctx.record("A6", "exact", Verdict.INCONCLUSIVE,
                           f"exact vector risk {E.qfloat(vec.risk):.12g} and the numeric vector optimum"
-                          f" {num:.12g} disagree (tool error)", details=details, dims=dims)
+                          f" {num:.12g} disagree (tool error)", details=details, dims=dims,
+                          tool_error="exact vector risk vs the numeric vector optimum")
     # delimiter-constrained version (stated, with exact numbers when the KKT systems close)
     vdel = EG.vector_gating_exact(em, "delimiter")
     try:
