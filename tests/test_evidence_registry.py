@@ -12,12 +12,12 @@ from glaverify.proofs_check.evidence import Evidence, Verdict, combine_verdicts
 from glaverify.proofs_check.registry import CheckSpec, all_claims, get_claim
 from glaverify.proofs_check.runner import ClaimResult, last_verdicts, run_check, write_report
 
-THEORY_IDS = [f"G{i}" for i in range(1, 5)] + [f"R{i}" for i in range(1, 8)] + [f"A{i}" for i in range(1, 8)]
+CLAIM_IDS = [f"G{i}" for i in range(1, 5)] + [f"R{i}" for i in range(1, 8)] + [f"A{i}" for i in range(1, 8)]
 
 
 def test_every_theory_claim_is_registered_once_with_known_dependencies():
     ids = [c.id for c in all_claims()]
-    assert sorted(ids) == sorted(THEORY_IDS)
+    assert sorted(ids) == sorted(CLAIM_IDS)
     for c in all_claims():
         assert c.statement and c.latex and c.title
         assert set(c.uses) <= set(ids), c.id
