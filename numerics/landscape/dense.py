@@ -24,7 +24,7 @@ from scipy import optimize
 from ..closed_forms import optimal_preconditioner, profile_risk, wpgd_risk
 from ..errors import InputError
 from ..model import DataModel
-from ..tolerances import HESS_RTOL, OMEGA_TOL, R_ZERO_TOL, RISK_RTOL
+from ..tolerances import HESS_RTOL, OMEGA_TOL, RISK_RTOL
 
 #: largest n (examples) and d (features) the dense reference accepts: it forms n×n matrices (O(n²)
 #: memory, O(n³) eigen-decompositions) and cvxpy problems with n variables.
@@ -50,28 +50,9 @@ PrecondFn = Callable[[DataModel, np.ndarray], np.ndarray]
 
 
 # ======================================================================== quotient
-def normalise(omega: np.ndarray, r: np.ndarray | None = None) -> np.ndarray:
-    """The quotient representative: ``max_i |ω_i| = 1`` and ``rᵀω ≥ 0`` (first nonzero entry > 0 if
-    ``rᵀω = 0``). Raises InputError for ω = 0."""
-    w = np.asarray(omega, dtype=np.float64)
-    m = float(np.max(np.abs(w))) if w.size else 0.0
-    if not np.isfinite(m) or m == 0.0:
-        raise InputError("omega", "must be nonzero and finite to have a quotient representative")
-    w = w / m
-    rw = float(r @ w) if r is not None else 0.0
-    if r is not None and abs(rw) > 1e-14 * float(np.linalg.norm(r)) * float(np.linalg.norm(w)):
-        return w if rw > 0 else -w
-    nz = w[np.abs(w) > 1e-12]
-    return w if nz.size == 0 or nz[0] > 0 else -w
-
-
-def quotient_distance(w1: np.ndarray, w2: np.ndarray, r: np.ndarray | None = None) -> float:
-    """max-norm distance of the quotient representatives."""
-    return float(np.max(np.abs(normalise(w1, r) - normalise(w2, r))))
-
-
-def r_is_zero(model: DataModel, tol: float = R_ZERO_TOL) -> bool:
-    return float(np.max(np.abs(model.query_corr))) <= tol
+# The quotient convention (one representative per scaling orbit) is shared with the core, not re-derived:
+# the dense reference checks risks and optima, not how orbits are labelled.
+from .quotient import normalise, quotient_distance, r_is_zero  # noqa: E402,F401  (re-exported)
 
 
 def r_scale(model: DataModel) -> tuple[float, np.ndarray]:
