@@ -430,3 +430,26 @@ def test_a_genuine_refutation_elsewhere_still_refutes():
     st = claim_status([_record("lemma", Verdict.PROVED, {"d": "all"}, scope="partial"),
                        _record("numeric", Verdict.REFUTED, {"d": 4, "n": 12})])
     assert st.verdict is Verdict.REFUTED
+
+
+def test_wrong_blame_is_read_from_the_claim_status():
+    mr = _mutation_runner()
+    # a record turned refuted while the claim reads a tool error (a contradiction): caught, not wrong blame
+    ev = ["R4: exit 0 -> 3", "R4: numeric: certified -> refuted",
+          "R4: status 'proved' -> 'inconclusive, with disagreeing evidence, with a tool error'"]
+    assert mr.score_status("caught-checks", ev, False, None) == "caught-checks"
+    # the claim itself reads refuted: wrong blame (near miss of the line above)
+    ev = ["R4: status 'proved' -> 'refuted, with disagreeing evidence'"]
+    assert mr.score_status("caught-checks", ev, False, None) == "wrong-blame"
+
+
+def test_exact_route_stopped_by_our_own_inconsistency_is_a_tool_error():
+    from types import SimpleNamespace
+
+    from glaverify.proofs_check.checks.exact import _own_fault
+
+    assert _own_fault(SimpleNamespace(status="cross-check-failed", reason="routes disagree"))
+    assert _own_fault(SimpleNamespace(status="mismatch", reason="identity fails"))
+    # stopping for a property of the input (not our fault) is no tool error
+    assert _own_fault(SimpleNamespace(status="stopped", reason="PSD only within the input tolerance")) is None
+    assert _own_fault(SimpleNamespace(status="spot-checked", reason="too large")) is None
