@@ -35,11 +35,13 @@ Every function under test is injectable (keyword arguments of the ``check_*`` fu
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
 import numpy as np
+import sympy as sp
 import torch
 from glaverify.numerics import closed_forms, fla_reference, gla, wpgd
 from glaverify.numerics.consistency import ToolError
@@ -55,6 +57,7 @@ from glaverify.proofs_check.passfail import passfail_ci
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gla_symbolic as gs
 
+from . import literal_routes as lr
 from . import third_route  # review of issue 10, finding 1: exact third routes before any refutation
 
 #: chunk sizes used for the chunked form (n + 1 = 13 in the suite is a multiple of none but 1)
@@ -358,27 +361,140 @@ def _symbolic_dims(ctx: CheckContext, claim: str,
     return {**SUITE_SYMBOLIC, "source": "suite default (symbolic dims are fixed small)"}, None
 
 
+#: what the G1–G3 symbolic third route shares with the two routes it judges (recorded in every record)
+GLA_THIRD_ROUTE = (
+    "the GLA recurrence and the WPGD predictor (WPGD-1, its key-gated twin, causal WPGD) run literally in "
+    "exact rationals (fractions.Fraction, plain loops) at a random rational prompt, Q_l and data-dependent "
+    "gates g(z) = 1/(1 + sum_m c_m z_m^2), independent of theory/gla_symbolic.py (its recurrence, its "
+    "predictors and its gate products); shared with them: nothing but the statement of the construction"
+)
+#: random points tried by the third route before a nonzero symbolic difference counts as not confirmed
+THIRD_ROUTE_POINTS = 3
+
+
+def _sym_point(pt: lr.GlaPoint):
+    """The exact point as sympy inputs of theory/gla_symbolic.py: prompt, Q_ℓ and a gate function."""
+    R = lambda v: sp.Rational(v.numerator, v.denominator)  # noqa: E731
+    prompt = gs.SymbolicPrompt(sp.Matrix([[R(v) for v in row] for row in pt.X]), [R(v) for v in pt.y],
+                               sp.Matrix([R(v) for v in pt.x]))
+    Qs = [sp.Matrix([[R(v) for v in row] for row in q]) for q in pt.Qs]
+
+    def gate_fn(layer, i, z):
+        vals = [R(v) for v in pt.gate_values(layer, [lr.to_fraction(c) for c in z])]
+        return vals[0] if pt.shape == "scalar" else vals
+
+    return prompt, Qs, gate_fn
+
+
+def _exact(value, what: str):
+    v = sp.expand(sp.sympify(value))
+    if not v.is_Rational:
+        raise ToolError(f"symbolic third route: our symbolic {what} did not evaluate to an exact rational at a "
+                        f"rational point ({str(v)[:200]})")
+    return lr.to_fraction(v)
+
+
+def gla_third_route(claim: str, shape: str, L: int, d: int, n: int, rng, gla_fn, weights_fn,
+                    include_query: bool = True) -> lr.ThirdRoute:
+    """G1/G2/G3 at one exact rational point: our symbolic GLA and WPGD (theory/gla_symbolic.py) evaluated
+    there, against the literal GLA recurrence and the literal WPGD of :mod:`.literal_routes`. A piece
+    injected by the caller (``gla_fn`` / ``weights_fn`` / ``include_query`` differing from the defaults: a
+    planted formula under test) is taken as given and judged, not compared with its twin."""
+    pt = lr.random_gla_point(rng, d, n, L, shape)
+    prompt, Qs, gate_fn = _sym_point(pt)
+    sym_gla = _exact(gla_fn(prompt, Qs, gate_fn, shape), "GLA")
+    if claim == "G3":
+        sym_wpgd = gs.causal_wpgd_symbolic(prompt, [q.T for q in Qs], gate_fn, shape, weights_fn, include_query)
+        lit_wpgd = lr.literal_causal_wpgd(pt)
+    else:
+        g = [gate_fn(0, i, z) for i, z in enumerate(prompt.tokens())]
+        sym_wpgd = gs.one_step_wpgd_symbolic(prompt, Qs[0].T, [weights_fn(g, i, n, shape) for i in range(n)],
+                                             shape)
+        lit_wpgd = lr.literal_coordinate_wpgd1(pt) if shape == "key" else lr.literal_wpgd1(pt)
+    sym_wpgd = _exact(sym_wpgd, "WPGD")
+    lit_gla = lr.literal_gla(pt)
+    gla_injected = gla_fn is not gs.gla_predict_symbolic
+    wpgd_injected = weights_fn is not gs.gate_product or not include_query
+    pieces = {}
+    if not gla_injected:
+        pieces["symbolic_gla"] = (sym_gla, lit_gla)
+    if not wpgd_injected:
+        pieces["symbolic_wpgd"] = (sym_wpgd, lit_wpgd)
+    return lr.ThirdRoute(pt.describe(), pieces, sym_gla if gla_injected else lit_gla,
+                         sym_wpgd if wpgd_injected else lit_wpgd, GLA_THIRD_ROUTE)
+
+
+def _gla_tool_error(claim: str, route: lr.ThirdRoute, where: str) -> ToolError:
+    what = {"symbolic_gla": "our symbolic GLA recurrence (theory/gla_symbolic.py) differs from the literal "
+                            "recurrence",
+            "symbolic_wpgd": "our symbolic WPGD predictor / gate products (theory/gla_symbolic.py) differ from "
+                             "the literal WPGD"}
+    off = route.off_pieces
+    if off:
+        vals = "; ".join(f"{k}: ours {route.pieces[k][0]}, literal {route.pieces[k][1]}" for k in off)
+        head = " and ".join(what[k] for k in off)
+    else:
+        vals = f"GLA {route.truth_side}, WPGD {route.claim_side}"
+        head = (f"GLA − WPGD is a nonzero polynomial but the literal routes agree at {THIRD_ROUTE_POINTS} "
+                "random exact points")
+    return ToolError(f"{claim} symbolic ({where}): {head} ({vals}); an error of our symbolic derivation, not "
+                     f"a counterexample to {claim} (point: {route.point})")
+
+
+def _identity_key(claim: str, r: gs.SymbolicResult) -> tuple[str, int]:
+    if claim == "G3":
+        return r.dims["shape"], r.dims["L"]
+    return ("key" if claim == "G2" else "scalar"), 1
+
+
 def _symbolic_record(ctx, claim: str, results: list[gs.SymbolicResult], dims: dict, t0: float,
-                     what: str) -> Evidence:
+                     what: str, gla_fn=None, weights_fn=None, include_query: bool = True) -> Evidence:
+    gla_fn = gla_fn or gs.gla_predict_symbolic
+    weights_fn = weights_fn or gs.gate_product
+    rng = ctx.rng(f"{claim}-symbolic-third-route")
+    prng = random.Random(int(rng.integers(2**31)))
     bad = [r for r in results if not r.is_zero]
     details = {"identities": [{"dims": r.dims, "difference_terms": r.terms} for r in results],
-               "seconds": time.perf_counter() - t0}
+               "third_route": GLA_THIRD_ROUTE}
     if not bad:
+        checked = []
+        for key in dict.fromkeys(_identity_key(claim, r) for r in results):
+            route = gla_third_route(claim, key[0], key[1], dims["d"], dims["n"], prng, gla_fn, weights_fn,
+                                    include_query)
+            if route.decision != "agree":
+                raise _gla_tool_error(claim, route, f"shape {key[0]}, L = {key[1]}, proved identity")
+            checked.append({"shape": key[0], "L": key[1], **route.describe()})
+        details["third_route_points"] = checked
+        details["seconds"] = time.perf_counter() - t0
         return ctx.record(claim, "symbolic", Verdict.PROVED,
                           f"{what}: GLA − WPGD expands to exactly 0 ({len(results)} identities, "
-                          f"d={dims['d']}, n={dims['n']}; {dims['source']})",
+                          f"d={dims['d']}, n={dims['n']}; {dims['source']}); the literal recurrence and WPGD "
+                          f"in exact rationals agree at {len(checked)} random point(s)",
                           dims=dims, residuals={"nonzero_terms": 0}, details=details)
     r = bad[0]
+    shape, L = _identity_key(claim, r)
+    route = None
+    for _ in range(THIRD_ROUTE_POINTS):
+        route = gla_third_route(claim, shape, L, dims["d"], dims["n"], prng, gla_fn, weights_fn, include_query)
+        if route.decision != "agree":
+            break
+    if route.decision != "refutes":
+        raise _gla_tool_error(claim, route, f"shape {shape}, L = {L}")
     wit = gs.nonzero_witness(r.difference)
-    cex = {"dims": r.dims, "difference": str(r.difference)[:4000], "terms": r.terms, "witness": wit}
+    details["seconds"] = time.perf_counter() - t0
+    cex = {"dims": r.dims, "difference": str(r.difference)[:4000], "terms": r.terms, "witness": wit,
+           "third_route": route.describe()}
     return ctx.record(claim, "symbolic", Verdict.REFUTED,
-                      f"{what}: GLA − WPGD is a nonzero polynomial with {r.terms} terms ({r.dims})",
+                      f"{what}: GLA − WPGD is a nonzero polynomial with {r.terms} terms ({r.dims}); the "
+                      f"literal recurrence and WPGD in exact rationals confirm it (GLA {route.truth_side}, "
+                      f"WPGD {route.claim_side} at the recorded point)",
                       dims=dims, residuals={"nonzero_terms": r.terms}, details=details, counterexample=cex)
 
 
 def check_symbolic(ctx: CheckContext, claim: str, gla_fn=None, weights_fn=None,
                    include_query: bool = True) -> Evidence:
-    """Symbolic proof of G1, G2 or G3 (G3: L = 2 with function gates of scalar, key and value shape)."""
+    """Symbolic proof of G1, G2 or G3 (G3: L = 2 with function gates of scalar, key and value shape), with
+    the literal third route of :func:`gla_third_route` deciding between a refutation and a tool error."""
     gla_fn = gla_fn or ctx.options.get("symbolic_gla_fn") or gs.gla_predict_symbolic
     weights_fn = weights_fn or ctx.options.get("symbolic_weights_fn") or gs.gate_product
     dims, early = _symbolic_dims(ctx, claim)
@@ -396,7 +512,7 @@ def check_symbolic(ctx: CheckContext, claim: str, gla_fn=None, weights_fn=None,
         res = [gs.prove_g3(d, n, ell, shape, "function", gla_fn, weights_fn, include_query)
                for ell in range(1, L + 1) for shape in ("scalar", "key", "value")]
         what = f"L = 1..{L} layers, data-dependent gates g_ℓ(z^(ℓ)), scalar/key/value shapes"
-    return _symbolic_record(ctx, claim, res, dims, t0, what)
+    return _symbolic_record(ctx, claim, res, dims, t0, what, gla_fn, weights_fn, include_query)
 
 
 @check("G1", "symbolic", default=True)

@@ -13,16 +13,20 @@ R3 at the config's Σ (if d ≤ 4) and a fixed non-diagonal 3×3 Σ; R4 at n ≤
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 from glaverify.numerics.config import ModelConfig
+from glaverify.numerics.consistency import ToolError
 from glaverify.theory import risk as rk
 
 from ..context import CheckContext
 from ..evidence import Evidence, Verdict
 from ..registry import check
+from . import literal_routes as lr
 
 R1_LIMIT = {"d": 4, "n": 8}
 R2_LIMIT = {"d": 3, "n": 6}
@@ -165,18 +169,111 @@ def r1_cases(ctx: CheckContext) -> list[tuple[sp.Matrix, list[int], sp.Matrix, s
     ]
 
 
+#: what the R1 third route shares with the two routes it judges (recorded in every R1 symbolic record)
+R1_THIRD_ROUTE = (
+    "E(y - yhat)^2 at one exact rational point (P, omega, sigma^2) by expanding (y - yhat)^2 into monomials of "
+    "the scalar Gaussian coordinates and summing the perfect matchings of each (Isserlis), independent of the "
+    "Wick engine (theory/wick.py) and the derivation (theory/risk.py); and R1 typed from its statement, "
+    "independent of theory/risk.py's symbolic closed form. Shared with them: only the exact Sigma, C, block sizes"
+)
+
+
+def _eval_poly(poly: Any, values: dict[str, Fraction]) -> Fraction:
+    """A ring element of the risk problem evaluated exactly at ``values`` (by symbol name)."""
+    point = [values.get(str(sym)) for sym in poly.ring.symbols]
+    total = Fraction(0)
+    for monom, coeff in poly.terms():
+        term = Fraction(int(coeff.numerator), int(coeff.denominator))
+        for v, e in zip(point, monom, strict=True):
+            if e:
+                if v is None:
+                    raise ToolError("R1 third route: the derived risk has a variable outside P, omega, sigma^2")
+                term *= v**e
+        total += term
+    return total
+
+
+def r1_third_route(
+    pb: rk.RiskProblem,
+    closed_form: rk.ClosedForm,
+    seed: int,
+    point: dict[str, str] | None = None,
+    derived: Any = None,
+) -> lr.ThirdRoute:
+    """R1's third route at one exact point (``point`` = the residual's witness, completed at random).
+
+    Pieces compared with their literal twins: the Wick-derived risk (``derived``, the ring element; when None
+    the identity derived ≡ closed form was proved and the closed form's value stands for it) against the
+    Isserlis expectation, and, unless ``closed_form`` is injected (a planted formula under test), our
+    symbolic closed form against R1 typed from its statement. The claim is judged by the Isserlis value
+    (truth) against the closed form under test (claim)."""
+    rng = random.Random(f"R1-third-route-{seed}")
+    d, n = pb.d, pb.n
+    values = {str(s): Fraction(point[str(s)]) if point and str(s) in point else lr.random_rational(rng)
+              for s in list(pb.P) + list(pb.omega)}
+    s2_name = str(pb.noise_var)
+    if isinstance(pb.noise_var, sp.Symbol):
+        values[s2_name] = (Fraction(point[s2_name]) if point and s2_name in point
+                           else lr.random_rational(rng, signed=False))
+        s2 = values[s2_name]
+    else:
+        s2 = lr.to_fraction(pb.noise_var)
+    sigma, corr = lr.fmatrix(pb.sigma), lr.fmatrix(pb.block_corr)
+    P = [[values[str(pb.P[a, b])] for b in range(d)] for a in range(d)]
+    w = [values[str(s)] for s in pb.omega]
+    R, r = pb.example_correlation()
+    ours_cf = closed_form(sigma, P, w, lr.fmatrix(R), [lr.to_fraction(v) for v in r], s2)
+    ours_cf = lr.to_fraction(ours_cf)
+    truth = lr.isserlis_risk(sigma, corr, pb.block_sizes, s2, P, w)
+    ours_derived = ours_cf if derived is None else _eval_poly(derived, values)
+    pieces = {"wick_derived_risk": (ours_derived, truth)}
+    injected = closed_form is not rk.wpgd_risk_closed_form
+    if not injected:
+        pieces["symbolic_closed_form"] = (ours_cf, lr.literal_r1(sigma, corr, pb.block_sizes, s2, P, w))
+    claim_side = ours_cf if injected else pieces["symbolic_closed_form"][1]
+    return lr.ThirdRoute({k: str(v) for k, v in values.items()}, pieces, truth, claim_side, R1_THIRD_ROUTE)
+
+
+def _r1_tool_error(route: lr.ThirdRoute, case: dict[str, Any]) -> ToolError:
+    off = route.off_pieces
+    what = {"wick_derived_risk": "the Wick-derived risk (theory/wick.py, theory/risk.py) differs from the "
+                                 "independent Isserlis expectation",
+            "symbolic_closed_form": "our symbolic closed form (theory/risk.py) differs from R1 as stated"}
+    vals = "; ".join(f"{k}: ours {route.pieces[k][0]}, literal {route.pieces[k][1]}" for k in off)
+    return ToolError(f"R1 symbolic ({case['label']}, d={case['d']}, n={case['n']}): "
+                     + " and ".join(what[k] for k in off)
+                     + f" at the exact point {route.point} ({vals}); an error of our derivation, not a "
+                     "counterexample to R1")
+
+
 def r1_record(ctx: CheckContext, closed_form: rk.ClosedForm = rk.wpgd_risk_closed_form) -> Evidence:
-    """R1 derived from the model by Wick pairings equals the closed form (exact polynomial identity)."""
+    """R1 derived from the model by Wick pairings equals the closed form (exact polynomial identity), and a
+    third route (:func:`r1_third_route`) decides who is wrong when they differ: our derivation or closed-form
+    code (a tool error) or the claim (refuted, with the point where all independent routes agree)."""
     big = _too_big(ctx, "R1", R1_LIMIT)
     if big:
         return big
     cases = []
     for sigma, sizes, corr, label in r1_cases(ctx):
         case = _case_desc(sigma, sizes, corr, label)
-        res = rk.prove_r1(rk.build_risk_problem(sigma, corr, sizes), closed_form=closed_form, seed=ctx.seed)
+        pb = rk.build_risk_problem(sigma, corr, sizes)
+        res = rk.prove_r1(pb, closed_form=closed_form, seed=ctx.seed)
         case.update(res.details, elapsed_s=round(res.elapsed_s, 3))
+        if not res.holds and res.point:
+            route = r1_third_route(pb, closed_form, ctx.seed, res.point, rk.derived_risk(pb))
+            case["third_route"] = route.describe()
+            if route.decision != "refutes":
+                raise _r1_tool_error(route, case)
+            res.point = route.point
+            res.value_at_point = str(route.truth_side - route.claim_side)
+            return _fail(ctx, "R1", res, case, "the derived risk differs from the closed form, confirmed by "
+                         "the independent Isserlis expectation")
         if not res.holds:
             return _fail(ctx, "R1", res, case, "the derived risk differs from the closed form")
+        route = r1_third_route(pb, closed_form, ctx.seed)
+        case["third_route"] = route.describe()
+        if route.decision != "agree":
+            raise _r1_tool_error(route, case)
         cases.append(case)
     dims = ", ".join(f"d={c['d']} n={c['n']} ({c['label']})" for c in cases)
     return ctx.record(
@@ -184,10 +281,11 @@ def r1_record(ctx: CheckContext, closed_form: rk.ClosedForm = rk.wpgd_risk_close
         "symbolic",
         Verdict.PROVED,
         f"E(y-yhat)^2 derived by Wick pairings equals the closed form exactly, with symbolic P, "
-        f"omega, sigma^2 and exact rational Sigma, C: {dims}",
+        f"omega, sigma^2 and exact rational Sigma, C: {dims}; at one random rational point each, an "
+        "independent Isserlis expectation and R1 typed from its statement give the same value",
         dims={"cases": [{"d": c["d"], "n": c["n"]} for c in cases]},
         residuals={"residual_terms": 0.0},
-        details={"cases": cases},
+        details={"cases": cases, "third_route": R1_THIRD_ROUTE},
     )
 
 
