@@ -389,8 +389,8 @@ def _sym_point(pt: lr.GlaPoint):
 def _exact(value, what: str):
     v = sp.expand(sp.sympify(value))
     if not v.is_Rational:
-        raise ToolError(f"symbolic third route: our symbolic {what} did not evaluate to an exact rational at a "
-                        f"rational point ({str(v)[:200]})")
+        raise ToolError(f"symbolic third route: our symbolic {what} did not evaluate to an exact rational "
+                        f"at a rational point ({str(v)[:200]})")
     return lr.to_fraction(v)
 
 
@@ -404,7 +404,8 @@ def gla_third_route(claim: str, shape: str, L: int, d: int, n: int, rng, gla_fn,
     prompt, Qs, gate_fn = _sym_point(pt)
     sym_gla = _exact(gla_fn(prompt, Qs, gate_fn, shape), "GLA")
     if claim == "G3":
-        sym_wpgd = gs.causal_wpgd_symbolic(prompt, [q.T for q in Qs], gate_fn, shape, weights_fn, include_query)
+        sym_wpgd = gs.causal_wpgd_symbolic(prompt, [q.T for q in Qs], gate_fn, shape, weights_fn,
+                                           include_query)
         lit_wpgd = lr.literal_causal_wpgd(pt)
     else:
         g = [gate_fn(0, i, z) for i, z in enumerate(prompt.tokens())]
@@ -427,8 +428,8 @@ def gla_third_route(claim: str, shape: str, L: int, d: int, n: int, rng, gla_fn,
 def _gla_tool_error(claim: str, route: lr.ThirdRoute, where: str) -> ToolError:
     what = {"symbolic_gla": "our symbolic GLA recurrence (theory/gla_symbolic.py) differs from the literal "
                             "recurrence",
-            "symbolic_wpgd": "our symbolic WPGD predictor / gate products (theory/gla_symbolic.py) differ from "
-                             "the literal WPGD"}
+            "symbolic_wpgd": "our symbolic WPGD predictor / gate products (theory/gla_symbolic.py) differ "
+                             "from the literal WPGD"}
     off = route.off_pieces
     if off:
         vals = "; ".join(f"{k}: ours {route.pieces[k][0]}, literal {route.pieces[k][1]}" for k in off)
@@ -475,7 +476,8 @@ def _symbolic_record(ctx, claim: str, results: list[gs.SymbolicResult], dims: di
     shape, L = _identity_key(claim, r)
     route = None
     for _ in range(THIRD_ROUTE_POINTS):
-        route = gla_third_route(claim, shape, L, dims["d"], dims["n"], prng, gla_fn, weights_fn, include_query)
+        route = gla_third_route(claim, shape, L, dims["d"], dims["n"], prng, gla_fn, weights_fn,
+                                include_query)
         if route.decision != "agree":
             break
     if route.decision != "refutes":

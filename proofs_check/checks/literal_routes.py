@@ -33,7 +33,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 Q = Fraction
@@ -145,10 +145,10 @@ def isserlis_moment(cov: Callable[[int, int], Fraction], idxs: tuple[int, ...]) 
 
 def isserlis_risk(sigma: FMat, block_corr: FMat, block_sizes: Sequence[int], noise_var: Fraction,
                   P: FMat, omega: Sequence[Fraction]) -> Fraction:
-    """``E(y − ŷ)²`` for ``ŷ = Σ_i ω_i y_i xᵀ P x_i``, ``y_i = x_iᵀ β_{k(i)} + ξ_i``, ``y = xᵀβ + ξ`` (the data
-    model of docs/data-model.md), by expanding ``(y − ŷ)²`` into monomials of the scalar Gaussian coordinates
-    and taking each monomial's expectation by Isserlis' theorem (literal perfect matchings), factored over
-    the independent groups. Independent of theory/wick.py and theory/risk.py."""
+    """``E(y − ŷ)²`` for ``ŷ = Σ_i ω_i y_i xᵀ P x_i``, ``y_i = x_iᵀ β_{k(i)} + ξ_i``, ``y = xᵀβ + ξ``
+    (the data model of docs/data-model.md), by expanding ``(y − ŷ)²`` into monomials of the scalar Gaussian
+    coordinates and taking each monomial's expectation by Isserlis' theorem (literal perfect matchings),
+    factored over the independent groups. Independent of theory/wick.py and theory/risk.py."""
     d, n, K = len(sigma), len(omega), len(block_sizes)
     idx = _block_index(block_sizes)
 
@@ -181,7 +181,7 @@ def isserlis_risk(sigma: FMat, block_corr: FMat, block_sizes: Sequence[int], noi
         "e": lambda _a, _b: noise_var,
     }
 
-    @lru_cache(maxsize=None)
+    @cache
     def group_moment(kind: str, idxs: tuple[int, ...]) -> Fraction:
         return isserlis_moment(covs[kind], idxs)
 
@@ -354,8 +354,9 @@ def literal_causal_wpgd(pt: GlaPoint) -> Fraction:
             for j in range(i + 1):
                 for m in range(d):
                     om = Q(1)
+                    coord = 0 if pt.shape == "scalar" else m if pt.shape == "key" else d
                     for k in range(j + 1, i + 1):
-                        om *= gv[k][0] if pt.shape == "scalar" else gv[k][m] if pt.shape == "key" else gv[k][d]
+                        om *= gv[k][coord]
                     grad[m] += om * xs[j][m] * res[j]
             # P grad with P = Qᵀ: (P grad)_a = Σ_b Q[b][a] grad_b
             new.append([w[i][a] - sum((Qm[b][a] * grad[b] for b in range(d)), Q(0)) for a in range(d)])

@@ -171,10 +171,11 @@ def r1_cases(ctx: CheckContext) -> list[tuple[sp.Matrix, list[int], sp.Matrix, s
 
 #: what the R1 third route shares with the two routes it judges (recorded in every R1 symbolic record)
 R1_THIRD_ROUTE = (
-    "E(y - yhat)^2 at one exact rational point (P, omega, sigma^2) by expanding (y - yhat)^2 into monomials of "
-    "the scalar Gaussian coordinates and summing the perfect matchings of each (Isserlis), independent of the "
-    "Wick engine (theory/wick.py) and the derivation (theory/risk.py); and R1 typed from its statement, "
-    "independent of theory/risk.py's symbolic closed form. Shared with them: only the exact Sigma, C, block sizes"
+    "E(y - yhat)^2 at one exact rational point (P, omega, sigma^2) by expanding (y - yhat)^2 into monomials "
+    "of the scalar Gaussian coordinates and summing the perfect matchings of each (Isserlis), independent of "
+    "the Wick engine (theory/wick.py) and the derivation (theory/risk.py); and R1 typed from its statement, "
+    "independent of theory/risk.py's symbolic closed form. Shared with them: only the exact Sigma, C and "
+    "block sizes"
 )
 
 
@@ -187,7 +188,8 @@ def _eval_poly(poly: Any, values: dict[str, Fraction]) -> Fraction:
         for v, e in zip(point, monom, strict=True):
             if e:
                 if v is None:
-                    raise ToolError("R1 third route: the derived risk has a variable outside P, omega, sigma^2")
+                    raise ToolError("R1 third route: the derived risk has a variable outside P, omega, "
+                                    "sigma^2")
                 term *= v**e
         total += term
     return total
@@ -208,7 +210,7 @@ def r1_third_route(
     symbolic closed form against R1 typed from its statement. The claim is judged by the Isserlis value
     (truth) against the closed form under test (claim)."""
     rng = random.Random(f"R1-third-route-{seed}")
-    d, n = pb.d, pb.n
+    d = pb.d
     values = {str(s): Fraction(point[str(s)]) if point and str(s) in point else lr.random_rational(rng)
               for s in list(pb.P) + list(pb.omega)}
     s2_name = str(pb.noise_var)
