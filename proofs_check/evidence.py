@@ -325,3 +325,130 @@ def tool_error_record(ctx: Any, claim: str, method: str, what: str, **kw: Any) -
     """An ``inconclusive`` record for an internal inconsistency: two routes of our own code disagreed
     (``what`` says which and by how much). Never a refutation of the claim (docs/evidence.md)."""
     return ctx.record(claim, method, Verdict.INCONCLUSIVE, f"tool error: {what}", tool_error=what, **kw)
+
+
+# ------------------------------------------------------------------------------ the second combiner (h10a)
+# A literal reading of the combining table of docs/evidence.md, written without claim_status, combine_*,
+# _STRENGTH, _DECISIVE, _POSITIVE, _counts or _covers: the runner compares it with claim_status on every
+# claim's records and on the planted cases of COMBINER_CONTROLS (docs/reliability.md, "The second combiner").
+# A disagreement is a tool error of the claim (exit 3), never a verdict.
+
+
+@dataclass(frozen=True)
+class LiteralStatus:
+    """What the table says: the verdict, whether the records disagree, and whether a refutation is
+    contradicted by our own records (then the verdict is ``inconclusive`` with a tool error)."""
+
+    verdict: str
+    disagreement: bool
+    contradiction: bool = False
+
+
+def literal_claim_status(records: list[Evidence]) -> LiteralStatus:
+    """docs/evidence.md, rule by rule, on the verdict names:
+
+    1. any record ``refuted`` → ``refuted``; else the strongest verdict of a *full-scope* record in the order
+       proved, certified, supported; else ``inconclusive`` (a partial record never raises the verdict);
+    2. a refutation is contradicted when a full-scope ``proved`` record has a dims value ``all``, or has the
+       same ``d``/``n`` (those it states) and the same config as the refuting record, or when any record
+       carries a tool error or a crash: the claim is then ``inconclusive`` and disagreeing;
+    3. records that are inconclusive *and* abstained / crashed / tool errors are left out; the others
+       disagree when one is proved or certified and another inconclusive or refuted, or one is proved,
+       certified or supported and another refuted."""
+    names = [(r.verdict.value if isinstance(r.verdict, Enum) else str(r.verdict)) for r in records]
+    if "refuted" in names:
+        verdict = "refuted"
+    else:
+        full = [v for v, r in zip(names, records, strict=True) if r.scope == "full"]
+        verdict = next((v for v in ("proved", "certified", "supported") if v in full), "inconclusive")
+    if verdict == "refuted":
+        for ref, rv in zip(records, names, strict=True):
+            if rv != "refuted":
+                continue
+            for proof, pv in zip(records, names, strict=True):
+                if pv != "proved" or proof.scope != "full":
+                    continue
+                pdims, rdims = proof.dims or {}, ref.dims or {}
+                if "all" in [str(v) for v in pdims.values()]:
+                    return LiteralStatus("inconclusive", True, True)
+                stated = [k for k in ("d", "n") if k in pdims]
+                if stated and all(rdims.get(k) == pdims[k] for k in stated) and proof.config == ref.config:
+                    return LiteralStatus("inconclusive", True, True)
+        if any(r.tool_error or r.error for r in records):
+            return LiteralStatus("inconclusive", True, True)
+    kept = [v for v, r in zip(names, records, strict=True)
+            if not (v == "inconclusive" and (r.abstained or r.error or r.tool_error))]
+    strong = "proved" in kept or "certified" in kept
+    for_claim = strong or "supported" in kept
+    disagree = (strong and ("inconclusive" in kept or "refuted" in kept)) or (for_claim and "refuted" in kept)
+    return LiteralStatus(verdict, disagree)
+
+
+def _planted(verdict: str, method: str, scope: str = "full", **kw: Any) -> Evidence:
+    extra: dict[str, Any] = {"supported": {"sample_size": 100}, "certified": {"tolerance": 1e-9},
+                             "refuted": {"counterexample": {"planted": True}}}.get(verdict, {})
+    return Evidence(claim="control", verdict=Verdict(verdict), method=method, summary="planted", scope=scope,
+                    **{**extra, **kw})
+
+
+def combiner_controls() -> list[tuple[str, list[Evidence], LiteralStatus]]:
+    """Planted record sets with the answer the table of docs/evidence.md gives, written out by hand."""
+    d3 = {"d": 3, "n": 4}
+    return [
+        ("a proof next to an open record disagrees",
+         [_planted("proved", "a"), _planted("inconclusive", "b")], LiteralStatus("proved", True)),
+        ("a partial proof never raises a supported claim",
+         [_planted("supported", "a"), _planted("proved", "b", scope="partial")],
+         LiteralStatus("supported", False)),
+        ("a partial proof alone leaves the claim open",
+         [_planted("proved", "a", scope="partial")], LiteralStatus("inconclusive", False)),
+        ("a refutation on another model stands and disagrees with a certificate",
+         [_planted("certified", "a", dims=d3), _planted("refuted", "b", dims={"d": 5, "n": 4})],
+         LiteralStatus("refuted", True)),
+        ("an abstained record never disagrees",
+         [_planted("proved", "a"), _planted("inconclusive", "b", abstained=True)],
+         LiteralStatus("proved", False)),
+        ("sampled records with one undecided sample do not disagree",
+         [_planted("supported", "a"), _planted("supported", "b"), _planted("inconclusive", "c")],
+         LiteralStatus("supported", False)),
+        ("a refutation on a model a dimension-free proof covers is a contradiction",
+         [_planted("proved", "a", dims={"d": "all", "n": "all"}), _planted("refuted", "b", dims=d3)],
+         LiteralStatus("inconclusive", True, True)),
+        ("a crashed record brings no evidence",
+         [_planted("certified", "a"), _planted("inconclusive", "b", error="planted crash")],
+         LiteralStatus("certified", False)),
+    ]
+
+
+def _status_problem(label: str, st: ClaimStatus, lit: LiteralStatus) -> str | None:
+    contradicted = any(t.startswith("contradiction:") for t in st.tool_errors)
+    got = (st.verdict.value, st.disagreement, contradicted)
+    want = (lit.verdict, lit.disagreement, lit.contradiction)
+    if got != want:
+        return (f"second combiner: on {label}, claim_status gives (verdict, disagreement, contradiction) = "
+                f"{got} but the table of docs/evidence.md gives {want}")
+    return None
+
+
+def combiner_control_problems(records: list[Evidence]) -> list[str]:
+    """The second combiner against :func:`claim_status`: on the claim's own ``records`` and on every planted
+    case of :func:`combiner_controls` (where the hand-written answer must also match). Returns the
+    disagreements (each a tool error of the claim); empty when all agree."""
+    problems = []
+    try:
+        st = claim_status(records)
+        if not any(t.startswith("combiner:") for t in st.tool_errors):  # already a tool error of its own
+            p = _status_problem("the claim's records", st, literal_claim_status(records))
+            if p:
+                problems.append(p)
+        for label, case, expected in combiner_controls():
+            lit = literal_claim_status(case)
+            if lit != expected:
+                problems.append(f"second combiner: on the planted case '{label}' the literal table gives "
+                                f"{lit} but the hand-written answer is {expected}")
+            p = _status_problem(f"the planted case '{label}'", claim_status(case), expected)
+            if p:
+                problems.append(p)
+    except Exception as exc:  # noqa: BLE001 - a crash of our combiners is a tool error, never a traceback
+        problems.append(f"second combiner: crashed ({type(exc).__name__}: {exc})")
+    return problems

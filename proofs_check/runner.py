@@ -20,6 +20,7 @@ from .evidence import (
     audit_record,
     claim_status,
     combine_verdicts,
+    combiner_control_problems,
     jsonable,
     package_versions,
 )
@@ -127,6 +128,7 @@ def run_claim(
         [run_check(s, ctx.for_check(s.method)) for s in specs] if specs else [not_implemented(claim, ctx)]
     )
     records += self_test_records(claim.id, ctx)
+    records += combiner_control_records(claim.id, ctx, records)
     status = claim_status(records)  # never raises: a combiner fault is a tool error
     return ClaimResult(claim.id, status.verdict, records, status)
 
@@ -143,6 +145,14 @@ def self_test_records(claim_id: str, ctx: CheckContext) -> list[Evidence]:
         pass
     return [ctx.record(claim_id, "self-test", Verdict.INCONCLUSIVE, f"tool error: {p}", tool_error=p,
                        abstained=True) for p in problems]
+
+
+def combiner_control_records(claim_id: str, ctx: CheckContext, records: list[Evidence]) -> list[Evidence]:
+    """The second combiner (docs/evidence.md, docs/reliability.md): a literal reading of the combining table
+    compared with :func:`claim_status` on this claim's records and on planted cases with known answers. Each
+    disagreement is one tool-error record (the claim's status says so; the CLI exits 3)."""
+    return [ctx.record(claim_id, "self-test", Verdict.INCONCLUSIVE, f"tool error: {p}", tool_error=p,
+                       abstained=True) for p in combiner_control_problems(records)]
 
 
 def validate_inputs(ctx: CheckContext) -> None:
