@@ -21,7 +21,7 @@ METHODS: dict[str, tuple[tuple[str, bool], ...]] = {
     "G2": (("torch-random", True), ("symbolic", True), ("fla-reference", True), ("counterexample", False), ("symbolic-all-dims", True)),
     "G3": (("torch-random", True), ("symbolic", True), ("fla-reference", True), ("counterexample", False), ("symbolic-all-dims", True)),
     "G4": (("symbolic", True), ("monte-carlo", True), ("counterexample", False), ("symbolic-all-dims", True)),
-    "R1": (("counterexample", False), ("monte-carlo", True), ("symbolic", True), ("symbolic-all-dims", True)),
+    "R1": (("counterexample", False), ("monte-carlo", True), ("symbolic", True), ("search", True), ("symbolic-all-dims", True)),
     "R2": (("counterexample", False), ("numeric", True), ("symbolic", True), ("symbolic-all-dims", True)),
     "R3": (("counterexample", False), ("numeric", True), ("symbolic", True), ("symbolic-all-dims", True)),
     "R4": (("exact", True), ("numeric", True), ("counterexample", False), ("symbolic", True), ("symbolic-all-dims", True)),
