@@ -74,6 +74,8 @@ def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
     if "exact_direct" in ctx.options:
         kw["direct"] = ctx.options["exact_direct"]
     pr = E.prove_r6(em, **kw)
+    pr = _identity_points_audit(pr)  # h10a: the proof's point count re-counted outside theory/exact.py
+    unit_diagonal_control()  # h10a: the unit-diagonal guard must refuse a planted model (ToolError if not)
     xc: dict[str, Any] = {}
     if pr.status == "proved" and pr.gamma_star is not None:
         t0 = time.perf_counter()
@@ -94,6 +96,52 @@ def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
     out = (pr, xc)
     ctx.options[key] = out
     return out
+
+
+# ------------------------------------------------------------------------ h10a: audits of the exact route
+# (docs/reliability.md, "Exact route: point count and guard control")
+
+
+def _identity_points_audit(pr: E.R6Proof) -> E.R6Proof:
+    """A ``proved`` status needs the identity Φ(γ) = matrix route checked at more points than either side's
+    degree: at least ``degree_bound + 1`` (the a-priori bound of the matrix route) and ``deg Φ + 1`` (the
+    polynomial's own degree, read from the polynomial). Re-counted here from the proof's record, outside
+    theory/exact.py; a proof short of its points is returned as ``mismatch`` (a tool error), never proved."""
+    if pr.status != "proved":
+        return pr
+    cross = pr.cross_check or {}
+    points, bound = cross.get("identity_points"), cross.get("degree_bound")
+    deg = pr.polynomial.degree() if pr.polynomial is not None else pr.degree
+    if not isinstance(points, int) or not isinstance(bound, int) or deg is None:
+        short = "the proof does not state its identity points, degree bound and degree"
+    elif points < bound + 1 or points < deg + 1:
+        short = (f"the identity was checked at {points} points, but a polynomial identity of degree <= "
+                 f"{max(bound, deg)} (a-priori bound {bound}, deg Phi = {deg}) needs {max(bound, deg) + 1}")
+    else:
+        return pr
+    return dataclasses.replace(pr, status="mismatch", reason=f"{short} (tool error: not a proof)")
+
+
+#: the planted model of the guard control: C_K = [[2, 1/2], [1/2, 1]] (task variance 2, not 1), PSD
+def _planted_non_unit_model() -> E.ExactModel:
+    from flint import fmpq, fmpq_mat
+
+    corr = fmpq_mat(2, 2, [fmpq(2), fmpq(1, 2), fmpq(1, 2), fmpq(1)])
+    return E.ExactModel(fmpq_mat(1, 1, [fmpq(1)]), (1, 1), corr, (fmpq(1, 2), fmpq(1, 2)), fmpq(1, 10))
+
+
+def unit_diagonal_control() -> dict[str, Any]:
+    """Positive control of the exact route's input guard: a planted task correlation with a non-unit
+    diagonal (for which the route's risk formula a = ωᵀ(R + I)ω does not hold) must be refused (status
+    ``stopped``). Raises :class:`ToolError` when it is not. Cheap (the route stops before any polynomial)."""
+    from glaverify.numerics.consistency import ToolError
+
+    pr = E.prove_r6(_planted_non_unit_model())
+    if pr.status != "stopped" or "unit" not in pr.reason:
+        raise ToolError(f"exact route guard control: a planted task correlation with diagonal 2 was not "
+                        f"refused (status {pr.status!r}: {pr.reason}); the route's risk formula needs unit "
+                        "variances")
+    return {"status": pr.status, "reason": pr.reason}
 
 
 def _risk_in_ball(risk: float | None, ball: arb) -> bool:
