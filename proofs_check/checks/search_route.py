@@ -34,8 +34,8 @@ def search_record(ctx: CheckContext, claim: str) -> Evidence:
         return ctx.record(claim, "search", Verdict.REFUTED,
                           f"{head}: a failing instance, confirmed: {rep['confirmation']['summary']}",
                           dims=dims, counterexample=cex, details=details)
-    return ctx.record(claim, "search", Verdict.INCONCLUSIVE,
-                      f"{head}: undecided ({'; '.join(rep['errors']) or 'no instance checked or unconfirmed'})",
+    why = "; ".join(rep["errors"]) or "no instance checked, or a failure the exact route could not decide"
+    return ctx.record(claim, "search", Verdict.INCONCLUSIVE, f"{head}: undecided ({why})",
                       dims=dims, details={**details, "report": rep})
 
 

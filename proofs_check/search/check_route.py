@@ -98,16 +98,18 @@ def engine_control(claim: str) -> dict[str, Any]:
     return out
 
 
-def run_search_check(claim: str, seed: int, quick: bool = False, budget: int | None = None) -> dict[str, Any]:
+def run_search_check(claim: str, seed: int, quick: bool = False, budget: int | None = None,
+                     spec: SearchSpec | None = None) -> dict[str, Any]:
     """Controls, then the seeded run. Returns what the check records: ``verdict`` (supported / refuted /
     inconclusive), ``checked``, the report and the controls. Raises ToolError on a failed control or an
-    unconfirmed failure."""
+    unconfirmed failure. ``spec`` replaces the claim's registered search in the run (tests plant errors)."""
     t0 = time.perf_counter()
     controls = {"confirmation": confirmation_control(claim), "engine": engine_control(claim)}
     controls["seconds"] = round(time.perf_counter() - t0, 3)
     n = budget or (SEARCH_CHECK_BUDGET // 2 if quick else SEARCH_CHECK_BUDGET)
-    rep = search(claim, budget=n, seed=seed, max_d=SEARCH_CHECK_MAX["d"], max_n=SEARCH_CHECK_MAX["n"])
-    if rep.counterexample is not None and rep.confirmation is not None and rep.confirmation.confirmed is False:
+    rep = search(spec or claim, budget=n, seed=seed, max_d=SEARCH_CHECK_MAX["d"], max_n=SEARCH_CHECK_MAX["n"])
+    conf = rep.confirmation
+    if rep.counterexample is not None and conf is not None and conf.confirmed is False:
         raise ToolError(f"{claim} search: the fast route ({rep.fast_method}) failed at an instance where the "
                         f"independent method ({rep.confirm_method}) says the claim holds: "
                         f"{rep.confirmation.summary}; instance {rep.counterexample}")
