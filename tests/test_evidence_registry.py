@@ -161,5 +161,6 @@ def test_check_order_does_not_depend_on_import_history():
         assert keys == sorted(keys), c.id
     importlib.import_module("glaverify.proofs_check.checks.risk_symbolic")  # re-import is a no-op
     # ("counterexample", the replay method of `glaverify search` files, comes from checks/replay.py; issue 13)
+    # ("search", the seeded search-engine check, comes from checks/search_route.py; session 4)
     assert [m for m in get_claim("R1").checks if m != "counterexample"] == [
-        "monte-carlo", "symbolic", "symbolic-all-dims"]
+        "monte-carlo", "symbolic", "search", "symbolic-all-dims"]
