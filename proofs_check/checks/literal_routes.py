@@ -191,21 +191,25 @@ def isserlis_risk(sigma: FMat, block_corr: FMat, block_sizes: Sequence[int], noi
             groups.setdefault((kind, g), []).append(j)
         return groups
 
-    items = [(split(m), c) for m, c in resid.items()]
+    # a product of two monomials has a nonzero expectation only if every group appears an even number of
+    # times, i.e. only if both monomials have the same set of groups appearing an odd number of times: pair
+    # the monomials within those buckets only (the others contribute exactly 0)
+    buckets: dict[frozenset, list[tuple[dict[tuple[str, int], list[int]], Fraction]]] = {}
+    for m, c in resid.items():
+        g = split(m)
+        odd = frozenset(k for k, v in g.items() if len(v) % 2)
+        buckets.setdefault(odd, []).append((g, c))
     total = Q(0)
-    for u, (g1, c1) in enumerate(items):
-        for v in range(u, len(items)):
-            g2, c2 = items[v]
-            value = Q(2 if v > u else 1) * c1 * c2
-            for key in set(g1) | set(g2):
-                merged = tuple(sorted(g1.get(key, []) + g2.get(key, [])))
-                if len(merged) % 2:
-                    value = Q(0)
-                    break
-                value *= group_moment(key[0], merged)
-                if not value:
-                    break
-            total += value
+    for items in buckets.values():
+        for u, (g1, c1) in enumerate(items):
+            for v in range(u, len(items)):
+                g2, c2 = items[v]
+                value = Q(2 if v > u else 1) * c1 * c2
+                for key in set(g1) | set(g2):
+                    value *= group_moment(key[0], tuple(sorted(g1.get(key, []) + g2.get(key, []))))
+                    if not value:
+                        break
+                total += value
     return total
 
 
