@@ -75,7 +75,8 @@ def r6_exact_proof(ctx: CheckContext) -> tuple[E.R6Proof, dict[str, Any]]:
         kw["direct"] = ctx.options["exact_direct"]
     pr = E.prove_r6(em, **kw)
     pr = _identity_points_audit(pr)  # h10a: the proof's point count re-counted outside theory/exact.py
-    unit_diagonal_control()  # h10a: the unit-diagonal guard must refuse a planted model (ToolError if not)
+    # h10a: the unit-diagonal guard must refuse a planted model (ToolError if not); shown in the records
+    ctx.options["_exact_guard_control"] = unit_diagonal_control()
     xc: dict[str, Any] = {}
     if pr.status == "proved" and pr.gamma_star is not None:
         t0 = time.perf_counter()
@@ -181,7 +182,8 @@ def _landscape_record(ctx: CheckContext, claim: str) -> Evidence:
         return big
     pr, xc = r6_exact_proof(ctx)
     details = {"route": ROUTE, "proof": pr.describe(), "float_cross_check": xc,
-               "model_exact": E.exact_model(ctx.model_config).describe()}
+               "model_exact": E.exact_model(ctx.model_config).describe(),
+               "guard_control": ctx.options.get("_exact_guard_control")}  # h10a
     dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
     if pr.status == "r-zero":
         if claim == "R6":
