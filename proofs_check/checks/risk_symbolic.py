@@ -242,8 +242,10 @@ def _r1_tool_error(route: lr.ThirdRoute, case: dict[str, Any]) -> ToolError:
                                  "independent Isserlis expectation",
             "symbolic_closed_form": "our symbolic closed form (theory/risk.py) differs from R1 as stated"}
     vals = "; ".join(f"{k}: ours {route.pieces[k][0]}, literal {route.pieces[k][1]}" for k in off)
-    return ToolError(f"R1 symbolic ({case['label']}, d={case['d']}, n={case['n']}): "
-                     + " and ".join(what[k] for k in off)
+    head = " and ".join(what[k] for k in off) or (
+        "the derived risk and the closed form differ as polynomials but every route agrees at the "
+        "witness point")
+    return ToolError(f"R1 symbolic ({case['label']}, d={case['d']}, n={case['n']}): " + head
                      + f" at the exact point {route.point} ({vals}); an error of our derivation, not a "
                      "counterexample to R1")
 

@@ -90,6 +90,8 @@ def engine_control(claim: str) -> dict[str, Any]:
         spec = replace(base, prop=lambda inst: Outcome(False, 1.0, 0.5),
                        confirm=lambda inst, c=confirmed: Confirmation(c, "planted", True, "planted control"))
         rep = search(spec, budget=3, seed=0, max_d=1, max_n=1)
+        if rep.interrupted:  # the engine swallowed a Ctrl-C: pass it on (the user wants to stop)
+            raise KeyboardInterrupt
         out[f"confirmed={confirmed}"] = rep.verdict
         if rep.verdict != want:
             raise ToolError(f"{claim} search control: a failing instance the independent method "
@@ -108,6 +110,8 @@ def run_search_check(claim: str, seed: int, quick: bool = False, budget: int | N
     controls["seconds"] = round(time.perf_counter() - t0, 3)
     n = budget or (SEARCH_CHECK_BUDGET // 2 if quick else SEARCH_CHECK_BUDGET)
     rep = search(spec or claim, budget=n, seed=seed, max_d=SEARCH_CHECK_MAX["d"], max_n=SEARCH_CHECK_MAX["n"])
+    if rep.interrupted:  # the engine swallowed a Ctrl-C: pass it on (the user wants to stop)
+        raise KeyboardInterrupt
     conf = rep.confirmation
     if rep.counterexample is not None and conf is not None and conf.confirmed is False:
         raise ToolError(f"{claim} search: the fast route ({rep.fast_method}) failed at an instance where the "
