@@ -83,7 +83,8 @@ def _self_checks(
     (numerics/landscape/selfcheck.py, docs/landscape.md "Self-checks of the core"): the block-reduced
     gain, gradient and Hessian at ``omega`` and at a random non-block-constant point; the curve points'
     defining equation; the quotient representatives' invariants; the controls of the curve classifier
-    and of the R6 Hessian decision. Returns (failures, details); a failure is an error of the tool, never evidence about the claim."""
+    and of the R6 Hessian decision. Returns (failures, details); a failure is an error of the tool, never
+    evidence about the claim."""
     fails: list[str] = []
     cc = selfcheck.core_cross_check(model, omega, rng)
     fails += list(cc.failures)
