@@ -34,6 +34,10 @@ CORE_DENSE_RTOL = 1e-9
 #: relative agreement of ∇²L*·x with central differences of Danskin's gradient (step 1e-4·‖ω‖: truncation
 #: ~1e-8, rounding ~1e-12; measured ≤ 1e-7); used at every n, where the dense reference is too large.
 CORE_FD_RTOL = 1e-5
+#: a point of an R6 counterexample counts as a stationary point of L* when Danskin's gradient of the full
+#: risk is below this, relative to gain/‖ω‖: the routes stop at ~1e-9 (multi-start) and ~1e-6 (cvxpy's QP
+#: accuracy), while a point that is not stationary (a faulty route) is off by O(1e-2) or more.
+CONFIRM_GRAD_RTOL = 1e-4
 
 # ---------------------------------------------------------------- gate-class optima (A3–A6)
 #: KKT / duality residual of the A3 class-optimum certificate, and the full-space cone KKT residual

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from glaverify.numerics import landscape as ls
 from glaverify.numerics import tolerances as T
+from glaverify.numerics.closed_forms import profile_risk
 from glaverify.numerics.config import default_model_config
 from glaverify.numerics.landscape import certificate, curve, reduced, selfcheck
 from glaverify.numerics.model import DataModel
@@ -324,3 +325,18 @@ def test_core_fd_rtol_near_miss(monkeypatch, model, optimum, factor, caught):
     monkeypatch.setattr(reduced.StructuredHessian, "matvec", scaled)
     cc = selfcheck.core_cross_check(model, optimum, np.random.default_rng(0), dense_max_n=0)
     assert (not cc.ok) is caught, cc.failures
+
+
+@pytest.mark.parametrize(("factor", "caught"), [(ABOVE, True), (BELOW, False)])
+def test_confirm_grad_rtol_near_miss(monkeypatch, model, optimum, factor, caught):
+    """An R6 counterexample point with Danskin gradient factor·CONFIRM_GRAD_RTOL (relative to gain/‖ω‖):
+    above the tolerance the refutation is not confirmed (our fault), below it the point counts as stationary."""
+    rho, _ = ls.r_scale(model)
+    w = optimum
+    gain = (model.s - profile_risk(model, w)) / rho**2
+    e = np.zeros(model.n)
+    e[0] = factor * T.CONFIRM_GRAD_RTOL * gain / float(np.linalg.norm(w))
+    monkeypatch.setattr(selfcheck, "danskin_gradient", lambda *a, **k: e)
+    cex = {"omega_1": w.tolist(), "route_1": "curve", "omega_2": w.tolist(), "route_2": "cvxpy"}
+    out = checks._unconfirmed_r6_refutation(model, cex, set())
+    assert any("stationary" in o for o in out) is caught, out

@@ -37,6 +37,7 @@ from glaverify.numerics import r6_search
 from glaverify.numerics.closed_forms import optimal_preconditioner, profile_risk
 from glaverify.numerics.landscape import dense, selfcheck
 from glaverify.numerics.model import DataModel
+from glaverify.numerics.tolerances import CONFIRM_GRAD_RTOL
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.registry import check
@@ -409,11 +410,6 @@ def r6_certificate_record(ctx: CheckContext, model: DataModel) -> Evidence:
     return ctx.record("R6", "certificate", Verdict.INCONCLUSIVE, res.reason, residuals=resid, **fields)
 
 
-#: a point of an R6 counterexample counts as stationary (Danskin's gradient of the full risk, relative to
-#: gain/‖ω‖) below this: the routes stop at ~1e-9 (multi-start) and ~1e-6 (cvxpy's QP accuracy)
-R6_CONFIRM_GRAD_RTOL = 1e-4
-
-
 def _unconfirmed_r6_refutation(model: DataModel, cex: dict, planted: set[str]) -> list[str]:
     """Why the certificate's refutation is not confirmed by routes outside the core (empty: confirmed).
     Every minimiser in the counterexample must be a stationary point of L* by Danskin's gradient of the full
@@ -431,7 +427,7 @@ def _unconfirmed_r6_refutation(model: DataModel, cex: dict, planted: set[str]) -
         g = selfcheck.danskin_gradient(model, w, ru, rho)
         scale = max(abs(gains[key]), 1e-300) / max(float(np.linalg.norm(w)), 1e-300)
         rel = float(np.linalg.norm(g)) / scale
-        if not rel <= R6_CONFIRM_GRAD_RTOL:
+        if not rel <= CONFIRM_GRAD_RTOL:
             out.append(f"refutation not confirmed: {key} is not a stationary point of L* (Danskin's "
                        f"gradient, relative {rel:.3g})")
     if "local_omega" in gains and "global_omega" in gains:
