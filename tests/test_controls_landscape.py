@@ -330,7 +330,7 @@ def test_core_fd_rtol_near_miss(monkeypatch, model, optimum, factor, caught):
 @pytest.mark.parametrize(("factor", "caught"), [(ABOVE, True), (BELOW, False)])
 def test_confirm_grad_rtol_near_miss(monkeypatch, model, optimum, factor, caught):
     """An R6 counterexample point with Danskin gradient factor·CONFIRM_GRAD_RTOL (relative to gain/‖ω‖):
-    above the tolerance the refutation is not confirmed (our fault), below it the point counts as stationary."""
+    above the tolerance the refutation is not confirmed (our fault), below it the point is stationary."""
     rho, _ = ls.r_scale(model)
     w = optimum
     gain = (model.s - profile_risk(model, w)) / rho**2
