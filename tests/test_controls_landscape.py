@@ -340,3 +340,42 @@ def test_confirm_grad_rtol_near_miss(monkeypatch, model, optimum, factor, caught
     cex = {"omega_1": w.tolist(), "route_1": "curve", "omega_2": w.tolist(), "route_2": "cvxpy"}
     out = checks._unconfirmed_r6_refutation(model, cex, set())
     assert any("stationary" in o for o in out) is caught, out
+
+
+def test_full_gradient_fault_is_a_tool_error(monkeypatch, model, optimum):
+    """∂L/∂P with the sign of −2cΣ² flipped (the stationarity tests of R4 and R6 read it): the cross-check
+    against finite differences of the closed-form L(P, ω) catches it before any refutation."""
+    orig = certificate.full_gradient
+
+    def flipped(m, P, omega, r=None):
+        gP, gw = orig(m, P, omega, r)
+        sig2 = m.sigma @ m.sigma
+        c = float((np.asarray(m.r) if r is None else r) @ omega)
+        return gP + 4 * c * sig2, gw
+
+    monkeypatch.setattr(selfcheck, "full_gradient", flipped)
+    cc = selfcheck.core_cross_check(model, optimum, np.random.default_rng(0), dense_max_n=0)
+    assert any("full_gradient" in f for f in cc.failures), cc.failures
+    monkeypatch.setattr(checks.ls, "full_gradient", flipped)
+    assert_tool_error(checks.r4_numeric(ctx_for()), "self-check")
+
+
+def test_curve_point_off_the_map_is_caught(model):
+    cr = ls.curve_route(model)
+    assert selfcheck.curve_point_residuals(model, cr) == []
+    p = cr.stationary[0]
+    g = p.gamma * 1.01
+    moved = ls.CurvePoint(g, p.risk, ls.normalise(ls.curve_omega(model, g), model.r), p.local_min, p.hess_min)
+    bad = ls.CurveResult([moved], [], cr.bracket, cr.single_ray, moved, cr.grid_size)
+    out = selfcheck.curve_point_residuals(model, bad)
+    assert any("not a fixed point" in o for o in out), out
+
+
+def test_r6_stationarity_refutation_needs_a_stationary_best_point(model, optimum):
+    # a "not stationary" counterexample at a point that is not a stationary point of L*: a route fault
+    w = optimum.copy()
+    w[0] = 0.5 * w[0] + 0.1
+    cex = {"omega": w.tolist(), "P": np.zeros((model.d, model.d)).tolist()}
+    assert checks._unconfirmed_r6_refutation(model, cex, set())
+    cex = {"omega": optimum.tolist(), "P": np.zeros((model.d, model.d)).tolist()}
+    assert checks._unconfirmed_r6_refutation(model, cex, set()) == []

@@ -34,13 +34,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..closed_forms import optimal_preconditioner, profile_risk, risk_coefficients
+from ..closed_forms import optimal_preconditioner, profile_risk, risk_coefficients, wpgd_risk
 from ..model import DataModel
 from ..tolerances import CORE_DENSE_RTOL, CORE_FD_RTOL, HESS_RTOL, RISK_RTOL
 from .certificate import Minimum, decide_uniqueness, full_gradient
 from .curve import CurveResult, GammaMap, curve_route, gamma_map_r4
 from .quotient import normalise, quotient_distance, r_scale
-from .reduced import profile_gain, profile_gradient, profile_hessian_structured, reduction
+from .reduced import (
+    full_gradient_norms,
+    profile_gain,
+    profile_gradient,
+    profile_hessian_structured,
+    reduction,
+)
 
 __all__ = [
     "CORE_DENSE_MAX_N",
@@ -168,9 +174,35 @@ def core_cross_check(
             sc = max(hscale, float(np.max(np.abs(fd))))
             judge(f"hessian_fd[{label},{j}]", _rel(hx, fd, sc), CORE_FD_RTOL,
                   f"∇²L*·x (structured) vs finite differences of Danskin's gradient at the {label} point")
+        # -- the full gradient of R1 (used by the stationarity tests of R4 and R6) at a non-stationary P
+        P0 = np.asarray(optimal_preconditioner(model, w), dtype=np.float64)
+        X = rng.standard_normal(P0.shape)
+        X *= max(float(np.linalg.norm(P0)), 1e-300) / float(np.linalg.norm(X))
+        P = P0 + 0.3 * X
+        gP, gw = full_gradient(model, P, w)
+        nP, nw = full_gradient_norms(model, P, w)
+        gnorm = max(float(np.linalg.norm(gP)), float(np.linalg.norm(gw)), 1e-300)
+        judge(f"full_gradient_eigenbasis[{label}]",
+              max(abs(nP - float(np.linalg.norm(gP))), abs(nw - float(np.linalg.norm(gw)))) / gnorm,
+              CORE_DENSE_RTOL,
+              f"‖∂L/∂P‖, ‖∂L/∂ω‖ in Σ's eigenbasis vs the explicit gradient at the {label} point")
+        x = rng.standard_normal(model.n)
+        x *= float(np.linalg.norm(w)) / float(np.linalg.norm(x))
+        h = 1e-5
+        fd = (wpgd_risk(model, P + h * X, w + h * x) - wpgd_risk(model, P - h * X, w - h * x)) / (2 * h)
+        dP, dw = float(np.sum(gP * X)), float(gw @ x)
+        fscale = max(abs(dP) + abs(dw), rho**2 * abs(g_closed), 1e-300)
+        judge(f"full_gradient_fd[{label}]", abs(fd - dP - dw) / fscale,
+              max(CORE_FD_RTOL, 1e3 * eps * model.s / h / fscale),
+              f"the full gradient of R1 vs finite differences of the closed-form L(P, ω) at the {label} "
+              "point")
         if use_dense:
             from . import dense
 
+            dgP, dgw = dense.full_gradient(model, P, w)
+            judge(f"full_gradient_dense[{label}]",
+                  max(_rel(gP, dgP, gnorm), _rel(gw, dgw, gnorm)), CORE_DENSE_RTOL,
+                  f"the full gradient of R1 vs the dense reference at the {label} point")
             g_dense = dense.profile_gain(model, w, ru)
             judge(f"gain_dense[{label}]", abs(g_core - g_dense) / max(abs(g_core), 1e-300),
                   CORE_DENSE_RTOL, f"profile gain vs the dense reference at the {label} point")
@@ -217,11 +249,14 @@ def normalisation_invariants(omega: np.ndarray, r: np.ndarray) -> list[str]:
     return out
 
 
-def curve_point_residuals(model: DataModel, curve: CurveResult) -> list[str]:
+def curve_point_residuals(
+    model: DataModel, curve: CurveResult, gamma_map: GammaMap | None = None
+) -> list[str]:
     """What is wrong with the curve route's stationary points (empty: nothing): each finite-γ point must
     satisfy its defining equation ``(R + γI)ω ∝ r`` (R4), checked with R applied block-wise
     (``BlockReduction.apply_R``, ``E C Eᵀω``), not through the eigen-decomposition the curve route uses; its
-    reported risk must be the closed-form ``L*(ω)``. O(n + K²) per point."""
+    reported risk must be the closed-form ``L*(ω)``; its γ must solve the fixed-point equation of the map
+    under test (default R4's) with ``a(ω)``, ``b(ω)`` from the closed forms. O(n + K² + d) per point."""
     red = reduction(model)
     r = np.asarray(model.r, dtype=np.float64)
     rr = float(r @ r)
@@ -239,6 +274,13 @@ def curve_point_residuals(model: DataModel, curve: CurveResult) -> list[str]:
         risk = profile_risk(model, w)
         if not abs(risk - p.risk) <= CORE_DENSE_RTOL * max(1.0, abs(risk)):
             out.append(f"curve point at γ = {p.gamma:.8g}: reported risk {p.risk!r} vs closed form {risk!r}")
+        co = risk_coefficients(model, w)
+        g = float(np.asarray((gamma_map or gamma_map_r4)(
+            model.eigenvalues, model.s, np.array([co.a]), np.array([co.b])))[0])
+        fp = abs(p.gamma - g) / p.gamma
+        if not fp <= CORE_DENSE_RTOL:
+            out.append(f"curve point at γ = {p.gamma:.8g} is not a fixed point of the map: Γ(a(ω), b(ω)) = "
+                       f"{g:.10g} (relative {fp:.3g})")
     return out
 
 

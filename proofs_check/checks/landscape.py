@@ -79,6 +79,7 @@ def _self_checks(
     omega: np.ndarray,
     curve: ls.CurveResult | None,
     representatives: tuple[np.ndarray, ...] = (),
+    gamma_map: ls.GammaMap | None = None,
 ) -> tuple[list[str], dict]:
     """Our own landscape code against independent routes and planted controls
     (numerics/landscape/selfcheck.py, docs/landscape.md "Self-checks of the core"): the block-reduced
@@ -90,7 +91,7 @@ def _self_checks(
     cc = selfcheck.core_cross_check(model, omega, rng)
     fails += list(cc.failures)
     if curve is not None:
-        fails += selfcheck.curve_point_residuals(model, curve)
+        fails += selfcheck.curve_point_residuals(model, curve, gamma_map)
     for w in representatives:
         fails += selfcheck.normalisation_invariants(w, model.r)
     controls = selfcheck.landscape_controls()
@@ -129,7 +130,8 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
     fields = dict(dims=_dims(model), tolerance=tol)
     reps = (g_omega,) + ((curve.best.omega,) if curve.best is not None else ())
     sc_fail, sc_details = _self_checks(
-        model, ctx.rng("r4-selfcheck"), curve.best.omega if curve.best is not None else g_omega, curve, reps
+        model, ctx.rng("r4-selfcheck"), curve.best.omega if curve.best is not None else g_omega, curve, reps,
+        gmap,
     )
     if sc_fail:
         return _self_check_error(
@@ -417,7 +419,8 @@ def _unconfirmed_r6_refutation(model: DataModel, cex: dict, planted: set[str]) -
     through ``r6_extra_minima`` are trusted as declared (tests plant a second minimum there)."""
     rho, ru = ls.r_scale(model)
     out: list[str] = []
-    pts = [("omega_1", "route_1"), ("omega_2", "route_2"), ("local_omega", "route"), ("global_omega", None)]
+    pts = [("omega_1", "route_1"), ("omega_2", "route_2"), ("local_omega", "route"), ("global_omega", None),
+           ("omega", None)]  # "omega" (with "P"): the best point of a "(P*(ω), ω) not stationary" refutation
     gains = {}
     for key, route_key in pts:
         if key not in cex or (route_key and cex.get(route_key) in planted):
