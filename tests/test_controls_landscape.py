@@ -379,3 +379,17 @@ def test_r6_stationarity_refutation_needs_a_stationary_best_point(model, optimum
     assert checks._unconfirmed_r6_refutation(model, cex, set())
     cex = {"omega": optimum.tolist(), "P": np.zeros((model.d, model.d)).tolist()}
     assert checks._unconfirmed_r6_refutation(model, cex, set()) == []
+
+
+def test_r4_refutation_needs_the_closed_form_to_confirm_the_values(monkeypatch):
+    """The global route's gain planted 1e-6 (relative) too high at the curve's own optimum, and the membership
+    test planted to say "off the curve": the closed-form L* shows no excess, so it is a tool error."""
+    orig = checks._global_bc
+
+    def inflated(model, rng, starts):
+        risk, omega, info, gain = orig(model, rng, starts)
+        return risk, omega, info, gain * (1 + 1e-6)
+
+    monkeypatch.setattr(checks, "_global_bc", inflated)
+    monkeypatch.setattr(selfcheck, "fixed_point_membership", lambda *a, **k: (2.0, float("inf")))
+    assert_tool_error(checks.r4_numeric(ctx_for()), "closed-form")

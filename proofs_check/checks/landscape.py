@@ -204,6 +204,16 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
             residuals=resid, details=details, **fields,
         )
     if rel > tol:
+        # the values confirmed by the closed-form L* of R3 (outside the core that computed the gains)
+        cf_rel = (profile_risk(model, w) - profile_risk(model, g_omega)) / (rho**2 * g_gain)
+        membership["closed_form_relative_excess"] = cf_rel
+        if not cf_rel > tol / 2:
+            return tool_error_record(
+                ctx, "R4", "numeric",
+                f"the core's gains put the curve point {rel:.3g} (relative) above the global one, the "
+                f"closed-form L* {cf_rel:.3g}: our routes disagree",
+                residuals=resid, details=details, **fields,
+            )
         cex = {
             "model": model.describe(),
             "seed": ctx.seed,
