@@ -25,6 +25,20 @@ HESS_RTOL = 1e-9
 #: ‖r‖ below which r counts as 0 (R6's non-unique case).
 R_ZERO_TOL = 1e-12
 
+# ---------------------------------------------------------------- landscape core self-checks (issue 10, h10b)
+#: relative agreement of the block-reduced core (gain, ∇L*, ∇²L*·x, restricted spectrum) with routes that
+#: compute the same quantity exactly another way (closed form, Danskin's gradient, the dense reference):
+#: float64 rounding only (measured ≤ 1e-13 on the shipped and random models), so 1e-9 leaves conditioning
+#: room while a dropped term (O(σ²/s) ≥ 1e-3 on every shipped model) is far above it.
+CORE_DENSE_RTOL = 1e-9
+#: relative agreement of ∇²L*·x with central differences of Danskin's gradient (step 1e-4·‖ω‖: truncation
+#: ~1e-8, rounding ~1e-12; measured ≤ 1e-7); used at every n, where the dense reference is too large.
+CORE_FD_RTOL = 1e-5
+#: a point of an R6 counterexample counts as a stationary point of L* when Danskin's gradient of the full
+#: risk is below this, relative to gain/‖ω‖: the routes stop at ~1e-9 (multi-start) and ~1e-6 (cvxpy's QP
+#: accuracy), while a point that is not stationary (a faulty route) is off by O(1e-2) or more.
+CONFIRM_GRAD_RTOL = 1e-4
+
 # ---------------------------------------------------------------- gate-class optima (A3–A6)
 #: KKT / duality residual of the A3 class-optimum certificate, and the full-space cone KKT residual
 #: (relative). The block-reduced optimum is exact (NNLS active set, ~1e-15); the dense reference (Clarabel,

@@ -20,6 +20,8 @@ PINNED = {
     "A6_ADVANTAGE_RTOL": 1e-7, "A6_CONSISTENCY_RTOL": 1e-9, "ATTAINS_RTOL": 1e-7, "DIAGONAL_RTOL": 1e-12,
     "EIGENVECTOR_RTOL": 1e-10, "FIXED_POINT_TOL": 1e-4, "LINATT_TOL": 1e-10, "MEMBERSHIP_TOL": 1e-6,
     "REALISABLE_TOL": 1e-9,
+    # the landscape core's self-checks (near-miss plants: tests/test_controls_landscape.py)
+    "CORE_DENSE_RTOL": 1e-9, "CORE_FD_RTOL": 1e-5, "CONFIRM_GRAD_RTOL": 1e-4,
 }
 
 

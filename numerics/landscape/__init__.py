@@ -12,6 +12,8 @@ Modules (docs/developing.md has the map):
 ``multistart``   route (c): reduced multi-start L-BFGS + Newton; the unreduced one used to check R7.
 ``certificate``  the decision rule, the typed certificate and :func:`certify`.
 ``optima``       R5's closed form and the best LinAtt predictor.
+``selfcheck``    run-time self-checks of the core against independent routes, and planted controls of the
+                 decision rules (a failure is a tool error of the R4–R6 checks).
 ``dense``        the slow explicit reference (n×n matrices), refusing large models; tests compare with it.
 
 Every public name that other modules used from the former single module is re-exported here.

@@ -35,10 +35,11 @@ import numpy as np
 from glaverify.numerics import landscape as ls
 from glaverify.numerics import r6_search
 from glaverify.numerics.closed_forms import optimal_preconditioner, profile_risk
-from glaverify.numerics.landscape import dense
+from glaverify.numerics.landscape import dense, selfcheck
 from glaverify.numerics.model import DataModel
+from glaverify.numerics.tolerances import CONFIRM_GRAD_RTOL
 from glaverify.proofs_check.context import CheckContext
-from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.registry import check
 
 
@@ -71,6 +72,40 @@ def _global_bc(
     return risk, omega, info, gain
 
 
+# ------------------------------------------------------------------------ self-checks of the core
+def _self_checks(
+    model: DataModel,
+    rng: np.random.Generator,
+    omega: np.ndarray,
+    curve: ls.CurveResult | None,
+    representatives: tuple[np.ndarray, ...] = (),
+    gamma_map: ls.GammaMap | None = None,
+) -> tuple[list[str], dict]:
+    """Our own landscape code against independent routes and planted controls
+    (numerics/landscape/selfcheck.py, docs/landscape.md "Self-checks of the core"): the block-reduced
+    gain, gradient and Hessian at ``omega`` and at a random non-block-constant point; the curve points'
+    defining equation; the quotient representatives' invariants; the controls of the curve classifier
+    and of the R6 Hessian decision. Returns (failures, details); a failure is an error of the tool, never
+    evidence about the claim."""
+    fails: list[str] = []
+    cc = selfcheck.core_cross_check(model, omega, rng)
+    fails += list(cc.failures)
+    if curve is not None:
+        fails += selfcheck.curve_point_residuals(model, curve, gamma_map)
+    for w in representatives:
+        fails += selfcheck.normalisation_invariants(w, model.r)
+    controls = selfcheck.landscape_controls()
+    fails += [f"control '{c.name}': expected {c.expected}, got {c.got}" for c in controls if not c.ok]
+    details = {"core_cross_check": cc.to_dict(), "controls": [c.to_dict() for c in controls]}
+    return fails, details
+
+
+def _self_check_error(ctx: CheckContext, claim: str, method: str, fails: list[str], **kw) -> Evidence:
+    more = f" (+{len(fails) - 2} more)" if len(fails) > 2 else ""
+    what = "landscape self-check failed: " + "; ".join(fails[:2]) + more
+    return tool_error_record(ctx, claim, method, what, **kw)
+
+
 # ------------------------------------------------------------------------ R4
 @check("R4", "numeric", default=True)
 def r4_numeric(ctx: CheckContext) -> Evidence:
@@ -93,12 +128,34 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
     tight = [p.gamma for p in curve.stationary if np.isfinite(p.gamma)]
     tight_ok = all(lo * (1 - 1e-9) <= g <= hi * (1 + 1e-9) for g in tight)
     fields = dict(dims=_dims(model), tolerance=tol)
+    reps = (g_omega,) + ((curve.best.omega,) if curve.best is not None else ())
+    sc_fail, sc_details = _self_checks(
+        model, ctx.rng("r4-selfcheck"), curve.best.omega if curve.best is not None else g_omega, curve, reps,
+        gmap,
+    )
+    if sc_fail:
+        return _self_check_error(
+            ctx, "R4", "numeric", sc_fail, details={**info, "self_checks": sc_details}, **fields
+        )
+    # a refutation needs the global minimiser confirmed off the map's curve by a route that is not the curve
+    # route: Γ at the global ω and the Woodbury solve (R + ΓI)⁻¹r (selfcheck.fixed_point_membership)
+    g_gamma, g_dist = selfcheck.fixed_point_membership(model, g_omega, gmap)
+    on_curve = g_dist <= 100 * ls.OMEGA_TOL and 1.0 <= g_gamma <= 1e3 * hi
+    membership = {"global_gamma_of_map": g_gamma, "global_distance_to_curve": g_dist}
+    if curve.best is None and on_curve:
+        return tool_error_record(
+            ctx, "R4", "numeric",
+            f"the curve route found no fixed point, yet the global minimiser solves the fixed-point equation "
+            f"at γ = {g_gamma:.8g} (distance {g_dist:.2g})",
+            details={**info, **membership, "self_checks": sc_details}, **fields,
+        )
     if curve.best is None:
         cex = {
             "model": model.describe(),
             "global_omega": g_omega.tolist(),
             "global_risk": g_risk,
             "reason": "the fixed-point equation has no solution on γ ∈ [1, ∞)",
+            "confirmation": membership,
         }
         return ctx.record(
             "R4",
@@ -135,8 +192,28 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
         "global_risk": g_risk,
         "omega_star": w.tolist(),
         "grid": curve.grid_size,
+        **membership,
+        "self_checks": sc_details,
     }
+    if rel > tol and on_curve:
+        return tool_error_record(
+            ctx, "R4", "numeric",
+            f"the curve route's best point (risk {c_risk:.10g}) is above the global minimum {g_risk:.10g}, "
+            f"but the global minimiser solves the fixed-point equation at γ = {g_gamma:.8g}: the curve "
+            "route missed it",
+            residuals=resid, details=details, **fields,
+        )
     if rel > tol:
+        # the values confirmed by the closed-form L* of R3 (outside the core that computed the gains)
+        cf_rel = (profile_risk(model, w) - profile_risk(model, g_omega)) / (rho**2 * g_gain)
+        membership["closed_form_relative_excess"] = cf_rel
+        if not cf_rel > tol / 2:
+            return tool_error_record(
+                ctx, "R4", "numeric",
+                f"the core's gains put the curve point {rel:.3g} (relative) above the global one, the "
+                f"closed-form L* {cf_rel:.3g}: our routes disagree",
+                residuals=resid, details=details, **fields,
+            )
         cex = {
             "model": model.describe(),
             "seed": ctx.seed,
@@ -145,6 +222,7 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
             "curve_omega": w.tolist(),
             "better_omega": g_omega.tolist(),
             "better_risk": g_risk,
+            "confirmation": membership,
         }
         return ctx.record(
             "R4",
@@ -249,6 +327,11 @@ def r5_numeric(ctx: CheckContext) -> Evidence:
         "lambda": model.eigenvalues[0],
     }
     fields = dict(dims=_dims(model), tolerance=tol, residuals=resid, details=details)
+    sc_fail, details["self_checks"] = _self_checks(
+        model, ctx.rng("r5-selfcheck"), g_omega, curve, tuple(w for _, _, w in cands)
+    )
+    if sc_fail:
+        return _self_check_error(ctx, "R5", "numeric", sc_fail, **fields)
     bad = (
         abs(risk_cf - g_risk) > tol * scale
         or abs(risk_cf - prof_cf) > tol * scale
@@ -307,6 +390,13 @@ def r6_certificate_record(ctx: CheckContext, model: DataModel) -> Evidence:
             residuals={"risk_minus_s": res.risk - model.s},
             **fields,
         )
+    sc_fail, sc_details = _self_checks(model, ctx.rng("r6-selfcheck"), res.omega, res.curve, (res.omega,))
+    fields["details"]["self_checks"] = sc_details
+    planted = {m.route for m in ctx.options.get("r6_extra_minima", ())}
+    if not sc_fail and res.verdict == "refuted":
+        sc_fail = _unconfirmed_r6_refutation(model, res.counterexample or {}, planted)
+    if sc_fail:
+        return _self_check_error(ctx, "R6", "certificate", sc_fail, **fields)
     h = res.certificate["hessian"]
     resid = {
         "gradient_norm": res.certificate["gradient_norm"],
@@ -330,6 +420,45 @@ def r6_certificate_record(ctx: CheckContext, model: DataModel) -> Evidence:
             **fields,
         )
     return ctx.record("R6", "certificate", Verdict.INCONCLUSIVE, res.reason, residuals=resid, **fields)
+
+
+def _unconfirmed_r6_refutation(model: DataModel, cex: dict, planted: set[str]) -> list[str]:
+    """Why the certificate's refutation is not confirmed by routes outside the core (empty: confirmed).
+    Every minimiser in the counterexample must be a stationary point of L* by Danskin's gradient of the full
+    risk (R1 at R3's P*), and the values it compares must agree with the closed-form L*. Candidates planted
+    through ``r6_extra_minima`` are trusted as declared (tests plant a second minimum there)."""
+    rho, ru = ls.r_scale(model)
+    out: list[str] = []
+    pts = [("omega_1", "route_1"), ("omega_2", "route_2"), ("local_omega", "route"), ("global_omega", None),
+           ("omega", None)]  # "omega" (with "P"): the best point of a "(P*(ω), ω) not stationary" refutation
+    gains = {}
+    for key, route_key in pts:
+        if key not in cex or (route_key and cex.get(route_key) in planted):
+            continue
+        w = np.asarray(cex[key], dtype=np.float64)
+        gains[key] = (model.s - profile_risk(model, w)) / rho**2
+        g = selfcheck.danskin_gradient(model, w, ru, rho)
+        scale = max(abs(gains[key]), 1e-300) / max(float(np.linalg.norm(w)), 1e-300)
+        rel = float(np.linalg.norm(g)) / scale
+        if not rel <= CONFIRM_GRAD_RTOL:
+            out.append(f"refutation not confirmed: {key} is not a stationary point of L* (Danskin's "
+                       f"gradient, relative {rel:.3g})")
+    if "local_omega" in gains and "global_omega" in gains:
+        gl, gg = gains["local_omega"], gains["global_omega"]
+        wl, wg = np.asarray(cex["local_omega"]), np.asarray(cex["global_omega"])
+        dist = ls.quotient_distance(wl, wg, model.r)
+        if not gl < gg * (1 - ls.RISK_RTOL):
+            out.append("refutation not confirmed: the closed-form L* of the 'non-global' local minimum is "
+                       f"not above the global one beyond RISK_RTOL (gains {gl:.12g} vs {gg:.12g})")
+        if not dist > 10 * ls.OMEGA_TOL:
+            out.append("refutation not confirmed: the 'non-global' local minimum is the global one on the "
+                       f"quotient (distance {dist:.3g})")
+    if "omega_1" in gains and "omega_2" in gains:
+        g1, g2 = gains["omega_1"], gains["omega_2"]
+        if not abs(g1 - g2) <= 2 * ls.RISK_RTOL * max(abs(g1), abs(g2)):
+            out.append("refutation not confirmed: the two minimisers' closed-form values differ beyond "
+                       f"RISK_RTOL (gains {g1:.12g} vs {g2:.12g})")
+    return out
 
 
 @check("R6", "certificate", default=True)
