@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..model import DataModel
 from ..tolerances import CERT_TOL, FIXED_POINT_TOL, MEMBERSHIP_TOL
 from .certificate import ConeKKT, cone_kkt_certificate
-from .reduced import REDUCED_KINDS, BlockReduction, reduced_class_optimum, reduced_cone
+from .reduced import REDUCED_KINDS, BlockReduction, ReducedSolution, reduced_class_optimum, reduced_cone
 from .sets import is_realisable
 
 
@@ -35,7 +35,10 @@ class ClassCertificate:
     ``kkt`` / ``duality_gap``: the reduced cone QP at the reported γ (exact NNLS, ~1e-15);
     ``fixed_point``: ``|γ − Γ(ω)|/γ``; ``cone``: KKT of ``min L*`` on the full cone from gate products;
     ``realisable``: ω lies in the class's realisable set (``MEMBERSHIP_TOL``); ``roots`` / ``grid_size``:
-    the γ search (fixed points found, grid points)."""
+    the γ search (fixed points found, grid points); ``objective``: the largest
+    ``|ρ²·gain(u) − (s − L*(E u))| / max(1, s)`` over the fixed points found (the optimiser's K-variable
+    objective against the closed form on all n weights); ``ranking``: ``(L*(winner) − min L*(candidates)) /
+    max(1, |L*|)`` (≤ 0 up to round-off when the search kept the best fixed point)."""
 
     kkt: float
     duality_gap: float
@@ -45,6 +48,8 @@ class ClassCertificate:
     roots: int
     grid_size: int
     tolerance: float
+    objective: float = 0.0
+    ranking: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -54,6 +59,8 @@ class ClassCertificate:
             and self.fixed_point <= FIXED_POINT_TOL
             and self.cone.residual <= self.tolerance
             and self.realisable
+            and self.objective <= self.tolerance
+            and self.ranking <= self.tolerance
         )
 
     def __getitem__(self, key: str) -> float:
@@ -75,6 +82,8 @@ class ClassCertificate:
             "realisable": float(self.realisable),
             "roots": float(self.roots),
             "grid_size": float(self.grid_size),
+            "objective": self.objective,
+            "ranking": self.ranking,
             "tolerance": self.tolerance,
             "ok": float(self.ok),
         }
@@ -124,6 +133,26 @@ def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
     return 1.0 + model.s * float(np.sum(lam**2 / den)) / float(np.sum(lam**3 / den))
 
 
+def objective_residuals(
+    model: DataModel, red: BlockReduction, candidates: tuple[ReducedSolution, ...], winner: ReducedSolution
+) -> tuple[float, float]:
+    """``(objective, ranking)`` of :class:`ClassCertificate`: the reduced gain of every candidate fixed point
+    against the closed form ``s − L*(E u)`` (R3's ``profile_risk`` on all n weights, ``ρ² = max|r|²``), and
+    how much worse the winner's closed-form risk is than the best candidate's (both relative to
+    ``max(1, s)`` / ``max(1, |L*|)``). A wrong gain (it only ranks the roots) shows in the first even when it
+    keeps the same winner."""
+    sols = [c for c in candidates if c.u is not None] or [winner]
+    s, rho2 = float(model.s), red.rho**2
+    risks, objective = [], 0.0
+    for sol in sols:
+        risk = float(profile_risk(model, red.lift(sol.u)))
+        risks.append(risk)
+        objective = max(objective, abs(rho2 * red.gain(sol.u) - (s - risk)) / max(1.0, s))
+    best = float(profile_risk(model, red.lift(winner.u)))
+    ranking = max((best - min(risks)) / max(1.0, abs(best)), 0.0)
+    return float(objective), float(ranking)
+
+
 def _normalise(omega: np.ndarray, r: np.ndarray) -> np.ndarray:
     """``max|ω| = 1`` and ``rᵀω ≥ 0`` (first nonzero entry > 0 when ``rᵀω = 0``)."""
     w = omega / float(np.max(np.abs(omega)))
@@ -165,6 +194,7 @@ def constrained_optimum(
     omega = _normalise(red.lift(sol.u), model.r)
     cone = cone_kkt_certificate(model, omega, kind)
     member = kind == "unconstrained" or is_realisable(omega, kind, model, tol=MEMBERSHIP_TOL)
+    objective, ranking = objective_residuals(model, red, search.candidates, sol)
     cert = ClassCertificate(
         kkt=float(sol.kkt),
         duality_gap=float(sol.gap),
@@ -174,6 +204,8 @@ def constrained_optimum(
         roots=search.roots,
         grid_size=search.grid_size,
         tolerance=tol,
+        objective=objective,
+        ranking=ranking,
     )
     iso = search.grid_size == 1
     method = (

@@ -43,7 +43,7 @@ from glaverify.numerics.config import build_model_config
 from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
 from glaverify.proofs_check.context import CheckContext
-from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gating_symbolic as S
 
@@ -325,6 +325,35 @@ def _wpgd_for(ctx: CheckContext) -> G.WPGDOptimum:
     return G.wpgd_optimum(ctx.model, ctx.rng("wpgd-optimum"), starts=3 if ctx.quick else 6)
 
 
+def _certificate_controls(ctx: CheckContext, claim: str) -> tuple[dict, Evidence | None]:
+    """The gate-class certificate's run-time controls (:func:`glaverify.numerics.gating.certificate_controls`:
+    a planted model with an active face and a known optimum, planted multipliers on pinned gates). Returns
+    their JSON outcome and, when one came out wrong, the tool-error record to return instead of a verdict."""
+    rep = G.certificate_controls()
+    out = rep.to_dict()
+    if rep.ok:
+        return out, None
+    return out, tool_error_record(
+        ctx, claim, "certified", "gate-class certificate control failed: " + "; ".join(rep.failures),
+        details={"controls": out},
+    )
+
+
+def _objective_disagreement(certs: dict[str, dict], tol: float) -> str:
+    """The tool error when a class optimiser's reduced objective (the gain that ranks its fixed points)
+    disagrees with the closed-form risk L* on all n weights (``ClassCertificate.objective`` / ``ranking``),
+    else ''. Two routes of our own code disagreeing: never a finding about the claim."""
+    own = {k: max(c["objective"], c["ranking"]) for k, c in certs.items()}
+    if not own or max(own.values()) <= tol:
+        return ""
+    k = max(own, key=own.get)
+    return (
+        f"{k}: the optimiser's reduced objective disagrees with the closed-form risk L* on all n weights "
+        f"(objective residual {certs[k]['objective']:.3g}, ranking residual {certs[k]['ranking']:.3g}, "
+        f"tolerance {tol:g})"
+    )
+
+
 @check("A3", "certified", default=True)
 def a3_certified(ctx: CheckContext) -> Evidence:
     """Certified class optima (free, delimiter); attains WPGD iff the sign-normalised ω* is realisable.
@@ -334,6 +363,9 @@ def a3_certified(ctx: CheckContext) -> Evidence:
     model = ctx.model
     drop = ctx.options.get("a3_drop_constraint")
     tol = CERT_TOL
+    controls, failed = _certificate_controls(ctx, "A3")
+    if failed is not None:
+        return failed
     rows, problems = {}, []
     wp = _wpgd_for(ctx)
     lin = G.linatt_optimum(model)
@@ -368,13 +400,14 @@ def a3_certified(ctx: CheckContext) -> Evidence:
     residuals = {
         f"{k}_{m}": float(c[m])
         for k, c in certs.items()
-        for m in ("kkt", "duality_gap", "fixed_point", "cone_kkt")
+        for m in ("kkt", "duality_gap", "fixed_point", "cone_kkt", "objective", "ranking")
     }
     residuals["wpgd_routes_relative"] = wpgd_routes
     details = {
         k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
         for k, v in rows.items()
     }
+    details["controls"] = controls
     summary = "; ".join(
         f"{k}: risk {v['risk']:.6g} vs WPGD {v['wpgd_risk']:.6g}, attains={v['attains_wpgd']}"
         for k, v in rows.items()
@@ -389,6 +422,11 @@ def a3_certified(ctx: CheckContext) -> Evidence:
             residuals=residuals,
             details=details,
             tolerance=tol,
+        )
+    own = _objective_disagreement(certs, tol)
+    if own:
+        return tool_error_record(
+            ctx, "A3", "certified", own, residuals=residuals, details=details, tolerance=tol
         )
     if problems:
         return ctx.record(
@@ -445,11 +483,16 @@ def a4_certified(ctx: CheckContext) -> Evidence:
     """Margin min L_LinAtt − min L_GLA per class; > 0 exactly when the class optimum is not uniform."""
     model = ctx.model
     claim = ctx.options.get("a4_claim", "iff")
+    controls, failed = _certificate_controls(ctx, "A4")
+    if failed is not None:
+        return failed
     rows, verdicts = {}, []
     wp = _wpgd_for(ctx)
     lin = G.linatt_optimum(model)
+    certs = {}
     for kind in ("free", "delimiter"):
         s = class_summary(model, kind, wpgd=wp, linatt=lin)
+        certs[kind] = s["certificate"]
         v, why = a4_decide(s["margin_vs_linatt"], s["distance_from_uniform"], claim)
         rows[kind] = {
             "margin": s["margin_vs_linatt"],
@@ -462,6 +505,10 @@ def a4_certified(ctx: CheckContext) -> Evidence:
         verdicts.append(v)
     summary = "; ".join(f"{k}: {r['why']}" for k, r in rows.items())
     resid = {f"{k}_margin": r["margin"] for k, r in rows.items()}
+    rows["controls"] = controls
+    own = _objective_disagreement(certs, CERT_TOL)
+    if own:
+        return tool_error_record(ctx, "A4", "certified", own, residuals=resid, details=rows, tolerance=A4_TOL)
     if Verdict.REFUTED in verdicts:
         return ctx.record(
             "A4",
@@ -473,7 +520,7 @@ def a4_certified(ctx: CheckContext) -> Evidence:
             counterexample={"config": ctx.model_config.model_dump(), "claim": claim, "rows": rows},
             tolerance=A4_TOL,
         )
-    if not all(r["certificate_ok"] for r in rows.values()):
+    if not all(rows[k]["certificate_ok"] for k in ("free", "delimiter")):
         return ctx.record(
             "A4",
             "certified",
@@ -824,6 +871,9 @@ def a6_certified(ctx: CheckContext) -> Evidence:
     model = ctx.model
     vector_risk = ctx.options.get("a6_vector_risk", G.vector_gate_risk)
     ctol = A6_CONSISTENCY_RTOL * max(1.0, model.s)
+    controls, failed = _certificate_controls(ctx, "A6")
+    if failed is not None:
+        return failed
     red = a6_scalar_reduction(model, vector_risk, ctx.rng("a6-scalar-reduction"))
     if not abs(red["vector_risk"] - red["wpgd_risk"]) <= ctol * max(1.0, abs(red["wpgd_risk"])):
         return _a6_inconsistent(
@@ -908,7 +958,7 @@ def a6_certified(ctx: CheckContext) -> Evidence:
         f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict}); the general vector-gated "
         f"risk reduces to R1 for constant weights and reproduces both optimum values (within {ctol:.1g})",
         residuals=resid,
-        details=rows,
+        details={**rows, "controls": controls},
         tolerance=tol,
     )
 
