@@ -299,7 +299,7 @@ def class_summary(
     co = G.constrained_optimum(model, kind, drop_constraint=drop_constraint)
     lin = linatt if linatt is not None else G.linatt_optimum(model)
     wpgd = wpgd if wpgd is not None else G.wpgd_optimum(model)
-    att = G.attainment(model, kind, co.risk, wpgd.risk, wpgd.omega)
+    att = G.attainment(model, kind, co.risk, wpgd.risk, wpgd.omega, omega_class=co.omega)
     return {
         "kind": kind,
         "risk": co.risk,
@@ -310,6 +310,7 @@ def class_summary(
         "wpgd_verdict": wpgd.verdict,
         "wpgd_omega": wpgd.omega,
         "gap_to_wpgd": att.gap,
+        "gain_gap_to_wpgd": att.gain_gap,
         "attains_wpgd": att.attains,
         "omega_star_realisable": att.omega_star_realisable,
         "omega_class_realisable": bool(co.certificate.realisable),
