@@ -31,8 +31,10 @@ Cost: two exact 2-variable cone QPs and a few O(n) certificates on n = 4 (a few 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +42,12 @@ from ..closed_forms import profile_risk
 from ..model import DataModel
 from ..tolerances import CERT_TOL
 from . import certificate as cert  # read at call time: the controls examine the certificate code as it is
+
+if TYPE_CHECKING:
+    from .optima import ClassOptimum
+
+#: the class-optimum function the ``active-face`` control runs (``constrained_optimum(model, kind)``)
+OptimumFn = Callable[[DataModel, str], "ClassOptimum"]
 
 #: the planted multipliers of the ``pinned-gates`` control (rows of ω = 1 on blocks (2, 2))
 PLANTED_MU = (0.0, -0.4, 0.7, -0.3)
@@ -113,7 +121,7 @@ def _fd_multipliers(model: DataModel, omega: np.ndarray, rho2: float, scale: flo
     return out
 
 
-def _active_face(optimum: object) -> list[ControlOutcome]:
+def _active_face(optimum: OptimumFn | None) -> list[ControlOutcome]:
     from .optima import constrained_optimum
     from .reduced import BlockReduction, solve_unconstrained
 
@@ -193,7 +201,7 @@ def _pinned_gates() -> list[ControlOutcome]:
     return out
 
 
-def certificate_controls(optimum: object = None) -> ControlReport:
+def certificate_controls(optimum: OptimumFn | None = None) -> ControlReport:
     """Run every certificate control (cached per process when ``optimum`` is the default).
 
     ``optimum`` (tests only) replaces :func:`.optima.constrained_optimum` in the ``active-face`` control."""
