@@ -85,3 +85,21 @@ def test_vector_gate_optimum_at_a_tiny_nonzero_r(rho):
     assert np.allclose(v.q_unit, ref.q_unit, rtol=1e-12)
     unit = [g / np.max(np.abs(g), axis=0) for g in (v.Gamma, ref.Gamma)]
     assert np.allclose(*unit)
+
+
+def test_a4_negative_margin_is_a_fault_of_the_optimiser_not_a_refutation(monkeypatch, make_ctx):
+    """LinAtt's ω = 1 lies in every class, so a class optimum worse than LinAtt (planted: the class risk
+    raised above LinAtt's) is our optimiser's fault: A4 reports a tool error, never `refuted`."""
+    import dataclasses
+
+    real = G.constrained_optimum
+
+    def planted(model, kind, *a, **kw):  # noqa: ANN001, ANN202
+        co = real(model, kind, *a, **kw)
+        if kind in ("free", "delimiter"):
+            co = dataclasses.replace(co, risk=G.linatt_optimum(model).risk + 1e-3)
+        return co
+
+    monkeypatch.setattr(G, "constrained_optimum", planted)
+    ev = C.a4_certified(make_ctx())
+    assert ev.verdict is Verdict.INCONCLUSIVE and ev.tool_error and "worse than LinAtt" in ev.tool_error
