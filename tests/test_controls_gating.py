@@ -173,22 +173,23 @@ def test_gain_with_lambda_instead_of_lambda_squared_is_a_tool_error(monkeypatch,
     assert ev4.verdict is Verdict.INCONCLUSIVE and ev4.tool_error and not ev4.counterexample
 
 
-def test_objective_near_miss_around_cert_tol():
-    """A gain off by 2·CERT_TOL·max(1, s)/ρ² fails the certificate; one off by 0.5× passes."""
-    from glaverify.numerics.config import default_model_config
-    from glaverify.numerics.model import DataModel
+@pytest.mark.parametrize("rho_scale", [1.0, 1e-120])
+def test_objective_near_miss_around_cert_tol(rho_scale):
+    """A gain off by 2·CERT_TOL (relative) fails the certificate, one off by 0.5·CERT_TOL passes — at the
+    default ρ and at ρ scaled by 1e-120 (the comparison is scale-free: no subtraction from s)."""
+    from glaverify.numerics.gating.optima import objective_residuals
     from glaverify.numerics.tolerances import CERT_TOL
+    from glaverify.proofs_check.checks.gating import star_model
 
-    m = DataModel.from_config(default_model_config(4, 12))
+    rho = [rho_scale * x for x in (0.2, 0.55, 0.9)]
+    m = star_model([4, 4, 4], rho, d=4, eigenvalues=[0.5, 1.0, 1.5, 2.0])
     red = RED.BlockReduction.of(m)
     sol = RED.reduced_class_optimum(red, RED.reduced_cone("delimiter", red.K)).solution
-    scale = max(1.0, m.s) / red.rho**2
+    assert max(objective_residuals(m, red, (sol,), sol)) <= 1e-14
     for factor, caught in ((2.0, True), (0.5, False)):
         class Shifted(RED.BlockReduction):
             def gain(self, u, f=factor):  # noqa: ANN001, ANN202
-                return super().gain(u) + f * CERT_TOL * scale
-
-        from glaverify.numerics.gating.optima import objective_residuals
+                return super().gain(u) * (1 + f * CERT_TOL)
 
         obj, _ = objective_residuals(m, Shifted.of(m), (sol,), sol)
         assert (obj > CERT_TOL) is caught, (factor, obj)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..closed_forms import optimal_preconditioner, profile_risk
+from ..closed_forms import optimal_preconditioner, profile_risk, risk_coefficients
 from ..errors import InputError
 from ..model import DataModel
 from ..tolerances import CERT_TOL, FIXED_POINT_TOL, MEMBERSHIP_TOL
@@ -35,10 +35,10 @@ class ClassCertificate:
     ``kkt`` / ``duality_gap``: the reduced cone QP at the reported γ (exact NNLS, ~1e-15);
     ``fixed_point``: ``|γ − Γ(ω)|/γ``; ``cone``: KKT of ``min L*`` on the full cone from gate products;
     ``realisable``: ω lies in the class's realisable set (``MEMBERSHIP_TOL``); ``roots`` / ``grid_size``:
-    the γ search (fixed points found, grid points); ``objective``: the largest
-    ``|ρ²·gain(u) − (s − L*(E u))| / max(1, s)`` over the fixed points found (the optimiser's K-variable
-    objective against the closed form on all n weights); ``ranking``: ``(L*(winner) − min L*(candidates)) /
-    max(1, |L*|)`` (≤ 0 up to round-off when the search kept the best fixed point)."""
+    the γ search (fixed points found, grid points); ``objective``: the largest relative difference between
+    the optimiser's K-variable gain and the closed-form gain ``(s − L*(E u))/ρ²`` on all n weights over the
+    fixed points found; ``ranking``: how much smaller the winner's closed-form gain is than the best
+    candidate's, relative (0 when the search kept the best fixed point). See :func:`objective_residuals`."""
 
     kkt: float
     duality_gap: float
@@ -136,20 +136,29 @@ def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
 def objective_residuals(
     model: DataModel, red: BlockReduction, candidates: tuple[ReducedSolution, ...], winner: ReducedSolution
 ) -> tuple[float, float]:
-    """``(objective, ranking)`` of :class:`ClassCertificate`: the reduced gain of every candidate fixed point
-    against the closed form ``s − L*(E u)`` (R3's ``profile_risk`` on all n weights, ``ρ² = max|r|²``), and
-    how much worse the winner's closed-form risk is than the best candidate's (both relative to
-    ``max(1, s)`` / ``max(1, |L*|)``). A wrong gain (it only ranks the roots) shows in the first even when it
-    keeps the same winner."""
+    """``(objective, ranking)`` of :class:`ClassCertificate`, both relative and scale-free in r.
+
+    ``objective``: the largest relative difference, over every candidate fixed point, between the reduced
+    gain ``BlockReduction.gain(u)`` and the same gain from the closed forms on all n weights,
+    ``(r̂ᵀω)² Σ_k λ_k²/(aλ_k + b)`` with ``(rᵀω, a, b)`` of R1's ``risk_coefficients`` at ``ω = E u`` and
+    ``r̂ = r/max|r|`` (the gain ``s − L*`` divided by ``ρ²``: no subtraction from ``s``, no underflow at a
+    tiny r). ``ranking``: how much smaller the winner's closed-form gain is than the best candidate's,
+    relative. A wrong gain (it only ranks the roots) shows in the first even when it keeps the same winner."""
     sols = [c for c in candidates if c.u is not None] or [winner]
-    s, rho2 = float(model.s), red.rho**2
-    risks, objective = [], 0.0
+    lam, rho = model.eigenvalues, red.rho
+
+    def closed_form_gain(u: np.ndarray) -> float:
+        co = risk_coefficients(model, red.lift(u))
+        return float((co.rw / rho) ** 2 * np.sum(lam**2 / (co.a * lam + co.b)))
+
+    gains, objective = [], 0.0
     for sol in sols:
-        risk = float(profile_risk(model, red.lift(sol.u)))
-        risks.append(risk)
-        objective = max(objective, abs(rho2 * red.gain(sol.u) - (s - risk)) / max(1.0, s))
-    best = float(profile_risk(model, red.lift(winner.u)))
-    ranking = max((best - min(risks)) / max(1.0, abs(best)), 0.0)
+        g_cf, g_red = closed_form_gain(sol.u), float(red.gain(sol.u))
+        gains.append(g_cf)
+        objective = max(objective, abs(g_red - g_cf) / max(abs(g_cf), abs(g_red), 1e-300))
+    best = closed_form_gain(winner.u)
+    top = max(gains)
+    ranking = max((top - best) / top, 0.0) if top > 0 else 0.0
     return float(objective), float(ranking)
 
 
