@@ -122,6 +122,24 @@ def test_cone_without_within_block_equalities_fails_the_controls(monkeypatch):
     assert "non-block-constant point" in failed
 
 
+@pytest.mark.parametrize("factor, ok", [(2.0, False), (0.5, True)])
+def test_control_fd_tol_near_miss(monkeypatch, factor, ok):
+    """A multiplier off by 2·CONTROL_FD_TOL fails the finite-difference control; 0.5× passes it."""
+    from glaverify.numerics.tolerances import CONTROL_FD_TOL
+
+    real = CERT.cone_multipliers
+
+    def planted(grad, scale):  # noqa: ANN001, ANN202
+        mu = real(grad, scale).copy()
+        mu[1] += factor * CONTROL_FD_TOL
+        return mu
+
+    monkeypatch.setattr(CERT, "cone_multipliers", planted)
+    rep = G.certificate_controls()
+    (fd,) = [o for o in rep.outcomes if o.name == "active-face: multipliers"]
+    assert fd.ok is ok, fd
+
+
 @pytest.mark.parametrize("pid, names", [
     ("gate-cert-prefix-sums", ("cone_multipliers",)),
     ("gate-delimiter-no-within-block", ("gate_step_kinds",)),

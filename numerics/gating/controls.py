@@ -40,7 +40,7 @@ import numpy as np
 
 from ..closed_forms import profile_risk
 from ..model import DataModel
-from ..tolerances import CERT_TOL
+from ..tolerances import CERT_TOL, CONTROL_FD_TOL
 from . import certificate as cert  # read at call time: the controls examine the certificate code as it is
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ PLANTED_MU = (0.0, -0.4, 0.7, -0.3)
 #: central finite-difference step of the multiplier control (truncation ~1e-10, round-off ~1e-11)
 FD_STEP = 1e-5
 #: agreement of the certificate's multipliers with the finite differences (relative to the gradient scale)
-FD_TOL = 1e-6
+FD_TOL = CONTROL_FD_TOL
 
 
 @dataclass(frozen=True)
