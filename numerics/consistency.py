@@ -28,6 +28,8 @@ TOLERANCE_MAXIMA = {
     "REALISABLE_TOL": 1e-9,
     # the landscape core's self-checks (near-miss plants: tests/test_controls_landscape.py)
     "CORE_DENSE_RTOL": 1e-9, "CORE_FD_RTOL": 1e-5, "CONFIRM_GRAD_RTOL": 1e-4,
+    # the gate-class certificate controls (reason: numerics/tolerances.py; near miss: test_controls_gating.py)
+    "CONTROL_FD_TOL": 1e-6,
 }
 
 

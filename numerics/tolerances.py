@@ -91,3 +91,10 @@ TORCH_REL_TOL = 1e-10
 CONSTRUCTION_TOL = 1e-10
 #: float32 comparison with fla-core's naive kernels, on top of the per-element rounding bound.
 FLA_REL_TOL = 1e-4
+
+# ------------------------------------------------------------ gate-class certificate controls (A3, A4, A6)
+#: the run-time controls of the gate-class certificate (numerics/gating/controls.py): its KKT multipliers
+#: against central finite differences of the closed-form risk along the cone generators, on the planted
+#: control model, relative to the gradient scale (step 1e-5: truncation ~1e-10, round-off ~1e-11; measured
+#: 6e-11; a wrong summation misses by ~0.3).
+CONTROL_FD_TOL = 1e-6

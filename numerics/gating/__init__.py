@@ -40,6 +40,7 @@ Rooms of this package:
 ``sets``         realisable sets and gate constructions (gates ↔ weights, membership)            A1, A2
 ``reduced``      the block reduction: K block variables, exact cone QPs, the γ fixed-point search  A3, A6
 ``certificate``  KKT on all n weights against the cone built from gate products (independent)     A3, A6
+``controls``     the certificate run on planted cases with known answers (run-time controls)     A3, A4, A6
 ``optima``       class optima (:class:`ClassOptimum`, :class:`ClassCertificate`)                   A3
 ``vector``       key-dimension gates                                                               G2, A6
 ``decisions``    one decision per question: WPGD optimum, LinAtt optimum, attains               A3, A4
@@ -47,15 +48,18 @@ Rooms of this package:
 """
 
 from ..tolerances import ACTIVE_TOL, CERT_TOL, OMEGA_MATCH_TOL  # noqa: E402  (re-exported, old names)
-from .certificate import ConeKKT, cone_kkt_certificate, gate_step_kinds, qp_kkt_certificate
+from .certificate import ConeKKT, cone_kkt_certificate, cone_multipliers, gate_step_kinds, qp_kkt_certificate
+from .controls import ControlOutcome, ControlReport, certificate_controls
 from .decisions import (
     Attainment,
     LinAttOptimum,
     WPGDOptimum,
     attainment,
     attains,
+    attains_by_gain,
     attains_wpgd,
     linatt_optimum,
+    optimum_gain,
     wpgd_from_certify,
     wpgd_optimum,
 )
@@ -99,6 +103,8 @@ __all__ = [
     "ClassCertificate",
     "ClassOptimum",
     "ConeKKT",
+    "ControlOutcome",
+    "ControlReport",
     "GateKind",
     "LinAttOptimum",
     "VectorGateOptimum",
@@ -106,8 +112,12 @@ __all__ = [
     "WeightSet",
     "attainment",
     "attains",
+    "attains_by_gain",
     "attains_wpgd",
     "block_values",
+    "optimum_gain",
+    "certificate_controls",
+    "cone_multipliers",
     "cone_constraint_matrices",
     "cone_constraints",
     "cone_kkt_certificate",

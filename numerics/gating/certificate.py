@@ -101,6 +101,14 @@ def profile_gradient_parts(model: DataModel, omega: np.ndarray) -> tuple[np.ndar
     return t1 + t2, scale
 
 
+def cone_multipliers(grad: np.ndarray, scale: float) -> np.ndarray:
+    """``μ = A^{-T}∇ / scale``: the unique multipliers of ``∇ = Aᵀμ`` for the bidiagonal cone rows, i.e. the
+    suffix sums ``μ_i = Σ_{j≥i} ∇_j`` (``μ_i`` is the derivative along the cone generator ``1_{j≥i}``)."""
+    grad = np.asarray(grad, dtype=np.float64)
+    mu = np.cumsum(grad[::-1])[::-1] / scale
+    return mu
+
+
 def cone_kkt_from_gradient(
     omega: np.ndarray, grad: np.ndarray, scale: float, kinds: np.ndarray, active_tol: float = ACTIVE_TOL
 ) -> ConeKKT:
@@ -114,7 +122,7 @@ def cone_kkt_from_gradient(
         float(np.max(np.abs(v[eq]))) if eq.any() else 0.0,
         0.0,
     )
-    mu = np.cumsum(grad[::-1])[::-1] / scale  # A^{-T} ∇, relative
+    mu = cone_multipliers(grad, scale)  # A^{-T} ∇, relative
     active = ineq & (v <= active_tol)
     inactive = ineq & ~active
     stat = max(

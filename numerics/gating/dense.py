@@ -217,6 +217,15 @@ def dense_cone_kkt_certificate(
     }
 
 
+def best_refinement(cands: list[tuple], tol: float = OMEGA_MATCH_TOL) -> tuple:
+    """Among fixed-point refinements ``(residual, match, γ, solution)`` (``match``: quotient distance of the
+    refined ω from the search's ω), the smallest residual among those within ``tol`` (``OMEGA_MATCH_TOL``)
+    of the search's ω: a refinement may sharpen γ but must not move to another optimum. The search's own
+    candidate (match 0) always qualifies."""
+    matching = [c for c in cands if c[1] <= tol]
+    return min(matching, key=lambda c: c[0])
+
+
 def dense_constrained_optimum(
     model: DataModel,
     kind: str,
@@ -304,8 +313,7 @@ def dense_constrained_optimum(
             if sol.omega is None:
                 break
             cands.append((residual(g, sol.omega), quotient_distance(sol.omega, omega, model.r), g, sol))
-    matching = [c for c in cands if c[1] <= OMEGA_MATCH_TOL]
-    fp_res, match, gamma, sol = min(matching, key=lambda c: c[0])
+    fp_res, match, gamma, sol = best_refinement(cands)
     # active-face polish: an interior-point solution sits ~sqrt(solver tol) inside degenerate active
     # constraints (zero multipliers: i.i.d. uniform optimum, within-block equalities), which limits every
     # first-order check at ω to ~1e-7. Re-solve the QP exactly on the face the solver identified (a linear

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..closed_forms import optimal_preconditioner, profile_risk
+from ..closed_forms import optimal_preconditioner, profile_risk, risk_coefficients
 from ..errors import InputError
 from ..model import DataModel
 from ..tolerances import CERT_TOL, FIXED_POINT_TOL, MEMBERSHIP_TOL
 from .certificate import ConeKKT, cone_kkt_certificate
-from .reduced import REDUCED_KINDS, BlockReduction, reduced_class_optimum, reduced_cone
+from .reduced import REDUCED_KINDS, BlockReduction, ReducedSolution, reduced_class_optimum, reduced_cone
 from .sets import is_realisable
 
 
@@ -35,7 +35,10 @@ class ClassCertificate:
     ``kkt`` / ``duality_gap``: the reduced cone QP at the reported γ (exact NNLS, ~1e-15);
     ``fixed_point``: ``|γ − Γ(ω)|/γ``; ``cone``: KKT of ``min L*`` on the full cone from gate products;
     ``realisable``: ω lies in the class's realisable set (``MEMBERSHIP_TOL``); ``roots`` / ``grid_size``:
-    the γ search (fixed points found, grid points)."""
+    the γ search (fixed points found, grid points); ``objective``: the largest relative difference between
+    the optimiser's K-variable gain and the closed-form gain ``(s − L*(E u))/ρ²`` on all n weights over the
+    fixed points found; ``ranking``: how much smaller the winner's closed-form gain is than the best
+    candidate's, relative (0 when the search kept the best fixed point). See :func:`objective_residuals`."""
 
     kkt: float
     duality_gap: float
@@ -45,6 +48,8 @@ class ClassCertificate:
     roots: int
     grid_size: int
     tolerance: float
+    objective: float = 0.0
+    ranking: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -54,6 +59,8 @@ class ClassCertificate:
             and self.fixed_point <= FIXED_POINT_TOL
             and self.cone.residual <= self.tolerance
             and self.realisable
+            and self.objective <= self.tolerance
+            and self.ranking <= self.tolerance
         )
 
     def __getitem__(self, key: str) -> float:
@@ -75,6 +82,8 @@ class ClassCertificate:
             "realisable": float(self.realisable),
             "roots": float(self.roots),
             "grid_size": float(self.grid_size),
+            "objective": self.objective,
+            "ranking": self.ranking,
             "tolerance": self.tolerance,
             "ok": float(self.ok),
         }
@@ -124,6 +133,35 @@ def fixed_point_gamma(model: DataModel, omega: np.ndarray) -> float:
     return 1.0 + model.s * float(np.sum(lam**2 / den)) / float(np.sum(lam**3 / den))
 
 
+def objective_residuals(
+    model: DataModel, red: BlockReduction, candidates: tuple[ReducedSolution, ...], winner: ReducedSolution
+) -> tuple[float, float]:
+    """``(objective, ranking)`` of :class:`ClassCertificate`, both relative and scale-free in r.
+
+    ``objective``: the largest relative difference, over every candidate fixed point, between the reduced
+    gain ``BlockReduction.gain(u)`` and the same gain from the closed forms on all n weights,
+    ``(r̂ᵀω)² Σ_k λ_k²/(aλ_k + b)`` with ``(rᵀω, a, b)`` of R1's ``risk_coefficients`` at ``ω = E u`` and
+    ``r̂ = r/max|r|`` (the gain ``s − L*`` divided by ``ρ²``: no subtraction from ``s``, no underflow at a
+    tiny r). ``ranking``: how much smaller the winner's closed-form gain is than the best candidate's,
+    relative. A wrong gain (it only ranks the roots) shows in the first even when it keeps the same winner."""
+    sols = [c for c in candidates if c.u is not None] or [winner]
+    lam, rho = model.eigenvalues, red.rho
+
+    def closed_form_gain(u: np.ndarray) -> float:
+        co = risk_coefficients(model, red.lift(u))
+        return float((co.rw / rho) ** 2 * np.sum(lam**2 / (co.a * lam + co.b)))
+
+    gains, objective = [], 0.0
+    for sol in sols:
+        g_cf, g_red = closed_form_gain(sol.u), float(red.gain(sol.u))
+        gains.append(g_cf)
+        objective = max(objective, abs(g_red - g_cf) / max(abs(g_cf), abs(g_red), 1e-300))
+    best = closed_form_gain(winner.u)
+    top = max(gains)
+    ranking = max((top - best) / top, 0.0) if top > 0 else 0.0
+    return float(objective), float(ranking)
+
+
 def _normalise(omega: np.ndarray, r: np.ndarray) -> np.ndarray:
     """``max|ω| = 1`` and ``rᵀω ≥ 0`` (first nonzero entry > 0 when ``rᵀω = 0``)."""
     w = omega / float(np.max(np.abs(omega)))
@@ -165,6 +203,7 @@ def constrained_optimum(
     omega = _normalise(red.lift(sol.u), model.r)
     cone = cone_kkt_certificate(model, omega, kind)
     member = kind == "unconstrained" or is_realisable(omega, kind, model, tol=MEMBERSHIP_TOL)
+    objective, ranking = objective_residuals(model, red, search.candidates, sol)
     cert = ClassCertificate(
         kkt=float(sol.kkt),
         duality_gap=float(sol.gap),
@@ -174,6 +213,8 @@ def constrained_optimum(
         roots=search.roots,
         grid_size=search.grid_size,
         tolerance=tol,
+        objective=objective,
+        ranking=ranking,
     )
     iso = search.grid_size == 1
     method = (

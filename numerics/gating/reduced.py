@@ -222,6 +222,9 @@ class GammaSearch:
     roots: int  # fixed points found (both signs)
     grid_size: int
     signs_feasible: tuple[int, ...]
+    #: every fixed point found (both signs), the winner included: the certificate re-ranks them by the
+    #: closed-form risk, independently of :meth:`BlockReduction.gain`
+    candidates: tuple[ReducedSolution, ...] = ()
 
 
 def reduced_class_optimum(red: BlockReduction, cone: ReducedCone, grid: int = GAMMA_GRID) -> GammaSearch:
@@ -266,4 +269,4 @@ def reduced_class_optimum(red: BlockReduction, cone: ReducedCone, grid: int = GA
             cands += [_solve(red, cone, g, sg) for g in roots]
     best = max(cands, key=lambda sol: red.gain(sol.u))
     fp = abs(best.gamma - red.fixed_point_gamma(best.u)) / best.gamma
-    return GammaSearch(best, fp, len(cands), grid_used, feasible)
+    return GammaSearch(best, fp, len(cands), grid_used, feasible, tuple(cands))

@@ -84,10 +84,12 @@ class VectorGateOptimum:
     kind: str
     risk: float
     Gamma: np.ndarray
-    q: np.ndarray  # per-coordinate QP values at rᵀγ = 1
+    q: np.ndarray  # per-coordinate QP values at rᵀγ = 1 (= q_unit/ρ²; inf where ρ² underflows)
     kkt_max: float
     cone_kkt_max: float
     tolerance: float
+    #: per-coordinate QP values at ``r̂ᵀγ = 1`` (``r̂ = r/ρ``, ``ρ = max|r|``): finite at every scale of r
+    q_unit: np.ndarray | None = None
 
     @property
     def certified(self) -> bool:
@@ -114,7 +116,14 @@ def vector_gate_optimum(
 ) -> VectorGateOptimum:
     """A6: best one-layer risk with key-dimension gates, diagonal Σ. Coordinate m solves the reduced cone QP
     of ``kind`` (``unconstrained``, ``free``, ``delimiter``) at ``γ_m = 1 + s/λ_m``, both signs; risk
-    ``s − Σ_m λ_m / q_m``. Equal λ's share one solve."""
+    ``s − Σ_m λ_m / q_m``. Equal λ's share one solve.
+
+    Scale of r: everything is solved with the unit ``r̂ = r/ρ`` (``ρ = max|r|``), where the QP value
+    ``q̂_m`` at ``r̂ᵀγ = 1`` is of order 1, and the risk is ``s − ρ² Σ_m λ_m/q̂_m`` (``q_m = q̂_m/ρ²``). So a
+    tiny nonzero r is no special case: the weights are the same as for ``r̂`` (the problem is invariant under
+    ``r → c·r`` up to that factor), and where ``q̂_m/ρ²`` overflows (``ρ < ~1e-154``) the gain is below the
+    smallest float, ``q_m`` is ``inf`` and the risk is exactly ``s``. Before, ``q`` divided by
+    ``(rᵀγ)²`` and raised ZeroDivisionError once that underflowed (docs/findings.md)."""
     lam = _check_diagonal(model)
     red = BlockReduction.of(model)
     if red.rho == 0.0:
@@ -131,8 +140,8 @@ def vector_gate_optimum(
                 sol = _solve(red, cone, gam, sg)
                 if sol.u is None:
                     continue
-                # the quotient γᵀQγ/(rᵀγ)² with the model's r (not the unit one): scale-free
-                rw = float(red.c @ (red.sizes * sol.u))
+                # the quotient γᵀQγ/(r̂ᵀγ)² with the unit r̂ (= sol.value: the solve normalises r̂ᵀγ = ±1)
+                rw = float(red.c_unit @ (red.sizes * sol.u))
                 q = sol.value / rw**2
                 if best is None or q < best[0]:
                     best = (q, sol)
@@ -146,12 +155,16 @@ def vector_gate_optimum(
         cols.append(red.lift(sol.u))
         kkts.append(max(sol.kkt, sol.gap))
         cone_kkts.append(ck)
-    q_arr = np.asarray(qs)
+    q_unit = np.asarray(qs)
+    rho2 = red.rho**2
+    with np.errstate(divide="ignore", over="ignore"):
+        q_arr = q_unit / rho2 if rho2 > 0.0 else np.full_like(q_unit, np.inf)
     return VectorGateOptimum(
         kind=kind,
         risk=float(model.s - float(np.sum(lam / q_arr))),
         Gamma=np.stack(cols, axis=1),
         q=q_arr,
+        q_unit=q_unit,
         kkt_max=float(max(kkts)),
         cone_kkt_max=float(max(cone_kkts)),
         tolerance=tol,

@@ -10,7 +10,7 @@ A2 ``symbolic`` / ``construction``  the same for delimiter gates (and the block-
 A3 ``certified``     constrained optima per class through the landscape's scalarised family with cone
                      constraints (KKT, duality gap, fixed point); the returned ω is re-checked for membership
                      (independently of the QP); "attains WPGD" must agree with "ω* is realisable".
-                     ``ctx.options["a3_drop_constraint"]`` plants a missing cone constraint.
+                     ``ctx.options["a3_drop_constraint"]`` plants a missing cone constraint (a tool error).
 A4 ``certified``     margin ``min L_LinAtt − min L_class`` and the distance of the class optimum from uniform;
                      strict ⟺ non-uniform is checked. ``ctx.options["a4_claim"] = "strict"`` tests the bare
                      claim "GLA beats LinAtt" instead (refuted where the optimum is uniform).
@@ -43,7 +43,7 @@ from glaverify.numerics.config import build_model_config
 from glaverify.numerics.errors import InputError
 from glaverify.numerics.model import DataModel
 from glaverify.proofs_check.context import CheckContext
-from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.registry import check
 from glaverify.theory import gating_symbolic as S
 
@@ -299,7 +299,7 @@ def class_summary(
     co = G.constrained_optimum(model, kind, drop_constraint=drop_constraint)
     lin = linatt if linatt is not None else G.linatt_optimum(model)
     wpgd = wpgd if wpgd is not None else G.wpgd_optimum(model)
-    att = G.attainment(model, kind, co.risk, wpgd.risk, wpgd.omega)
+    att = G.attainment(model, kind, co.risk, wpgd.risk, wpgd.omega, omega_class=co.omega)
     return {
         "kind": kind,
         "risk": co.risk,
@@ -310,6 +310,7 @@ def class_summary(
         "wpgd_verdict": wpgd.verdict,
         "wpgd_omega": wpgd.omega,
         "gap_to_wpgd": att.gap,
+        "gain_gap_to_wpgd": att.gain_gap,
         "attains_wpgd": att.attains,
         "omega_star_realisable": att.omega_star_realisable,
         "omega_class_realisable": bool(co.certificate.realisable),
@@ -325,15 +326,55 @@ def _wpgd_for(ctx: CheckContext) -> G.WPGDOptimum:
     return G.wpgd_optimum(ctx.model, ctx.rng("wpgd-optimum"), starts=3 if ctx.quick else 6)
 
 
+def _certificate_controls(ctx: CheckContext, claim: str) -> tuple[dict, Evidence | None]:
+    """The gate-class certificate's run-time controls (:func:`glaverify.numerics.gating.certificate_controls`:
+    a planted model with an active face and a known optimum, planted multipliers on pinned gates). Returns
+    their JSON outcome and, when one came out wrong, the tool-error record to return instead of a verdict."""
+    rep = G.certificate_controls()
+    out = rep.to_dict()
+    if rep.ok:
+        return out, None
+    return out, tool_error_record(
+        ctx, claim, "certified", "gate-class certificate control failed: " + "; ".join(rep.failures),
+        details={"controls": out},
+    )
+
+
+def _objective_disagreement(certs: dict[str, dict], tol: float) -> str:
+    """The tool error when a class optimiser's reduced objective (the gain that ranks its fixed points)
+    disagrees with the closed-form risk L* on all n weights (``ClassCertificate.objective`` / ``ranking``),
+    else ''. Two routes of our own code disagreeing: never a finding about the claim."""
+    own = {k: max(c["objective"], c["ranking"]) for k, c in certs.items()}
+    if not own or max(own.values()) <= tol:
+        return ""
+    k = max(own, key=own.get)
+    return (
+        f"{k}: the optimiser's reduced objective disagrees with the closed-form risk L* on all n weights "
+        f"(objective residual {certs[k]['objective']:.3g}, ranking residual {certs[k]['ranking']:.3g}, "
+        f"tolerance {tol:g})"
+    )
+
+
+#: A3 problems that are faults of our own optimisers (tool errors), as opposed to the iff of the claim
+NOT_REALISABLE = "returned optimum is not in the realisable set"
+BELOW_WPGD = "class risk below the WPGD optimum"
+
+
 @check("A3", "certified", default=True)
 def a3_certified(ctx: CheckContext) -> Evidence:
     """Certified class optima (free, delimiter); attains WPGD iff the sign-normalised ω* is realisable.
 
     Two routes to the WPGD optimum must agree: the landscape's ``certify`` and the block-reduced optimum over
-    the unconstrained set (a disagreement is a fault of the tool: inconclusive, never a refutation)."""
+    the unconstrained set. A disagreement, a class optimum outside the class's realisable set, a class risk
+    below the WPGD optimum or an optimiser objective that disagrees with the closed form is a fault of the
+    tool (a tool error, exit 3), never a refutation. Only the iff itself — "attains" (gains) against
+    "ω* realisable" (membership), both from certified optima — can refute A3."""
     model = ctx.model
     drop = ctx.options.get("a3_drop_constraint")
     tol = CERT_TOL
+    controls, failed = _certificate_controls(ctx, "A3")
+    if failed is not None:
+        return failed
     rows, problems = {}, []
     wp = _wpgd_for(ctx)
     lin = G.linatt_optimum(model)
@@ -346,13 +387,13 @@ def a3_certified(ctx: CheckContext) -> Evidence:
             problems.append(
                 {
                     "kind": kind,
-                    "issue": "returned optimum is not in the realisable set",
+                    "issue": NOT_REALISABLE,
                     "omega": s["omega"].tolist(),
                 }
             )
         if s["gap_to_wpgd"] < -ATTAINS_RTOL * max(1.0, abs(s["wpgd_risk"])):
             problems.append(
-                {"kind": kind, "issue": "class risk below the WPGD optimum", "gap": s["gap_to_wpgd"]}
+                {"kind": kind, "issue": BELOW_WPGD, "gap": s["gap_to_wpgd"]}
             )
         if s["attains_wpgd"] != s["omega_star_realisable"]:
             problems.append(
@@ -368,29 +409,41 @@ def a3_certified(ctx: CheckContext) -> Evidence:
     residuals = {
         f"{k}_{m}": float(c[m])
         for k, c in certs.items()
-        for m in ("kkt", "duality_gap", "fixed_point", "cone_kkt")
+        for m in ("kkt", "duality_gap", "fixed_point", "cone_kkt", "objective", "ranking")
     }
     residuals["wpgd_routes_relative"] = wpgd_routes
     details = {
         k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
         for k, v in rows.items()
     }
+    details["controls"] = controls
     summary = "; ".join(
         f"{k}: risk {v['risk']:.6g} vs WPGD {v['wpgd_risk']:.6g}, attains={v['attains_wpgd']}"
         for k, v in rows.items()
     )
     if wpgd_routes > RISK_RTOL:
-        return ctx.record(
+        return tool_error_record(
+            ctx,
             "A3",
             "certified",
-            Verdict.INCONCLUSIVE,
-            f"internal disagreement: the WPGD optimum by certify ({wp.risk:.12g}) and by the block-reduced "
-            f"route ({un.risk:.12g}) differ by {wpgd_routes:.3g} relative (a fault of the tool)",
+            f"the WPGD optimum by certify ({wp.risk:.12g}) and by the block-reduced route ({un.risk:.12g}) "
+            f"differ by {wpgd_routes:.3g} relative",
             residuals=residuals,
             details=details,
             tolerance=tol,
         )
-    if problems:
+    own = _objective_disagreement(certs, tol) or "; ".join(
+        f"{p['kind']}: {p['issue']} (our class optimiser against "
+        + ("the membership test)" if "realisable set" in p["issue"] else "the WPGD optimum)")
+        for p in problems
+        if p["issue"] in (NOT_REALISABLE, BELOW_WPGD)
+    )
+    if own:  # our optimisers against each other or against the membership test: never about the claim
+        return tool_error_record(
+            ctx, "A3", "certified", own, residuals=residuals, details=details, tolerance=tol
+        )
+    all_certified = all(v["certified"] for v in rows.values()) and wp.certified and un.certified
+    if problems and all_certified:  # the iff itself, both criteria from certified optima
         return ctx.record(
             "A3",
             "certified",
@@ -401,7 +454,7 @@ def a3_certified(ctx: CheckContext) -> Evidence:
             details=details,
             tolerance=tol,
         )
-    if not all(v["certified"] for v in rows.values()) or not wp.certified or not un.certified:
+    if not all_certified:
         return ctx.record(
             "A3",
             "certified",
@@ -442,14 +495,23 @@ def a4_decide(margin: float, distance: float, claim: str = "iff", tol: float = A
 
 @check("A4", "certified", default=True)
 def a4_certified(ctx: CheckContext) -> Evidence:
-    """Margin min L_LinAtt − min L_GLA per class; > 0 exactly when the class optimum is not uniform."""
+    """Margin min L_LinAtt − min L_GLA per class; > 0 exactly when the class optimum is not uniform.
+
+    A negative margin (the class, which contains LinAtt's ω = 1, doing worse than LinAtt) or an optimiser
+    objective that disagrees with the closed form is a fault of the tool (a tool error); the iff can refute
+    A4 only when both class optima are certified."""
     model = ctx.model
     claim = ctx.options.get("a4_claim", "iff")
+    controls, failed = _certificate_controls(ctx, "A4")
+    if failed is not None:
+        return failed
     rows, verdicts = {}, []
     wp = _wpgd_for(ctx)
     lin = G.linatt_optimum(model)
+    certs = {}
     for kind in ("free", "delimiter"):
         s = class_summary(model, kind, wpgd=wp, linatt=lin)
+        certs[kind] = s["certificate"]
         v, why = a4_decide(s["margin_vs_linatt"], s["distance_from_uniform"], claim)
         rows[kind] = {
             "margin": s["margin_vs_linatt"],
@@ -462,7 +524,18 @@ def a4_certified(ctx: CheckContext) -> Evidence:
         verdicts.append(v)
     summary = "; ".join(f"{k}: {r['why']}" for k, r in rows.items())
     resid = {f"{k}_margin": r["margin"] for k, r in rows.items()}
-    if Verdict.REFUTED in verdicts:
+    rows["controls"] = controls
+    # LinAtt's ω = 1 lies in both classes, so a class optimum worse than LinAtt is our optimiser's fault
+    own = _objective_disagreement(certs, CERT_TOL) or "; ".join(
+        f"{k}: the class optimum is worse than LinAtt's omega = 1 (margin {rows[k]['margin']:.3g}), which "
+        "the class contains: our class optimiser missed its optimum"
+        for k in ("free", "delimiter")
+        if rows[k]["margin"] < -A4_TOL
+    )
+    if own:
+        return tool_error_record(ctx, "A4", "certified", own, residuals=resid, details=rows, tolerance=A4_TOL)
+    certified = all(rows[k]["certificate_ok"] for k in ("free", "delimiter"))
+    if Verdict.REFUTED in verdicts and certified:
         return ctx.record(
             "A4",
             "certified",
@@ -473,7 +546,7 @@ def a4_certified(ctx: CheckContext) -> Evidence:
             counterexample={"config": ctx.model_config.model_dump(), "claim": claim, "rows": rows},
             tolerance=A4_TOL,
         )
-    if not all(r["certificate_ok"] for r in rows.values()):
+    if not certified:
         return ctx.record(
             "A4",
             "certified",
@@ -824,6 +897,9 @@ def a6_certified(ctx: CheckContext) -> Evidence:
     model = ctx.model
     vector_risk = ctx.options.get("a6_vector_risk", G.vector_gate_risk)
     ctol = A6_CONSISTENCY_RTOL * max(1.0, model.s)
+    controls, failed = _certificate_controls(ctx, "A6")
+    if failed is not None:
+        return failed
     red = a6_scalar_reduction(model, vector_risk, ctx.rng("a6-scalar-reduction"))
     if not abs(red["vector_risk"] - red["wpgd_risk"]) <= ctol * max(1.0, abs(red["wpgd_risk"])):
         return _a6_inconsistent(
@@ -908,7 +984,7 @@ def a6_certified(ctx: CheckContext) -> Evidence:
         f"{-rows['delimiter']['advantage']:.4g} (strict predicted: {pred_strict}); the general vector-gated "
         f"risk reduces to R1 for constant weights and reproduces both optimum values (within {ctol:.1g})",
         residuals=resid,
-        details=rows,
+        details={**rows, "controls": controls},
         tolerance=tol,
     )
 
