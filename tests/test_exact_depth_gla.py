@@ -6,8 +6,6 @@ are never proved."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -31,7 +29,8 @@ def _tiny(full: bool = False):
                       "correlation": [[1.0, -0.3, 0.5], [-0.3, 1.0, 0.6], [0.5, 0.6, 1.0]]}})
     else:
         cfg = build_model_config({
-            "d": 2, "n": 3, "noise_var": 0.25, "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
+            "d": 2, "n": 3, "noise_var": 0.25,
+            "features": {"covariance": "diagonal", "eigenvalues": [0.5, 2.0]},
             "tasks": {"family": "star", "block_sizes": [1, 2], "rho": [0.3, 0.8]}})
     return cfg, E.exact_model(cfg)
 
@@ -120,8 +119,8 @@ def test_chain_moment_matches_the_fourth_moment_formula():
 
 
 def test_predictor_formula_matches_the_gla_forward_pass():
-    """``predict_float`` (what the risk integrates) against the torch GLA of numerics.gla (construction layers,
-    direct delimiter gates, delimiter tokens), non-symmetric P's."""
+    """``predict_float`` (what the risk integrates) against the torch GLA of numerics.gla (construction
+    layers, direct delimiter gates, delimiter tokens), non-symmetric P's."""
     import torch
     from glaverify.numerics.gla import DelimiterGate, wpgd_to_gla
     from glaverify.numerics.model import DataModel
