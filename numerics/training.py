@@ -556,6 +556,7 @@ class ProgressiveSweep:
     extra_steps: int
     eval_prompts: int
     seconds: float
+    scratch: int = 1  # the first ``scratch`` depths were trained from scratch and compared directly
 
     def paired_intervals(self, confidence: float = 0.99) -> list[dict]:
         """Student-t interval across seeds of ``risk(deeper) − risk(continued)`` per step in depth
@@ -571,40 +572,46 @@ class ProgressiveSweep:
             half = q * sd / np.sqrt(k)
             out.append({"from": self.depths[i], "to": self.depths[i + 1], "mean_change": mean,
                         "low": mean - half, "high": mean + half, "per_seed": diff.tolist(),
-                        "level": 1 - (1 - confidence) / m, "protocol": "progressive"})
+                        "level": 1 - (1 - confidence) / m,
+                        "protocol": "from scratch" if i < self.scratch - 1 else "progressive"})
         return out
 
     def to_dict(self) -> dict:
         return {"arch": self.arch, "depths": list(self.depths), "seeds": list(self.seeds),
                 "continued": self.continued.tolist(), "deeper": self.deeper.tolist(),
                 "start": self.start.tolist(), "steps": self.steps, "extra_steps": self.extra_steps,
-                "eval_prompts": self.eval_prompts, "seconds": self.seconds}
+                "eval_prompts": self.eval_prompts, "seconds": self.seconds, "scratch": self.scratch}
 
 
 def progressive_depth_seeds(
     model: DataModel,
     arch: str = "gla-delimiter",
-    depths: tuple[int, ...] = (2, 3),
+    depths: tuple[int, ...] = (1, 2, 3),
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
     steps: int = 600,
     extra_steps: int = 300,
     eval_prompts: int = 50_000,
     batch: int = 512,
     lr: float = 0.05,
+    scratch: int = 2,
     progress: Callable[[int, float], None] | None = None,
 ) -> ProgressiveSweep:
-    """A7, progressive protocol (:class:`ProgressiveSweep`). The chain starts from ``depths[0]`` layers
-    trained from scratch; each deeper arm becomes the start of the next comparison. Deterministic per seed:
-    training prompts of the from-scratch run from ``seed``, of each extra stage from
-    ``seed + 7919·(stage + 1)`` (the same stream for both arms), evaluation prompts from ``seed + 1_000_003``
-    (the same for every arm)."""
+    """A7, progressive protocol (:class:`ProgressiveSweep`). The first ``scratch`` depths are trained from
+    scratch (``steps`` steps each, the training loop of :func:`train` with its seeds) and compared with each
+    other; every further depth starts from the previous model plus a zero-output layer and is compared with
+    that model trained the same ``extra_steps`` on the same prompts; each deeper arm is the start of the next
+    comparison. Deterministic per seed: training prompts of the from-scratch runs from ``seed``,
+    of the extra stage i from ``seed + 7919·(i + 1)`` (the same stream for both arms), evaluation prompts
+    from ``seed + 1_000_003`` (the same for every model of the seed)."""
     if len(depths) < 2 or any(b != a + 1 for a, b in zip(depths, depths[1:], strict=False)):
-        raise InputError("depths", "consecutive depths, at least two (e.g. 2, 3)", depths)
+        raise InputError("depths", "consecutive depths, at least two (e.g. 1, 2, 3)", depths)
+    if not 1 <= scratch <= len(depths):
+        raise InputError("scratch", f"between 1 and {len(depths)} (depths trained from scratch)", scratch)
     if extra_steps < 1:
         raise InputError("extra_steps", "must be an integer >= 1", extra_steps)
     t0 = time.perf_counter()
     m = len(depths) - 1
-    cont, deep, start = (np.empty((m, len(seeds))) for _ in range(3))
+    cont, deep, start = (np.full((m, len(seeds)), np.nan) for _ in range(3))
     for j, seed in enumerate(seeds):
         spec = TrainSpec(arch=arch, layers=depths[0], steps=steps, seed=seed, batch=batch, lr=lr).validate()
 
@@ -613,10 +620,15 @@ def progressive_depth_seeds(
             return evaluate(net, spec, model, eval_prompts, gen)[0]
 
         with deterministic_torch():
-            net = build_model(spec, model)
-            _fit(net, arch, model, steps, lr, batch, torch.Generator().manual_seed(int(seed)), progress)
-            for i in range(m):
-                start[i, j] = ev(net)
+            risks, net = [], None
+            for L in depths[:scratch]:
+                net = build_model(TrainSpec(arch=arch, layers=L, gate_init=spec.gate_init), model)
+                _fit(net, arch, model, steps, lr, batch, torch.Generator().manual_seed(int(seed)), progress)
+                risks.append(ev(net))
+            for i in range(scratch - 1):
+                cont[i, j], deep[i, j] = risks[i], risks[i + 1]
+            for i in range(scratch - 1, m):
+                start[i, j] = risks[-1] if i == scratch - 1 else deep[i - 1, j]
                 stream = int(seed) + 7919 * (i + 1)
                 shallow = copy_model(net, spec, model)
                 for arm in (shallow, deeper := extend_with_zero_layer(net, spec, model)):
@@ -625,4 +637,4 @@ def progressive_depth_seeds(
                 cont[i, j], deep[i, j] = ev(shallow), ev(deeper)
                 net = deeper
     return ProgressiveSweep(arch, tuple(depths), tuple(seeds), cont, deep, start, steps, extra_steps,
-                            eval_prompts, time.perf_counter() - t0)
+                            eval_prompts, time.perf_counter() - t0, scratch)

@@ -40,15 +40,31 @@ def test_zero_layer_extension_predicts_exactly_what_the_shallower_model_predicts
 
 def test_progressive_sweep_is_deterministic_and_paired():
     m = _tiny()
-    a = T.progressive_depth_seeds(m, depths=(1, 2), seeds=(0, 1), steps=4, extra_steps=3, eval_prompts=300)
-    b = T.progressive_depth_seeds(m, depths=(1, 2), seeds=(0, 1), steps=4, extra_steps=3, eval_prompts=300)
+    kw = dict(depths=(1, 2, 3), seeds=(0, 1), steps=4, extra_steps=3, eval_prompts=300)
+    a, b = T.progressive_depth_seeds(m, **kw), T.progressive_depth_seeds(m, **kw)
     np.testing.assert_array_equal(a.deeper, b.deeper)
     np.testing.assert_array_equal(a.continued, b.continued)
-    iv = a.paired_intervals(0.99)[0]
-    assert iv["protocol"] == "progressive"
-    assert iv["per_seed"] == pytest.approx(list(a.deeper[0] - a.continued[0]))
+    ivs = a.paired_intervals(0.99)
+    assert [iv["protocol"] for iv in ivs] == ["from scratch", "progressive"]
+    assert ivs[1]["per_seed"] == pytest.approx(list(a.deeper[1] - a.continued[1]))
+    # the progressive arm starts where the from-scratch L = 2 model ended
+    np.testing.assert_array_equal(a.start[1], a.deeper[0])
     with pytest.raises(InputError):
         T.progressive_depth_seeds(m, depths=(1, 3), seeds=(0,), steps=1, extra_steps=1)
+    with pytest.raises(InputError):
+        T.progressive_depth_seeds(m, depths=(1, 2), seeds=(0,), steps=1, extra_steps=1, scratch=3)
+
+
+def test_from_scratch_arms_are_the_runs_of_train():
+    """The from-scratch models of the protocol are the :func:`train` runs with the same seed and budget (same
+    training loop, prompts and evaluation prompts): its L = 1 -> 2 comparison is the seed sweep's."""
+    m = _tiny()
+    sw = T.progressive_depth_seeds(m, depths=(1, 2), seeds=(3,), steps=5, extra_steps=1, eval_prompts=400,
+                                   batch=64)
+    for i, L in enumerate((1, 2)):
+        r = T.train(T.TrainSpec(layers=L, steps=5, seed=3, eval_prompts=400, batch=64), m, with_theory=False)
+        got = sw.continued[0, 0] if i == 0 else sw.deeper[0, 0]
+        assert got == r.risk_mc
 
 
 def test_progressive_intervals_decide_like_the_seed_sweep():
@@ -69,7 +85,7 @@ def test_ci_sized_progressive_record_runs_and_records_its_budget(make_ctx):
     from glaverify.proofs_check.checks import gating as cgat
 
     rec = cgat.a7_progressive_record(make_ctx(), _tiny(), "training-progressive", (0, 1), steps=4,
-                                     extra_steps=3, eval_prompts=300, depths=(1, 2))
-    assert rec.sample_size == 2 and "progressive" in rec.details["budget"]
+                                     extra_steps=3, eval_prompts=300, depths=(1, 2, 3))
+    assert rec.sample_size == 2 and "progressive" in rec.details["budget"] and "from scratch" in rec.summary
     assert rec.details["sweep"]["extra_steps"] == 3 and rec.verdict in (
         Verdict.SUPPORTED, Verdict.INCONCLUSIVE, Verdict.REFUTED)
