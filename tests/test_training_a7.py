@@ -89,3 +89,25 @@ def test_ci_sized_progressive_record_runs_and_records_its_budget(make_ctx):
     assert rec.sample_size == 2 and "progressive" in rec.details["budget"] and "from scratch" in rec.summary
     assert rec.details["sweep"]["extra_steps"] == 3 and rec.verdict in (
         Verdict.SUPPORTED, Verdict.INCONCLUSIVE, Verdict.REFUTED)
+
+
+@pytest.mark.slow
+def test_a7_is_decided_on_star_by_the_exact_witness_and_the_progressive_protocol(make_ctx):
+    """The pin of docs/exact.md (A7): on examples/star.toml the progressive protocol at its default budget (8
+    seeds, 600 + 300 steps, 50 000 evaluation prompts; ~18 min on a loaded machine) supports A7 — every
+    interval across seeds below 0 — and with the exact two-layer GLA proof (partial) the claim reads
+    supported, without a tool error. Recorded run: L=1->2 [-0.5773, -0.5366], L=2->3 [-0.02751, -0.0121]."""
+    from glaverify.numerics.config import load_config
+    from glaverify.proofs_check.checks import exact as cex
+    from glaverify.proofs_check.checks import gating as cgat
+    from glaverify.proofs_check.evidence import claim_status
+
+    ctx = make_ctx(load_config("examples/star.toml").model, quick=False)
+    prog = cgat.a7_training_progressive(ctx)
+    assert prog.verdict is Verdict.SUPPORTED, prog.summary
+    ivs = prog.details["intervals"]
+    assert ivs[0]["high"] < -0.4 and ivs[1]["high"] < 0
+    gla = cex.a7_exact_gla(ctx)
+    assert gla.verdict is Verdict.PROVED
+    st = claim_status([gla, prog])
+    assert st.verdict is Verdict.SUPPORTED and not st.tool_errors
