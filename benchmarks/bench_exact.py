@@ -106,7 +106,7 @@ def a7_gla() -> None:
         EDG.two_layer_risk(em, p)
         print(f"  n = {n}: {time.perf_counter() - t0:.2f} s", flush=True)
     for name in EXAMPLES:
-        cfg = load_config(f"examples/{name}.toml").model if name != "default" else family(4, 3, 12)
+        cfg = load_config(f"examples/{name}.toml").model
         em = E.exact_model(cfg)
         pr = E.prove_r6(em)
         t0 = time.perf_counter()
