@@ -6,6 +6,8 @@ are never proved."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -108,6 +110,23 @@ def test_planted_wrong_gate_product_disagrees_with_wick(monkeypatch):
     assert Q(int(wrong.p), int(wrong.q)) != _wick(em, p)
 
 
+def test_control_value_is_the_wick_value_and_a_wrong_formula_fails_it(monkeypatch):
+    """The check's planted control: its stored answer is the Wick route's, and a formula that drops the
+    transposes (invisible for the diagonal P of the shipped witnesses) fails it."""
+    from glaverify.numerics.config import build_model_config
+
+    em = E.exact_model(build_model_config(EDG.CONTROL_CONFIG))
+    assert Q(int(EDG.CONTROL_RISK.p), int(EDG.CONTROL_RISK.q)) == _wick(em, EDG.control_params())
+    assert EDG.control()["ok"]
+    orig = EDG.chain_moment
+
+    def no_transpose(ops, sigma, labels, Bs):
+        return orig(ops, sigma, labels, [ops.T(b) for b in Bs])
+
+    monkeypatch.setattr(EDG, "chain_moment", no_transpose)
+    assert not EDG.control()["ok"]
+
+
 def test_chain_moment_matches_the_fourth_moment_formula():
     """E[X A X] = Σ(A + Aᵀ)Σ + tr(AΣ)Σ (the identity R1 uses), and independent labels factorise."""
     S = fmpq_mat([[2, fmpq(1, 2)], [fmpq(1, 2), 1]])
@@ -160,11 +179,27 @@ def test_gla_depth_witness_is_proved_below_the_one_step_optimum(make_ctx, name):
 
 def test_planted_wrong_gate_in_the_risk_is_a_tool_error(make_ctx, monkeypatch):
     """The exact risk computed with a wrong gate product (own block's delimiter included in step 1): the
-    witness is searched and evaluated with it, but the Monte Carlo risk of the GLA's predictor disagrees, so
-    the record is a tool error, never proved."""
+    witness is searched and evaluated with it; the planted control fails, so the record is a tool error,
+    never proved."""
     monkeypatch.setattr(EDG, "_ORIG_GATE_WEIGHTS", EDG.gate_weights, raising=False)
     monkeypatch.setattr(EDG, "gate_weights", _wrong_gate_weights)
     rec = checks.a7_exact_gla(make_ctx(None))
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error, rec.summary
+    assert not rec.details["control"]["ok"]
+
+
+def test_risk_wrong_only_at_the_model_is_caught_by_monte_carlo(make_ctx):
+    """A risk formula that passes the control but is off by 0.2 at the model (≈ 5 standard errors of the
+    20 000-prompt Monte Carlo on the default model): the Monte Carlo guard makes it a tool error."""
+    def risk_fn(em, p, exact=True):
+        return EDG.two_layer_risk(em, p, exact) + (fmpq(1, 5) if em.n > 3 else 0)
+
+    def witness(em, pr):
+        w = EDG.gla_depth_witness(em, pr)
+        return dataclasses.replace(w, risk=risk_fn(em, w.params))
+
+    rec = checks.a7_exact_gla(make_ctx(None, a7_gla_witness_fn=witness, a7_gla_risk_fn=risk_fn))
+    assert rec.details["control"]["ok"]
     assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error, rec.summary
     assert "Monte Carlo" in rec.summary
 

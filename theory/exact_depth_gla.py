@@ -632,3 +632,34 @@ def gla_depth_witness(em: E.ExactModel, pr: E.R6Proof, hint: dict[str, Any] | No
     return GLADepthWitness(p, risk, pr.min_risk, {"float_search_risk": h["risk"], "digits": digits,
                                                   "search_iterations": h.get("iterations"),
                                                   "witness_kind": "two-layer delimiter-gated GLA"})
+
+
+# ------------------------------------------------------------------------------------------ control
+#: a planted case with a known answer (docs/reliability.md, controls): d = 2, n = 3, full Σ, custom block
+#: correlation (blocks [2, 1]), non-symmetric P's, gates inside (0, 1) so the query reads layer 1. The value
+#: is the Wick engine's (two_layer_risk_wick); tests/test_exact_depth_gla.py recomputes it by that route.
+CONTROL_CONFIG: dict[str, Any] = {
+    "d": 2, "n": 3, "noise_var": 0.5,
+    "features": {"covariance": "full", "matrix": [[1.5, 0.4], [0.4, 0.75]]},
+    "tasks": {"family": "custom", "block_sizes": [2, 1],
+              "correlation": [[1.0, -0.3, 0.5], [-0.3, 1.0, 0.6], [0.5, 0.6, 1.0]]},
+}
+CONTROL_P1 = ((fmpq(1, 3), fmpq(1, 7)), (fmpq(-1, 5), fmpq(1, 2)))
+CONTROL_P2 = ((fmpq(1, 4), fmpq(-1, 9)), (fmpq(1, 6), fmpq(2, 5)))
+CONTROL_GATES = ((fmpq(2, 3), fmpq(1, 2)), (fmpq(3, 4), fmpq(4, 5)))
+CONTROL_RISK = fmpq(13450123427116889551, 342921600000000000)
+
+
+def control_params() -> GLAParams:
+    return GLAParams(fmpq_mat([list(r) for r in CONTROL_P1]), fmpq_mat([list(r) for r in CONTROL_P2]),
+                     CONTROL_GATES[0], CONTROL_GATES[1])
+
+
+def control(risk_fn: Any = None) -> dict[str, Any]:
+    """The exact two-layer risk on the planted control case against its Wick value (< 0.01 s): a formula
+    error the shipped model cannot expose (e.g. a transpose, invisible for diagonal P) fails it."""
+    from glaverify.numerics.config import build_model_config
+
+    em = E.exact_model(build_model_config(CONTROL_CONFIG))
+    got = (risk_fn or two_layer_risk)(em, control_params())
+    return {"ok": bool(got == CONTROL_RISK), "risk": E.qstr(got), "expected": E.qstr(CONTROL_RISK)}

@@ -492,6 +492,14 @@ def a7_exact_gla(ctx: CheckContext) -> Evidence:
                                   " omega_{k->j} = products of gates, omega_{j->j} = 1 (G3)",
                "elapsed_s": time.perf_counter() - t0}
     residuals = {"construction_rel_error": err, "monte_carlo_deviation_in_std_err": mc_dev}
+    ctrl = EDG.control(risk_fn)
+    details["control"] = ctrl
+    if not ctrl["ok"]:
+        return ctx.record("A7", "exact-gla", Verdict.INCONCLUSIVE,
+                          f"the exact two-layer risk fails its planted control (d = 2, n = 3, known Wick"
+                          f" value {ctrl['expected']}, got {ctrl['risk']}): tool error", details=details,
+                          dims=dims,
+                          residuals=residuals, tool_error="exact two-layer risk control failed")
     if err > A7_GLA_CONSTRUCTION_TOL:
         return ctx.record("A7", "exact-gla", Verdict.INCONCLUSIVE,
                           f"the GLA forward pass with the witness's parameters differs from the predictor the"
