@@ -525,7 +525,7 @@ def a7_exact_gla(ctx: CheckContext) -> Evidence:
             f" matches the formula to {err:.1g}) has exact risk {exact_f:.12g} < proved one-step optimum"
             f" {w.one_step_risk_ball} (gap >= {float(gap.lower()):.6g}): at this model the best two-layer GLA"
             " is strictly better than every one-layer GLA. Partial: A7 is stated for trained models and every"
-            " added layer (the training-seeds method measures that)",
+            " added layer (the training-seeds and training-progressive methods measure that)",
             details=details, dims=dims, residuals=residuals, scope="partial",
         )
     return ctx.record(
