@@ -204,6 +204,18 @@ def test_risk_wrong_only_at_the_model_is_caught_by_monte_carlo(make_ctx):
     assert "Monte Carlo" in rec.summary
 
 
+def test_witness_with_a_changed_gate_but_its_old_risk_is_a_tool_error(make_ctx):
+    """A wrong gate in the witness: its parameters no longer have the risk it claims (recomputed exactly)."""
+    def witness(em, pr):
+        w = EDG.gla_depth_witness(em, pr)
+        d2 = (w.params.delta2[0] * fmpq(1, 2),) + tuple(w.params.delta2[1:])
+        return dataclasses.replace(w, params=dataclasses.replace(w.params, delta2=d2))
+
+    rec = checks.a7_exact_gla(make_ctx(None, a7_gla_witness_fn=witness))
+    assert rec.verdict is Verdict.INCONCLUSIVE and rec.tool_error, rec.summary
+    assert not rec.details["risk_recomputed_equal"]
+
+
 def test_planted_transposed_preconditioner_in_the_predictor_is_a_tool_error(make_ctx, monkeypatch):
     """The bug this module once had: the examples' residuals read xᵀP_1ᵀh. The GLA forward pass disagrees
     (full Σ, non-symmetric P's found by the search)."""
