@@ -486,3 +486,155 @@ def depth_sweep_seeds(
                           progress=progress)
         risks[:, j] = [r.risk_mc for r in res]
     return SeedSweep(arch, tuple(depths), tuple(seeds), risks, steps, eval_prompts, time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------------ A7 progressive protocol (issue 11)
+def _fit(net: GLA, arch: str, model: DataModel, steps: int, lr: float, batch: int, gen: torch.Generator,
+         progress: Callable[[int, float], None] | None = None) -> list[float]:
+    """Adam on ``net`` for ``steps`` steps (the schedule of :func:`train`: lr halved at 50%, 75%, 90%), fresh
+    prompts from ``gen`` every step. The caller holds :func:`deterministic_torch`."""
+    q_scale = 1.0 / (model.n * float(np.mean(model.eigenvalues)))
+    q_params = [lyr.W_q for lyr in net.layers]
+    g_params = [p for lyr in net.layers for p in lyr.gate.parameters() if p.requires_grad]
+    groups = [{"params": q_params, "lr": lr * q_scale}]
+    if g_params:
+        groups.append({"params": g_params, "lr": lr})
+    opt = torch.optim.Adam(groups)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[int(steps * f) for f in (0.5, 0.75, 0.9)],
+                                                 gamma=0.5)
+    losses: list[float] = []
+    for _ in range(steps):
+        pr = sample_prompts_torch(model, batch, gen)
+        pred = net.predict(tokens_for(arch, model, pr), form=forward_form(arch), chunk_size=128)
+        loss = torch.mean((pr["y_query"] - pred) ** 2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress(1, float(np.mean(losses[-50:])))
+    return losses
+
+
+def extend_with_zero_layer(net: GLA, spec: TrainSpec, model: DataModel) -> GLA:
+    """A (L + 1)-layer model whose first L layers are copies of ``net``'s and whose new last layer has
+    ``Q = 0`` (its output is exactly 0, so the new model predicts exactly what ``net`` predicts) and gates at
+    ``spec.gate_init``. Trainable parts as in :func:`build_model`."""
+    L = len(net.layers)
+    new = build_model(TrainSpec(arch=spec.arch, layers=L + 1, gate_init=spec.gate_init), model)
+    with torch.no_grad():
+        for old, lyr in zip(net.layers, new.layers, strict=False):
+            lyr.load_state_dict(old.state_dict())
+        new.layers[L].W_q.zero_()
+    return new
+
+
+def copy_model(net: GLA, spec: TrainSpec, model: DataModel) -> GLA:
+    """An independent copy of ``net`` (same architecture, trainable parts as in :func:`build_model`)."""
+    new = build_model(TrainSpec(arch=spec.arch, layers=len(net.layers), gate_init=spec.gate_init), model)
+    new.load_state_dict(net.state_dict())
+    return new
+
+
+@dataclass(frozen=True)
+class ProgressiveSweep:
+    """A7, progressive protocol: per training seed, the L-layer model trained ``steps`` steps from scratch
+    (``L = depths[0]``), then for each next depth two arms trained ``extra_steps`` more steps on the *same*
+    training prompts from the same start: ``continued`` (the shallower model, trained on) and ``deeper`` (the
+    shallower model plus a zero-output layer, so it starts at the shallower model's risk). Both arms are
+    evaluated on the same ``eval_prompts`` prompts (paired). ``risks[i, j]``: the continued arm at
+    ``depths[i]`` (i < m) and the deeper arm at ``depths[i + 1]`` in ``deeper[i, j]``."""
+
+    arch: str
+    depths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    continued: np.ndarray  # (m, seeds): risk of the shallower model after the extra steps
+    deeper: np.ndarray  # (m, seeds): risk of the deeper (progressive) model after the extra steps
+    start: np.ndarray  # (m, seeds): risk of the shared start (before the extra steps)
+    steps: int
+    extra_steps: int
+    eval_prompts: int
+    seconds: float
+    scratch: int = 1  # the first ``scratch`` depths were trained from scratch and compared directly
+
+    def paired_intervals(self, confidence: float = 0.99) -> list[dict]:
+        """Student-t interval across seeds of ``risk(deeper) − risk(continued)`` per step in depth
+        (Bonferroni over the comparisons), as :meth:`SeedSweep.paired_intervals`."""
+        m, k = len(self.depths) - 1, len(self.seeds)
+        if k < 2:
+            raise InputError("seeds", "need at least 2 training seeds for an interval across seeds", k)
+        q = float(stats.t.ppf(1 - (1 - confidence) / (2 * m), df=k - 1))
+        out = []
+        for i in range(m):
+            diff = self.deeper[i] - self.continued[i]
+            mean, sd = float(np.mean(diff)), float(np.std(diff, ddof=1))
+            half = q * sd / np.sqrt(k)
+            out.append({"from": self.depths[i], "to": self.depths[i + 1], "mean_change": mean,
+                        "low": mean - half, "high": mean + half, "per_seed": diff.tolist(),
+                        "level": 1 - (1 - confidence) / m,
+                        "protocol": "from scratch" if i < self.scratch - 1 else "progressive"})
+        return out
+
+    def to_dict(self) -> dict:
+        return {"arch": self.arch, "depths": list(self.depths), "seeds": list(self.seeds),
+                "continued": self.continued.tolist(), "deeper": self.deeper.tolist(),
+                "start": self.start.tolist(), "steps": self.steps, "extra_steps": self.extra_steps,
+                "eval_prompts": self.eval_prompts, "seconds": self.seconds, "scratch": self.scratch}
+
+
+def progressive_depth_seeds(
+    model: DataModel,
+    arch: str = "gla-delimiter",
+    depths: tuple[int, ...] = (1, 2, 3),
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
+    steps: int = 600,
+    extra_steps: int = 300,
+    eval_prompts: int = 50_000,
+    batch: int = 512,
+    lr: float = 0.05,
+    scratch: int = 2,
+    progress: Callable[[int, float], None] | None = None,
+) -> ProgressiveSweep:
+    """A7, progressive protocol (:class:`ProgressiveSweep`). The first ``scratch`` depths are trained from
+    scratch (``steps`` steps each, the training loop of :func:`train` with its seeds) and compared with each
+    other; every further depth starts from the previous model plus a zero-output layer and is compared with
+    that model trained the same ``extra_steps`` on the same prompts; each deeper arm is the start of the next
+    comparison. Deterministic per seed: training prompts of the from-scratch runs from ``seed``,
+    of the extra stage i from ``seed + 7919·(i + 1)`` (the same stream for both arms), evaluation prompts
+    from ``seed + 1_000_003`` (the same for every model of the seed)."""
+    if len(depths) < 2 or any(b != a + 1 for a, b in zip(depths, depths[1:], strict=False)):
+        raise InputError("depths", "consecutive depths, at least two (e.g. 1, 2, 3)", depths)
+    if not 1 <= scratch <= len(depths):
+        raise InputError("scratch", f"between 1 and {len(depths)} (depths trained from scratch)", scratch)
+    if extra_steps < 1:
+        raise InputError("extra_steps", "must be an integer >= 1", extra_steps)
+    t0 = time.perf_counter()
+    m = len(depths) - 1
+    cont, deep, start = (np.full((m, len(seeds)), np.nan) for _ in range(3))
+    for j, seed in enumerate(seeds):
+        spec = TrainSpec(arch=arch, layers=depths[0], steps=steps, seed=seed, batch=batch, lr=lr).validate()
+
+        def ev(net: GLA, spec: TrainSpec = spec, seed: int = seed) -> float:
+            gen = torch.Generator().manual_seed(int(seed) + 1_000_003)
+            return evaluate(net, spec, model, eval_prompts, gen)[0]
+
+        with deterministic_torch():
+            risks, net = [], None
+            for L in depths[:scratch]:
+                net = build_model(TrainSpec(arch=arch, layers=L, gate_init=spec.gate_init), model)
+                _fit(net, arch, model, steps, lr, batch, torch.Generator().manual_seed(int(seed)), progress)
+                risks.append(ev(net))
+            for i in range(scratch - 1):
+                cont[i, j], deep[i, j] = risks[i], risks[i + 1]
+            for i in range(scratch - 1, m):
+                start[i, j] = risks[-1] if i == scratch - 1 else deep[i - 1, j]
+                stream = int(seed) + 7919 * (i + 1)
+                shallow = copy_model(net, spec, model)
+                for arm in (shallow, deeper := extend_with_zero_layer(net, spec, model)):
+                    gen = torch.Generator().manual_seed(stream)
+                    _fit(arm, arch, model, extra_steps, lr, batch, gen, progress)
+                cont[i, j], deep[i, j] = ev(shallow), ev(deeper)
+                net = deeper
+    return ProgressiveSweep(arch, tuple(depths), tuple(seeds), cont, deep, start, steps, extra_steps,
+                            eval_prompts, time.perf_counter() - t0, scratch)

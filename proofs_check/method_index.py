@@ -34,7 +34,7 @@ METHODS: dict[str, tuple[tuple[str, bool], ...]] = {
     "A4": (("exact", True), ("certified", True), ("counterexample", False)),
     "A5": (("symbolic", True), ("numeric", True), ("counterexample", False)),
     "A6": (("exact", True), ("symbolic", True), ("certified", True), ("counterexample", False), ("symbolic-all-dims", True)),
-    "A7": (("exact", True), ("training-quick", True), ("training", False), ("training-seeds", False)),
+    "A7": (("exact", True), ("exact-gla", True), ("training-quick", True), ("training", False), ("training-seeds", False), ("training-progressive", False)),
     # END GENERATED
 }
 

@@ -455,7 +455,7 @@ def prove_r6(
     direct: Any = fixed_point_direct,
     full_identity_max: int = 1100,  # covers the checks' size limit d <= 24, K <= 12 (bound 1013)
     spot_points: int = 12,
-    full_identity_max_full_sigma: int = 40,
+    full_identity_max_full_sigma: int = 70,
 ) -> R6Proof:
     """Claim R6 (and R4's reduction, R7's block constancy) for one exact model.
 
@@ -503,7 +503,8 @@ def prove_r6(
                     f" (D = {fp.D}, deg a~ = {cv.a.degree()}, deg b~ = {cv.b.degree()}): tool error",
                     degree=deg, bracket=(lo, hi), bracket_kind=kind)
     # a full Σ makes each matrix-route point a d×d rational inverse whose entries grow with the bit size of
-    # the config's decimals (188 s at d = 5, K = 5 with 15-digit decimals): beyond 40 points only a spot check
+    # the config's decimals; measured (docs/exact.md, issue 11 session 4): 66 points at d = 5, K = 5 take 7 s
+    # with 15-digit decimals, 102 points at d = 6, K = 6 take 44 s: beyond 70 points only a spot check
     limit = full_identity_max if em.is_diagonal() else min(full_identity_max, full_identity_max_full_sigma)
     full = bound + 1 <= limit
     npts = bound + 1 if full else spot_points

@@ -1089,3 +1089,46 @@ def a7_training_seeds(ctx: CheckContext) -> Evidence:
     seeds = tuple(range(int(ctx.options.get("a7_seeds", 5))))
     return a7_seeds_record(ctx, ctx.model, "training-seeds", seeds, int(ctx.options.get("a7_steps", 600)),
                            int(ctx.options.get("a7_eval_prompts", 50_000)))
+
+
+def a7_progressive_record(ctx: CheckContext, model: DataModel, method: str, seeds: tuple[int, ...],
+                          steps: int, extra_steps: int, eval_prompts: int,
+                          depths: tuple[int, ...] = (1, 2, 3)) -> Evidence:
+    """A7, progressive protocol (numerics.training.progressive_depth_seeds): per seed, each deeper model
+    starts from the trained shallower one plus a zero-output layer (so it starts at the shallower model's
+    risk) and is compared, on the same evaluation prompts, with the shallower model trained the same extra
+    steps on the same training prompts. Paired-by-seed Student-t intervals of the risk change per added
+    layer."""
+    from glaverify.numerics.training import decide_depth, progressive_depth_seeds
+
+    total = len(seeds) * (2 * steps + 2 * extra_steps * (len(depths) - 2))
+    advance = ctx.progress(f"A7 progressive training, {len(seeds)} seeds x L={depths}", total)
+    sweep = progressive_depth_seeds(model, "gla-delimiter", depths, tuple(int(ctx.seed) + s for s in seeds),
+                                    steps=steps, extra_steps=extra_steps, eval_prompts=eval_prompts,
+                                    progress=lambda k, loss: advance(1))
+    conf = ctx.run.confidence if ctx.run.confidence < 0.999 else 0.99
+    ivs = sweep.paired_intervals(conf)
+    decision, why = decide_depth(ivs)
+    verdict = {"supported": Verdict.SUPPORTED, "refuted": Verdict.REFUTED}.get(decision, Verdict.INCONCLUSIVE)
+    budget = (f"budget: {len(seeds)} training seeds; L={depths[0]} and L={depths[1]} trained from scratch"
+              f" ({steps} Adam steps each), every further layer progressive ({extra_steps} extra steps per"
+              f" arm); {eval_prompts} evaluation prompts per model (the same prompts for every model of a"
+              " seed)")
+    kw = dict(sample_size=len(seeds), ci={"confidence": conf, "intervals": ivs},
+              details={"sweep": sweep.to_dict(), "intervals": ivs, "budget": budget,
+                       "protocol": "progressive"})
+    if verdict is Verdict.REFUTED:
+        kw["counterexample"] = {"config": model.describe(), "seeds": list(sweep.seeds), "steps": steps,
+                                "extra_steps": extra_steps, "intervals": ivs}
+    return ctx.record("A7", method, verdict, f"progressive protocol: {why} ({budget})", **kw)
+
+
+@check("A7", "training-progressive", default=False)
+def a7_training_progressive(ctx: CheckContext) -> Evidence:
+    """Depth L = 1 -> 2 from scratch, 2 -> 3 progressive, over 8 training seeds on the configured model (600
+    steps from scratch, 300 extra steps per arm; not default: ~15 CPU-minutes on star.toml)."""
+    seeds = tuple(range(int(ctx.options.get("a7_seeds", 8))))
+    return a7_progressive_record(ctx, ctx.model, "training-progressive", seeds,
+                                 int(ctx.options.get("a7_steps", 600)),
+                                 int(ctx.options.get("a7_extra_steps", 300)),
+                                 int(ctx.options.get("a7_eval_prompts", 50_000)))
