@@ -134,17 +134,18 @@ def _popen(args: list[str], pythonpath: str | None) -> subprocess.Popen:
                             text=True, cwd=ROOT)
 
 
-def appendix_old_vs_new(old: str | None) -> None:
-    """Serial CPU of the whole appendix (one process) and the wall time of ``glaverify tables --jobs 2
-    --no-cache``, this checkout and (``old``: a directory holding a ``glaverify`` package of the code before
-    issue 9, see docs/performance/tables.md) the old code, each pair started at the same time."""
+def appendix_old_vs_new(old: str | None, serial: bool = True) -> None:
+    """Serial CPU of the whole appendix (one process; skipped unless ``serial``) and the wall time of
+    ``glaverify tables --jobs 2 --no-cache``, this checkout and (``old``: a directory holding a ``glaverify``
+    package of the code before issue 9, see docs/performance/tables.md) the old code, each pair started at
+    the same time, so both see the same load."""
     import json
     import os
 
     config = str(ROOT / "examples" / "appendix.toml")
     runs = {"new": None, **({"old": old} if old else {})}
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    procs = {k: _popen(["-c", _APPENDIX_CPU, config], pp) for k, pp in runs.items()}
+    procs = {k: _popen(["-c", _APPENDIX_CPU, config], pp) for k, pp in runs.items()} if serial else {}
     for k, pr in procs.items():
         out, err = pr.communicate()
         if pr.returncode != 0:
@@ -176,7 +177,9 @@ def main() -> None:
 
     if os.environ.get("GLAVERIFY_BENCH_APPENDIX") is not None:
         # GLAVERIFY_BENCH_APPENDIX=/path/to/old python -m benchmarks tables: the appendix old vs new only
-        appendix_old_vs_new(os.environ["GLAVERIFY_BENCH_APPENDIX"] or None)
+        # (GLAVERIFY_BENCH_SERIAL=0: only the --jobs 2 runs)
+        appendix_old_vs_new(os.environ["GLAVERIFY_BENCH_APPENDIX"] or None,
+                            serial=os.environ.get("GLAVERIFY_BENCH_SERIAL", "1") != "0")
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     rows = appendix_cell_breakdown()
