@@ -159,6 +159,36 @@ def case_dpp(repeats: int = 20) -> dict:
     return out
 
 
+def case_all_sections(d: int, blocks: int, per_block: int, dense_table: bool) -> dict:
+    """``glaverify landscape --json`` with every section (the gate-class sections registered), diagonal Σ
+    (the vector gates need it): ``compute_landscape`` + ``json.dumps``. ``dense_table``: the ``gla_vector``
+    weight table written as the plain n×d list whatever its size (the behaviour before session 4)."""
+    from glaverify.numerics.gating import vector as V
+    from glaverify.proofs_check.commands import gating as cg
+    from glaverify.proofs_check.commands.landscape import compute_landscape
+
+    if dense_table:
+        V.WEIGHTS_DENSE_MAX = 1 << 62
+    _warm()
+    cg._register_sections()
+    m = big_model(d, blocks, per_block, full=False)
+    t0 = time.perf_counter()
+    text = json.dumps(compute_landscape(m, seed=0))
+    dt = time.perf_counter() - t0
+    sec = json.loads(text)["gla_vector"]
+    return {
+        "d": d,
+        "n": m.n,
+        "K": m.K,
+        "dense_table": dense_table,
+        "seconds": dt,
+        "json_mb": len(text) / 2**20,
+        "omega_format": sec.get("omega_format"),
+        "vector_risk": sec.get("risk"),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 CASES = {
     "certify_d64_n512": case_certify,
     "sections_d64_n512": lambda: case_sections(64, 8, 64, True, True),
@@ -166,6 +196,8 @@ CASES = {
     "sections_d1024_n65536": lambda: case_sections(1024, 64, 1024, True, False),
     "search": case_search,
     "dpp": case_dpp,
+    "all_sections_d1024_n65536": lambda: case_all_sections(1024, 64, 1024, False),
+    "all_sections_d1024_n65536_dense_table": lambda: case_all_sections(1024, 64, 1024, True),
 }
 
 
@@ -208,6 +240,14 @@ def main(quick: bool = False) -> None:
                 f"{'full' if r['full_sigma'] else 'diagonal'} Σ: {r['sections_s']:.2f} s "
                 f"(+ model build {r['model_build_s']:.2f} s), JSON {r['json_mb']:.1f} MB, "
                 f"peak RSS {r['peak_rss_mb']:.0f} MB, {r['verdict']}{extra}",
+                flush=True,
+            )
+        elif name.startswith("all_sections"):
+            print(
+                f"landscape --json, every section, d={r['d']} n={r['n']} K={r['K']} diagonal Σ, weight table "
+                f"{'as the plain n x d list (before)' if r['dense_table'] else r['omega_format']}: "
+                f"{r['seconds']:.2f} s, JSON {r['json_mb']:.1f} MB, peak RSS {r['peak_rss_mb']:.0f} MB, "
+                f"vector risk {r['vector_risk']}",
                 flush=True,
             )
         elif name == "search":

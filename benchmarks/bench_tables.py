@@ -8,12 +8,16 @@ the certified LinAtt optimum and a 20 000-prompt Monte Carlo estimate per cell. 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from glaverify.proofs_check.tables.spec import parse_sweep_config
 from glaverify.proofs_check.tables.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = [
     {"family": "iid"},
@@ -92,9 +96,121 @@ def appendix_cell_breakdown(cell: int = 1) -> list[tuple[str, float]]:
     return rows
 
 
+#: every task of examples/appendix.toml in the sweep's order, in ONE process: CPU seconds per producer (and
+#: per cell). A script, not a function, so the code under test can be another checkout (PYTHONPATH) timed in
+#: the same run and under the same load as this one; it uses only APIs that existed before issue 9.
+_APPENDIX_CPU = r"""
+import json, sys, time
+from pathlib import Path
+from glaverify.proofs_check.tables import producers
+from glaverify.proofs_check.tables.quantities import producers_for
+from glaverify.proofs_check.tables.spec import expand_cells, load_sweep_config
+cfg = load_sweep_config(Path(sys.argv[1]))
+run = cfg.run.model_dump(mode="json")
+train = {**run, "_train": cfg.sweep.train.model_dump(mode="json")}
+per_producer, per_cell = {}, []
+w0, c0 = time.perf_counter(), time.process_time()
+for cell in expand_cells(cfg):
+    cc = time.process_time()
+    for prod in producers_for(cfg.needs(cell)):
+        t = time.process_time()
+        producers.run_producer(prod, cell.model.model_dump(mode="json"), train if prod == "trained" else run,
+                               False)
+        per_producer[prod] = per_producer.get(prod, 0.0) + time.process_time() - t
+    per_cell.append(time.process_time() - cc)
+print(json.dumps({"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - w0,
+                  "per_producer": per_producer, "per_cell": per_cell,
+                  "code": producers.__file__}))
+"""
+
+
+#: runs a command and reports the CPU time of its whole process tree: as a child subreaper (Linux prctl) it
+#: inherits the orphaned fork server and pool workers of ``glaverify tables --jobs N``, reaps them and then
+#: reads RUSAGE_CHILDREN, which then holds every descendant. Prints one JSON line.
+_TREE_CPU = r"""
+import ctypes, json, os, resource, subprocess, sys, time
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    reaper = True
+except (OSError, AttributeError):
+    reaper = False
+t0 = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - t0
+while True:  # the orphans (fork server, workers) end when their pipes close
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": rc, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "whole_tree": reaper}))
+"""
+
+
+def _popen(args: list[str], pythonpath: str | None) -> subprocess.Popen:
+    import os
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def appendix_old_vs_new(old: str | None, serial: bool = True) -> None:
+    """Serial CPU of the whole appendix (one process; skipped unless ``serial``) and the wall time of
+    ``glaverify tables --jobs 2 --no-cache``, this checkout and (``old``: a directory holding a ``glaverify``
+    package of the code before issue 9, see docs/performance/tables.md) the old code, each pair started at
+    the same time, so both see the same load."""
+    import json
+    import os
+
+    config = str(ROOT / "examples" / "appendix.toml")
+    runs = {"new": None, **({"old": old} if old else {})}
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    procs = {k: _popen(["-c", _APPENDIX_CPU, config], pp) for k, pp in runs.items()} if serial else {}
+    for k, pr in procs.items():
+        out, err = pr.communicate()
+        if pr.returncode != 0:
+            print(f"{k}: serial appendix failed: {err.strip().splitlines()[-1:]}")
+            continue
+        res = json.loads(out.strip().splitlines()[-1])
+        top = sorted(res["per_producer"].items(), key=lambda kv: -kv[1])[:8]
+        print(f"{k} ({res['code']}): serial appendix, one process: {res['cpu_s']:.1f} s CPU "
+              f"({res['wall_s']:.1f} s wall); per cell {min(res['per_cell']):.2f}-"
+              f"{max(res['per_cell']):.2f} s CPU")
+        print("  " + ", ".join(f"{p} {t:.1f}" for p, t in top))
+    print(f"load average before the --jobs 2 runs: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = {
+            k: _popen(["-c", _TREE_CPU, sys.executable, "-m", "glaverify.proofs_check.cli", "tables",
+                       "--config", config, "--out", f"{tmp}/{k}", "--jobs", "2", "--no-cache", "--cache-dir",
+                       f"{tmp}/{k}-cache"], pp)
+            for k, pp in runs.items()
+        }
+        for k, pr in procs.items():
+            out, err = pr.communicate()
+            try:
+                res = json.loads(out.strip().splitlines()[-1])
+            except (IndexError, ValueError):
+                print(f"{k}: glaverify tables failed: {err.strip().splitlines()[-1:]}")
+                continue
+            tree = "the whole process tree" if res["whole_tree"] else "the processes reaped (partial)"
+            print(f"{k}: glaverify tables --jobs 2 --no-cache: {res['wall_s']:.1f} s wall, "
+                  f"{res['cpu_s']:.1f} s CPU of {tree}"
+                  f" (exit {res['rc']}; {'started together with the other' if len(runs) > 1 else 'alone'})")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     import os
 
+    if os.environ.get("GLAVERIFY_BENCH_APPENDIX") is not None:
+        # GLAVERIFY_BENCH_APPENDIX=/path/to/old python -m benchmarks tables: the appendix old vs new only
+        # (GLAVERIFY_BENCH_SERIAL=0: only the --jobs 2 runs)
+        appendix_old_vs_new(os.environ["GLAVERIFY_BENCH_APPENDIX"] or None,
+                            serial=os.environ.get("GLAVERIFY_BENCH_SERIAL", "1") != "0")
+        return
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     rows = appendix_cell_breakdown()
     total = sum(t for _, t in rows)

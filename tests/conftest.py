@@ -36,3 +36,14 @@ def make_ctx():
         )
 
     return make
+
+
+# ---- h9 (session 4): a sweep's once-per-process results never outlive a test (proofs_check/once.py), so a
+# test that patches a routine deep inside a memoised proof always sees its own patch
+@pytest.fixture(autouse=True)
+def _fresh_once_store():
+    from glaverify.proofs_check import once
+
+    once.clear()
+    yield
+    once.clear()

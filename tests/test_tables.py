@@ -769,3 +769,110 @@ def test_ctrl_c_under_dask_cancels_the_remaining_tasks(caplog):
 
             time.sleep(0.1)
     assert "cancels key" in caplog.text
+
+
+# ============================================================== session 4 (h9): once per process in a sweep
+def test_once_outside_a_sweep_always_computes_and_inside_shares_only_the_same_call():
+    from glaverify.proofs_check import once as O
+
+    calls = []
+
+    def f(x, y=0):
+        calls.append((x, y))
+        return [x, y]
+
+    O.clear()
+    assert O.once(f, 1) == [1, 0] and O.once(f, 1) == [1, 0]
+    assert len(calls) == 2  # no scope: every call computes (check/verify, tests, mutation runs)
+    with O.sweep_scope():
+        a = O.once(f, 1)
+        assert O.once(f, 1) is a and len(calls) == 3
+        O.once(f, 1, y=1)  # another argument: another computation
+        O.once(f, 2)
+        assert len(calls) == 5
+
+        def g(x, y=0):  # another function with the same arguments: never shared
+            calls.append(("g", x))
+            return x
+
+        O.once(g, 1)
+        assert len(calls) == 6
+        O.once(f, [1])  # unhashable and no key: computed, never guessed
+        O.once(f, [1])
+        assert len(calls) == 8
+        O.once(f, 3, key="k")
+        O.once(f, 3, key="k")
+        assert len(calls) == 9
+    O.once(f, 1)
+    assert len(calls) == 10  # the scope has ended
+    O.clear()
+
+
+def _records(claim: str, model_cfg, run) -> list[dict]:
+    from glaverify.proofs_check.context import CheckContext
+    from glaverify.proofs_check.runner import run_claim
+
+    ctx = CheckContext(model_config=model_cfg, run=run, dims_explicit=True)
+    res = run_claim(claim, ctx, suite=True)
+    out = []
+    for r in res.records:
+        d = r.to_dict()
+        for k in ("elapsed_s", "timestamp", "created", "versions", "environment"):
+            d.pop(k, None)
+        out.append(json.loads(json.dumps(d, default=str)))
+    return out
+
+
+def _strip_times(obj):
+    if isinstance(obj, dict):
+        timing = r"(seconds|_s$|elapsed|per_minute|^R3: )"  # R3's symbolic cases: seconds per lemma
+        return {k: _strip_times(v) for k, v in obj.items() if not re.search(timing, k)}
+    if isinstance(obj, list):
+        return [_strip_times(v) for v in obj]
+    return obj
+
+
+@pytest.mark.parametrize("claim", ["R1", "R3", "R6", "A3", "A6"])
+def test_sweep_scope_gives_the_records_a_fresh_computation_gives(claim):
+    """The memo changes no record: a claim's default checks on a second cell inside the sweep scope (its
+    cell-independent proofs reused from the first cell) equal the same checks computed afresh."""
+    from glaverify.proofs_check import once as O
+
+    cfg = load_sweep_config(CI_CONFIG)
+    cells = expand_cells(cfg)
+    O.clear()
+    fresh = _records(claim, cells[1].model, cfg.run)
+    with O.sweep_scope():
+        _records(claim, cells[0].model, cfg.run)
+        _records(claim, cells[1].model, cfg.run)  # A3/A4/A6 enclosures: the second call of the same cell
+        reused = _records(claim, cells[1].model, cfg.run)
+    assert O.hits, "nothing was reused: the sweep scope is not wired into the checks"
+    O.clear()
+    assert _strip_times(reused) == _strip_times(fresh)
+
+
+def test_a_planted_error_is_seen_after_a_memoised_sweep(monkeypatch):
+    """Reuse is keyed on the function itself: a proof routine replaced after a sweep computed the genuine
+    one is run, and its planted failure reaches the record."""
+    from glaverify.proofs_check import once as O
+    from glaverify.theory import risk_all_dims as ra
+
+    cfg = load_sweep_config(CI_CONFIG)
+    model_cfg = expand_cells(cfg)[0].model
+    O.clear()
+    with O.sweep_scope():
+        good = [r for r in _records("R1", model_cfg, cfg.run) if r["method"] == "symbolic-all-dims"][0]
+        assert good["verdict"] == "proved"
+        real = ra.prove_r1_all_dims
+
+        def planted(**kw):
+            import copy
+
+            res = copy.copy(real(**kw))
+            res.holds, res.witness = False, None
+            return res
+
+        monkeypatch.setattr(ra, "prove_r1_all_dims", planted)
+        bad = [r for r in _records("R1", model_cfg, cfg.run) if r["method"] == "symbolic-all-dims"][0]
+    O.clear()
+    assert bad["verdict"] != "proved"

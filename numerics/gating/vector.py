@@ -195,3 +195,42 @@ def vector_gate_local_optimum(model: DataModel, restarts: int = 2, seed: int = 0
         if res.fun < best[0]:
             best = (float(res.fun), res.x.reshape(n, d))
     return {"risk": best[0], "Gamma": best[1], "scalar_risk": wp.risk, "advantage": wp.risk - best[0]}
+
+
+# ------------------------------------------------------------------------ JSON boundary: the n×d weight table
+#: up to this many entries (n·d) the weight table is written as a plain n×d list, as it always was; above,
+#: in the exact block form (a 65 536 × 1 024 table as a list of Python floats took 3.2 GB and 35 s)
+WEIGHTS_DENSE_MAX = 1 << 20
+
+
+def weights_json(Gamma: np.ndarray, block_sizes: list[int] | tuple[int, ...]) -> tuple[str, object]:
+    """A6 (JSON boundary): ``(format, value)`` for the n×d weight table ``Gamma`` (column m = coordinate m).
+
+    ``"dense"``: the n×d nested list (every table up to :data:`WEIGHTS_DENSE_MAX` entries, and any table that
+    is not block-constant). ``"block-constant"``: ``{"block_sizes": [n_1, …, n_K], "block_values": K×d}``,
+    row k repeated n_k times; written only when every row of ``Gamma`` equals its block's first row exactly
+    (the optimum's columns are lifts of K block values, docs/gating.md), so the form is exact.
+    :func:`expand_weights` reads both."""
+    G = np.asarray(Gamma, dtype=np.float64)
+    sizes = [int(s) for s in block_sizes]
+    if G.ndim != 2 or G.size <= WEIGHTS_DENSE_MAX or sum(sizes) != G.shape[0]:
+        return "dense", G.tolist()
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    U = G[starts]
+    for k, (a, size) in enumerate(zip(starts, sizes, strict=True)):  # one block at a time: bounded memory
+        if not np.array_equal(G[a : a + size], np.broadcast_to(U[k], (size, G.shape[1]))):
+            return "dense", G.tolist()
+    return "block-constant", {"block_sizes": sizes, "block_values": U.tolist()}
+
+
+def expand_weights(fmt: str, value: object) -> np.ndarray:
+    """The n×d weight table from :func:`weights_json`'s ``(format, value)`` (e.g. a ``gla_vector`` section's
+    ``omega_format`` and ``omega``)."""
+    if fmt == "dense":
+        return np.asarray(value, dtype=np.float64)
+    if fmt == "block-constant" and isinstance(value, dict):
+        U = np.asarray(value["block_values"], dtype=np.float64)
+        return np.repeat(U, np.asarray(value["block_sizes"], dtype=int), axis=0)
+    raise InputError(
+        "omega_format", "must be 'dense' or 'block-constant' (with block_sizes, block_values)", fmt
+    )

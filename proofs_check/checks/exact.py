@@ -27,6 +27,7 @@ from glaverify.numerics import gating as G
 from glaverify.numerics import landscape as ls
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.once import once
 from glaverify.proofs_check.registry import check
 from glaverify.theory import exact as E
 from glaverify.theory import exact_depth as ED
@@ -243,9 +244,19 @@ def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Eviden
            ctx.options.get("exact_round_multipliers"), id(ctx.options.get("exact_cone_check")))
     if key in ctx.options:
         return ctx.options[key]
+    # A3, A4 and A6 of one sweep cell ask for the same enclosures: computed once per process (once.py);
+    # keyed by the model and the planted functions themselves (not their ids)
+    out = once(_class_enclosures, ctx, key=(
+        key[1], ctx.options.get("exact_round_multipliers"), ctx.options.get("exact_cone_check"),
+        ctx.options.get("exact_fixed_point"), ctx.options.get("exact_direct")))
+    ctx.options[key] = out
+    return out
+
+
+def _class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | None:
     pr, _ = r6_exact_proof(ctx)
     if pr.status != "proved":
-        return None  # type: ignore[return-value]
+        return None
     em = E.exact_model(ctx.model_config)
     out = {}
     member, _, _ = EG.omega_star_in_cone(pr, pr.polynomial)
@@ -263,7 +274,6 @@ def class_enclosures(ctx: CheckContext) -> dict[str, EG.ClassEnclosure] | Eviden
             cone_check=ctx.options.get("exact_cone_check"),
         )
         out[kind].extra["numeric_class_risk"] = num
-    ctx.options[key] = out
     return out
 
 

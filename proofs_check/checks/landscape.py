@@ -40,6 +40,7 @@ from glaverify.numerics.model import DataModel
 from glaverify.numerics.tolerances import CONFIRM_GRAD_RTOL
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
+from glaverify.proofs_check.once import once
 from glaverify.proofs_check.registry import check
 
 
@@ -469,7 +470,9 @@ def r6_certificate(ctx: CheckContext) -> Evidence:
 
 def _search_record(ctx: CheckContext, method: str, budget: int, max_d: int, max_n: int) -> Evidence:
     advance = ctx.progress(f"R6 search ({budget} instances)", budget)
-    res = r6_search.search(budget, seed=ctx.seed, max_d=max_d, max_n=max_n, progress=advance)
+    # the search does not depend on the user's model: a sweep runs it once per process (proofs_check/once.py)
+    res = once(r6_search.search, budget, seed=ctx.seed, max_d=max_d, max_n=max_n, progress=advance,
+               key=(budget, ctx.seed, max_d, max_n))
     d = res.to_dict()
     n = res.checked
     conf = ctx.run.confidence

@@ -24,6 +24,9 @@ from glaverify.theory import risk_all_dims as ra
 
 from ..context import CheckContext
 from ..evidence import Evidence, Verdict
+
+# a dimension-free proof depends only on its seed: a sweep computes it once per process (proofs_check/once.py)
+from ..once import once
 from ..registry import check
 
 METHOD = "symbolic-all-dims"
@@ -98,7 +101,7 @@ def record_all_dims(
 
 # ----------------------------------------------------------------------------- R1, R2
 def r1_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = ra.prove_r1_all_dims(seed=ctx.seed, **kw)
+    res = once(ra.prove_r1_all_dims, seed=ctx.seed, **kw)
     what = "E(y - yhat)^2 derived by vector-level Wick pairings equals the closed form"
     return record_all_dims(ctx, "R1", res, what)
 
@@ -110,7 +113,7 @@ def r1_all_dims(ctx: CheckContext) -> Evidence:
 
 
 def r2_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = ra.prove_r2_all_dims(seed=ctx.seed, **kw)
+    res = once(ra.prove_r2_all_dims, seed=ctx.seed, **kw)
     return record_all_dims(ctx, "R2", res, "the derived risk is invariant under (P, w) -> (P/c, c w)")
 
 
@@ -122,7 +125,7 @@ def r2_all_dims(ctx: CheckContext) -> Evidence:
 
 # ----------------------------------------------------------------------------- R3, R4 (stationarity), R5
 def r3_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = pa.prove_r3_all_dims(seed=ctx.seed, **kw)
+    res = once(pa.prove_r3_all_dims, seed=ctx.seed, **kw)
     return record_all_dims(ctx, "R3", res, "P* = rho (a Sigma + b I)^{-1} is the global minimiser in P")
 
 
@@ -133,7 +136,7 @@ def r3_all_dims(ctx: CheckContext) -> Evidence:
 
 
 def r4_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = pa.prove_r4_stationarity_all_dims(seed=ctx.seed, **kw)
+    res = once(pa.prove_r4_stationarity_all_dims, seed=ctx.seed, **kw)
     return record_all_dims(
         ctx,
         "R4",
@@ -151,7 +154,7 @@ def r4_all_dims(ctx: CheckContext) -> Evidence:
 
 
 def r5_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = pa.prove_r5_all_dims(seed=ctx.seed, **kw)
+    res = once(pa.prove_r5_all_dims, seed=ctx.seed, **kw)
     return record_all_dims(ctx, "R5", res, "the isotropic optimum w* ~ Q^{-1} r and its value")
 
 
@@ -170,7 +173,7 @@ def g_all_dims_record(ctx: CheckContext, claim: str, prover: Any = None, **kw: A
         "G4": ind.prove_g4_all_dims,
         "A1": ind.prove_a1_all_n,
     }
-    res = (prover or provers[claim])(seed=ctx.seed, **kw)
+    res = once(prover or provers[claim], seed=ctx.seed, **kw)
     what = {
         "G1": "one scalar-gated GLA layer equals WPGD-1 (induction on the prompt position)",
         "G2": "one key-gated GLA layer equals coordinate-weighted PGD (induction on the prompt position)",
@@ -220,7 +223,7 @@ def a1_all_dims(ctx: CheckContext) -> Evidence:
 
 # ----------------------------------------------------------------------------- A6 decoupling
 def a6_all_dims_record(ctx: CheckContext, **kw: Any) -> Evidence:
-    res = ga.prove_a6_decoupling_all_dims(seed=ctx.seed, **kw)
+    res = once(ga.prove_a6_decoupling_all_dims, seed=ctx.seed, **kw)
     return record_all_dims(
         ctx,
         "A6",

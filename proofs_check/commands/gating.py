@@ -66,9 +66,14 @@ def _vector_section(model: Any, wpgd: Any) -> dict:
     lin = G.linatt_optimum(model)
     wp = _wpgd(model, wpgd)
     Gm = vec.Gamma / np.max(np.abs(vec.Gamma), axis=0, keepdims=True)
+    # h9: above WEIGHTS_DENSE_MAX entries the n x d table is written in its exact block form (docs/gating.md)
+    from glaverify.numerics.gating.vector import weights_json
+
+    fmt, omega = weights_json(Gm, model.block_sizes)
     return {
         "risk": vec.risk,
-        "omega": Gm.tolist(),
+        "omega": omega,
+        "omega_format": fmt,
         "weights_layout": "n x d, column m = coordinate m",
         "attains_wpgd": G.attains_wpgd(vec.risk, wp.risk),
         "beats_wpgd_by": wp.risk - vec.risk,

@@ -33,7 +33,13 @@ def run_serial(tasks: list[Task]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 #: imported once by the fork server, so pool workers start warm (forked, not re-importing)
-PRELOAD = ("glaverify.proofs_check.tables.producers", "glaverify.numerics.gating", "cvxpy", "scipy.optimize")
+PRELOAD = (
+    "glaverify.proofs_check.tables.producers",
+    "glaverify.numerics.gating",
+    "cvxpy",
+    "scipy.optimize",
+    "glaverify.proofs_check.tables._preload",  # the check modules and torch's lazy imports (see there)
+)
 
 
 @contextlib.contextmanager
@@ -64,6 +70,28 @@ def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[s
         stop_pool(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def map_in_pool(fn: Callable[..., Any], args: list[tuple], jobs: int) -> list[Any]:
+    """``[fn(*a) for a in args]`` on ``jobs`` workers of the fork server the sweep started (its modules
+    already imported), results in order. Used for the figures, which are independent of each other: the
+    two slowest of the appendix took about 8 s one after the other in the parent."""
+    if jobs <= 1 or len(args) <= 1:
+        return [fn(*a) for a in args]
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None])
+    with _child_env({v: "1" for v in THREAD_VARS}):
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(args)), mp_context=ctx, initializer=single_threaded
+        )
+        futures = [pool.submit(fn, *a) for a in args]
+    try:
+        out = [f.result() for f in futures]
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    return out
 
 
 #: seconds a terminated worker gets before it is killed

@@ -96,8 +96,15 @@ def write_outputs(
             paths[ext] = p.name
         outputs["tables"][spec.name] = paths
         index += [(out / f"{spec.name}.md").read_text(), ""]
-    for spec in result.config.figure:
-        paths, notes = render_figure(result, spec, out)
+    specs = list(result.config.figure)
+    if jobs > 1 and scheduler is None and result.computed:
+        # the sweep's process pool left its fork server running: render the figures side by side there
+        from .executor import map_in_pool
+
+        rendered = map_in_pool(render_figure, [(result, spec, out) for spec in specs], jobs)
+    else:  # one process, a Dask cluster, or nothing computed (no fork server to reuse: not worth starting)
+        rendered = [render_figure(result, spec, out) for spec in specs]
+    for spec, (paths, notes) in zip(specs, rendered, strict=True):
         outputs["figures"][spec.name] = {"files": [p.name for p in paths], "not_available": notes}
         index += [f"![{spec.name}]({spec.name}.png)", ""] + [f"- {n}" for n in notes] + [""]
     atomic_write(out / "index.md", "\n".join(index) + "\n")

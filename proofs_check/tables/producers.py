@@ -18,6 +18,7 @@ import numpy as np
 from glaverify.numerics.config import ModelConfig, RunConfig
 from glaverify.numerics.model import DataModel
 from glaverify.numerics.tolerances import LINATT_TOL
+from glaverify.proofs_check.once import sweep_scope
 
 from .quantities import QUANTITIES, not_available, qvalue
 
@@ -385,12 +386,14 @@ def run_producer(producer: str, model: dict, run: dict, quick: bool) -> dict[str
     run = dict(run)
     train = run.pop("_train", None)
     run_cfg = RunConfig.model_validate(run)
-    if producer.startswith("verdict."):
-        values = produce_verdict(producer.split(".", 1)[1], model_cfg, run_cfg, quick)
-    elif producer == "trained":
-        values = produce_trained(model_cfg, run_cfg, quick, train)
-    else:
-        values = PRODUCERS[producer](model_cfg, run_cfg, quick)
+    # cell-independent proofs and per-cell results several claims share: once per worker process
+    with sweep_scope():
+        if producer.startswith("verdict."):
+            values = produce_verdict(producer.split(".", 1)[1], model_cfg, run_cfg, quick)
+        elif producer == "trained":
+            values = produce_trained(model_cfg, run_cfg, quick, train)
+        else:
+            values = PRODUCERS[producer](model_cfg, run_cfg, quick)
     return {"values": jsonable(values), "elapsed_s": time.perf_counter() - t0}
 
 
