@@ -328,29 +328,8 @@ def train(
         gen = torch.Generator().manual_seed(int(spec.seed))
         eval_gen = torch.Generator().manual_seed(int(spec.seed) + 1_000_003)
         net = build_model(spec, model)
-        # Adam steps are scale-free, so Q (entries of order 1/(n λ̄)) gets a learning rate relative to its
-        # initial scale; gate logits (order 1) get spec.lr
-        q_scale = 1.0 / (model.n * float(np.mean(model.eigenvalues)))
-        q_params = [lyr.W_q for lyr in net.layers]
-        g_params = [p for lyr in net.layers for p in lyr.gate.parameters() if p.requires_grad]
-        groups = [{"params": q_params, "lr": spec.lr * spec.q_lr_scale * q_scale}]
-        if g_params:
-            groups.append({"params": g_params, "lr": spec.lr})
-        opt = torch.optim.Adam(groups)
-        milestones = [int(spec.steps * f) for f in (0.5, 0.75, 0.9)]
-        sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.5)
-        losses: list[float] = []
-        for _ in range(spec.steps):
-            pr = sample_prompts_torch(model, spec.batch, gen)
-            pred = net.predict(tokens_for(spec.arch, model, pr), form=forward_form(spec.arch), chunk_size=128)
-            loss = torch.mean((pr["y_query"] - pred) ** 2)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            if progress is not None:
-                progress(1, float(np.mean(losses[-50:])))
+        losses = _fit(net, spec.arch, model, spec.steps, spec.lr, spec.batch, gen, progress,
+                      q_lr_scale=spec.q_lr_scale)
         mean, se, cnt = evaluate(net, spec, model, spec.eval_prompts, eval_gen)
     z = two_sided_z(spec.confidence)  # numerics.montecarlo (i10)
     risk_exact = theory = cos = prel = None
@@ -490,13 +469,15 @@ def depth_sweep_seeds(
 
 # ------------------------------------------------------------------ A7 progressive protocol (issue 11)
 def _fit(net: GLA, arch: str, model: DataModel, steps: int, lr: float, batch: int, gen: torch.Generator,
-         progress: Callable[[int, float], None] | None = None) -> list[float]:
-    """Adam on ``net`` for ``steps`` steps (the schedule of :func:`train`: lr halved at 50%, 75%, 90%), fresh
-    prompts from ``gen`` every step. The caller holds :func:`deterministic_torch`."""
+         progress: Callable[[int, float], None] | None = None, q_lr_scale: float = 1.0) -> list[float]:
+    """The one training loop (of :func:`train` and the A7 protocols): Adam on ``net`` for ``steps`` steps, lr
+    halved at 50%, 75% and 90% of the steps, fresh prompts from ``gen`` every step. Adam steps are scale-free,
+    so Q (entries of order 1/(n λ̄)) gets a learning rate relative to its initial scale (times
+    ``q_lr_scale``); gate logits (order 1) get ``lr``. The caller holds :func:`deterministic_torch`."""
     q_scale = 1.0 / (model.n * float(np.mean(model.eigenvalues)))
     q_params = [lyr.W_q for lyr in net.layers]
     g_params = [p for lyr in net.layers for p in lyr.gate.parameters() if p.requires_grad]
-    groups = [{"params": q_params, "lr": lr * q_scale}]
+    groups = [{"params": q_params, "lr": lr * q_lr_scale * q_scale}]
     if g_params:
         groups.append({"params": g_params, "lr": lr})
     opt = torch.optim.Adam(groups)
