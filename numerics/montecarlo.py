@@ -107,10 +107,16 @@ class MCEstimate:
         return asdict(self)
 
 
-def estimate_from_sums(total: float, total_sq: float, n: int, confidence: float) -> MCEstimate:
-    """Mean, pooled standard error ``sd/√n`` and CI from running sums (no batch-means cross-check)."""
+def estimate_from_sums(total: float, total_sq: float, n: int, confidence: float,
+                       centred: tuple[float, float] | None = None) -> MCEstimate:
+    """Mean, pooled standard error ``sd/√n`` and CI from running sums (no batch-means cross-check).
+
+    ``centred = (Σ(x − c), Σ(x − c)²)`` for a shift ``c`` near the mean (e.g. the first sample) gives the
+    variance without the cancellation of the one-pass formula when sd ≪ mean (a zero-width interval at
+    Σ = 0.01·I, σ² = 10 before: review of session 4); the mean is always ``total / n``."""
     mean = total / n
-    var = max(total_sq / n - mean**2, 0.0) * n / max(n - 1, 1)
+    s1, s2 = centred if centred is not None else (total, total_sq)
+    var = max(s2 / n - (s1 / n) ** 2, 0.0) * n / max(n - 1, 1)
     se = float(np.sqrt(var / n))
     z = two_sided_z(confidence)
     return MCEstimate(mean, se, mean - z * se, mean + z * se, n, confidence)
@@ -130,11 +136,21 @@ class RunningMean:
     groups: list[float] = field(default_factory=list)
     _open_sum: float = 0.0
     _open_n: int = 0
+    _shift: float | None = None  # the first sample: the centre of the variance sums
+    _total_c: float = 0.0
+    _total_sq_c: float = 0.0
 
     def add(self, values: np.ndarray) -> None:
         v = np.asarray(values, dtype=np.float64).ravel()
+        if v.size == 0:
+            return
+        if self._shift is None:
+            self._shift = float(v[0])
         self.total += float(v.sum())
         self.total_sq += float(np.dot(v, v))
+        c = v - self._shift
+        self._total_c += float(c.sum())
+        self._total_sq_c += float(np.dot(c, c))
         self.count += v.size
         i = 0
         while i < v.size:
@@ -147,7 +163,8 @@ class RunningMean:
                 self._open_sum, self._open_n = 0.0, 0
 
     def estimate(self, confidence: float) -> MCEstimate:
-        est = estimate_from_sums(self.total, self.total_sq, self.count, confidence)
+        est = estimate_from_sums(self.total, self.total_sq, self.count, confidence,
+                                 centred=(self._total_c, self._total_sq_c))
         if len(self.groups) >= 2:
             g = np.asarray(self.groups)
             est = replace(est, batch_se=float(np.std(g, ddof=1) / np.sqrt(g.size)))

@@ -329,14 +329,16 @@ def _complement_basis(u: np.ndarray) -> np.ndarray:
     return q[:, 1 : len(u)]
 
 
-def _deflated(H: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float]:
+def _deflated(H: np.ndarray, u: np.ndarray, floor: float = 1.0) -> tuple[np.ndarray, float]:
     """``ΠHΠ + κ ûûᵀ`` with ``Π = I − ûûᵀ`` and κ above the spectrum of ΠHΠ: û is an eigenvector with
-    eigenvalue κ and the other eigenpairs are those of H restricted to ``u^⊥``."""
+    eigenvalue κ and the other eigenpairs are those of H restricted to ``u^⊥``. κ = 10‖ΠHΠ‖∞ + ``floor``;
+    the spectrum passes a tiny floor, because an absolute κ ≥ 1 caps the eigenvalues' accuracy at eps·κ, far
+    above a Hessian of size 1e-10 (large σ², small Σ: review of session 4)."""
     u = u / np.linalg.norm(u)
     Hu = H @ u
     uHu = float(u @ Hu)
     PHP = H - np.outer(Hu, u) - np.outer(u, Hu) + uHu * np.outer(u, u)
-    kappa = 10.0 * float(np.max(np.abs(PHP).sum(1))) + 1.0
+    kappa = 10.0 * float(np.max(np.abs(PHP).sum(1))) + floor
     return PHP + kappa * np.outer(u, u), kappa
 
 
@@ -346,7 +348,8 @@ def restricted_profile_spectrum(
     """Eigenvalues of the Hessian of ``L*`` restricted to ``ω^⊥`` (ascending; n − 1 of them)."""
     if model.n == 1:
         return np.array([])
-    D, _ = _deflated(profile_hessian(model, omega, r), np.asarray(omega, dtype=np.float64))
+    D, _ = _deflated(profile_hessian(model, omega, r), np.asarray(omega, dtype=np.float64),
+                     floor=float(np.finfo(np.float64).tiny))
     return np.linalg.eigvalsh(D)[:-1]
 
 
