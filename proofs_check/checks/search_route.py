@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict
+from glaverify.proofs_check.once import once
 from glaverify.proofs_check.registry import check
 from glaverify.proofs_check.search import check_route
 
 
 def search_record(ctx: CheckContext, claim: str) -> Evidence:
-    out = check_route.run_search_check(claim, ctx.run.seed, quick=ctx.quick)
+    # its own random models (not the cell's): in a sweep, computed once per worker process (once.py)
+    out = once(check_route.run_search_check, claim, ctx.run.seed, quick=ctx.quick)
     rep = out["report"]
     dims = {"max_d": check_route.SEARCH_CHECK_MAX["d"], "max_n": check_route.SEARCH_CHECK_MAX["n"],
             "models": "random (the search's own draws)"}
