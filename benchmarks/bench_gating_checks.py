@@ -14,18 +14,11 @@ that tree; 2. and 3. are skipped when the tree has no controls.
 
 from __future__ import annotations
 
-import statistics
-import time
+from benchmarks import median_time
 
 
 def _median(fn, reps: int) -> float:  # noqa: ANN001
-    fn()
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+    return median_time(fn, reps, warmup=True)
 
 
 def checks(reps: int = 5) -> dict[str, float]:

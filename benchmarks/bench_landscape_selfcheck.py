@@ -16,19 +16,11 @@ Numbers go to docs/performance.md ("Landscape self-checks").
 from __future__ import annotations
 
 import resource
-import statistics
 import time
 
 import numpy as np
 
-
-def _median_time(fn, reps: int = 5) -> float:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+from benchmarks import median_time
 
 
 def main() -> None:
@@ -43,15 +35,15 @@ def main() -> None:
         return CheckContext(model_config=default_model_config(4, 12), quick=True)
 
     with_sc = {
-        "R4 numeric": _median_time(lambda: checks.r4_numeric(ctx())),
-        "R6 certificate": _median_time(lambda: checks.r6_certificate(ctx())),
+        "R4 numeric": median_time(lambda: checks.r4_numeric(ctx())),
+        "R6 certificate": median_time(lambda: checks.r6_certificate(ctx())),
     }
     orig = checks._self_checks
     checks._self_checks = lambda *a, **k: ([], {})
     try:
         without = {
-            "R4 numeric": _median_time(lambda: checks.r4_numeric(ctx())),
-            "R6 certificate": _median_time(lambda: checks.r6_certificate(ctx())),
+            "R4 numeric": median_time(lambda: checks.r4_numeric(ctx())),
+            "R6 certificate": median_time(lambda: checks.r6_certificate(ctx())),
         }
     finally:
         checks._self_checks = orig
@@ -60,11 +52,11 @@ def main() -> None:
               f"(+{with_sc[k] - without[k]:.3f} s)")
     m = DataModel.from_config(default_model_config(4, 12))
     res = ls.certify(m, np.random.default_rng(0), starts=3, use_cvxpy=False)
-    t = _median_time(lambda: selfcheck.core_cross_check(m, res.omega, np.random.default_rng(0)))
+    t = median_time(lambda: selfcheck.core_cross_check(m, res.omega, np.random.default_rng(0)))
     print(f"core cross-check (dense reference on) default model: {t * 1e3:.1f} ms")
-    t = _median_time(lambda: selfcheck.landscape_controls())
+    t = median_time(lambda: selfcheck.landscape_controls())
     print(f"controls (curve classifier + R6 decision): {t * 1e3:.1f} ms")
-    t = _median_time(lambda: selfcheck.curve_point_residuals(m, res.curve))
+    t = median_time(lambda: selfcheck.curve_point_residuals(m, res.curve))
     print(f"curve points' equation: {t * 1e3:.2f} ms")
 
     rng = np.random.default_rng(1)

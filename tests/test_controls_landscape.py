@@ -18,6 +18,7 @@ from glaverify.numerics.model import DataModel
 from glaverify.proofs_check.checks import landscape as checks
 from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Verdict
+from test_landscape import small_general_model  # the same random general model (Σ full, C random)
 
 ABOVE, BELOW = 2.0, 0.5  # factors of a tolerance for a planted error
 
@@ -34,17 +35,6 @@ def model() -> DataModel:
 @pytest.fixture(scope="module")
 def optimum(model) -> np.ndarray:
     return ls.certify(model, np.random.default_rng(0), starts=3, use_cvxpy=False).omega
-
-
-def small_general_model(seed: int = 3, d: int = 3, sizes=(2, 1, 2)) -> DataModel:
-    rng = np.random.default_rng(seed)
-    K = len(sizes)
-    U = rng.standard_normal((K + 1, K + 1))
-    U /= np.linalg.norm(U, axis=1, keepdims=True)
-    C = U @ U.T
-    np.fill_diagonal(C, 1.0)
-    A = rng.standard_normal((d, d))
-    return DataModel.create(A @ A.T + 0.3 * np.eye(d), C, list(sizes), 0.2)
 
 
 def assert_tool_error(ev, *words):
