@@ -24,6 +24,11 @@ OMEGA_TOL = 1e-6
 HESS_RTOL = 1e-9
 #: ‖r‖ below which r counts as 0 (R6's non-unique case).
 R_ZERO_TOL = 1e-12
+#: the scalarised family's θ grid counts as flat (one plateau, no Brent refinement) when its gains differ
+#: by at most this, relative: rounding gives ~1e-15 (measured ≤ 5e-15 on the shipped single-task models),
+#: and flatness at more grid points than the gain's degree in γ means the gain is constant (docs/landscape.md),
+#: so refining would only revisit the same value; a profile that varies by more than 1e-12 is refined.
+FLAT_PROFILE_RTOL = 1e-12
 
 # ---------------------------------------------------------------- landscape core self-checks (issue 10, h10b)
 #: relative agreement of the block-reduced core (gain, ∇L*, ∇²L*·x, restricted spectrum) with routes that

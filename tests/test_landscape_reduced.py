@@ -331,3 +331,83 @@ def test_certify_core_matches_dense_reference_on_random_models(m):
     _, ru = ls.r_scale(m)
     assert ls.profile_gain(m, new.omega, ru) == pytest.approx(dense.profile_gain(m, old.omega, ru), rel=1e-8)
     assert ls.quotient_distance(new.omega, old.omega, m.r) <= 1e-5
+
+
+# ------------------------------------------------------------ the flat profile (one plateau, no refinement)
+def _gain_on_curve(m: DataModel, gammas) -> np.ndarray:
+    """The scale-free gain of ω(γ) = (R + γI)⁻¹ r, from the dense R (independent of gain_degree)."""
+    R, r = np.asarray(m.R), np.asarray(m.r)
+    _, ru = ls.r_scale(m)
+    return np.array([ls.profile_gain(m, np.linalg.solve(R + g * np.eye(m.n), r), ru) for g in gammas])
+
+
+@pytest.mark.parametrize("name", ["single task", "exchangeable blocks", "unequal star"])
+def test_gain_degree_bounds_the_gain_on_the_curve(name):
+    """The gain along the dense curve ω(γ) = (R + γI)⁻¹ r is flat exactly when r is an eigenvector of R, and
+    gain_degree counts the distinct eigenvalues as the dense spectrum does (the reduced family has no
+    eigenvalue 0 of R's within-block part; the dense family does when a block has more than one example)."""
+    from glaverify.numerics.landscape.scalarised import gain_degree
+
+    models = {
+        "single task": DataModel.create(np.diag([0.5, 1.0, 2.0]), np.ones((2, 2)), [6], 0.2),
+        "exchangeable blocks": star([0.6, 0.6, 0.6], [3, 3, 3]),
+        "unequal star": star([0.2, 0.55, 0.9], [2, 3, 4]),
+    }
+    m = models[name]
+    fam = ls.ScalarisedFamily(m)
+    dfam = dense.ScalarisedFamily(m)
+    gams = np.linspace(1.2, 6.0, 40)
+    g = _gain_on_curve(m, gams)
+    flat = np.ptp(g) <= 1e-12 * np.max(np.abs(g))
+    if name == "unequal star":
+        assert not flat and fam.degree > 0 and dfam.degree >= fam.degree
+    else:  # r is an eigenvector of R: ω(γ) ∝ r for every γ
+        assert flat
+    assert fam.degree == gain_degree(fam.F, m.K, m.eigenvalues)
+    # the dense family counts the eigenvalue 0 of R (blocks of size > 1), the reduced one cannot have it
+    assert dfam.degree == 2 * (len(np.unique(np.round(np.linalg.eigvalsh(np.asarray(m.R)), 9))) - 1) * 3
+
+
+@pytest.mark.parametrize(("factor", "flat"), [(0.5, True), (2.0, False)])
+def test_flat_profile_rtol_near_miss(factor, flat):
+    """A grid whose values spread by factor·FLAT_PROFILE_RTOL: a plateau below the tolerance, refined above;
+    never a plateau when the grid has no more points than the degree bound, or a value is not finite."""
+    from glaverify.numerics.landscape.scalarised import flat_grid
+    from glaverify.numerics.tolerances import FLAT_PROFILE_RTOL
+
+    v = np.full(24, -2.5)
+    v[7] *= 1 + factor * FLAT_PROFILE_RTOL
+    assert flat_grid(v, 4) is flat
+    assert flat_grid(np.full(24, -2.5), 24) is False  # 24 points do not fix a degree-24 function
+    assert flat_grid(np.full(24, -2.5), None) is False  # cone constraints: no bound
+    bad = np.full(24, -2.5)
+    bad[3] = np.inf
+    assert flat_grid(bad, 0) is False
+
+
+@pytest.mark.parametrize("route", ["reduced", "dense"])
+def test_plateau_gives_the_refined_optimum(route):
+    """On a single-task model the grid is one plateau: the family stops after the grid (24 solves instead of
+    hundreds) with the same optimum, to rounding, as the refinement it skips (degree bound removed)."""
+    m = DataModel.create(np.diag([0.5, 1.0, 1.5, 2.0]), np.ones((2, 2)), [12], 0.1)
+    mod = ls if route == "reduced" else dense
+    fam = mod.ScalarisedFamily(m)
+    quick = mod.optimise_scalarised(fam)
+    assert len(quick.solves) == 24 and getattr(quick, "plateau", True)
+    fam.degree = None  # refine around every tied grid point, as before the plateau rule
+    slow = mod.optimise_scalarised(fam)
+    assert len(slow.solves) > 100
+    assert np.max(np.abs(quick.omega - slow.omega)) <= 1e-12 * np.max(np.abs(slow.omega))
+    assert quick.gain == pytest.approx(slow.gain, rel=1e-13)
+    assert quick.certified and slow.certified
+
+
+def test_a_planted_plateau_on_a_varying_profile_is_caught_by_certify(monkeypatch):
+    """Planted: the plateau rule fires on a profile that varies (flat_grid always true). The cvxpy route
+    then returns a grid point, not the optimum; certify's route agreement must refuse it (not certified)."""
+    from glaverify.numerics.landscape import scalarised
+
+    monkeypatch.setattr(scalarised, "flat_grid", lambda values, degree: True)
+    res = ls.certify(star([0.2, 0.55, 0.9], [4, 4, 4]), np.random.default_rng(0), starts=3)
+    assert res.verdict != "certified"
+    assert "cvxpy" in res.reason

@@ -534,6 +534,10 @@ class ScalarisedFamily:
         self.extra = list(extra_constraints(self.omega)) if extra_constraints else []
         self.constraints = [self.normalisation, *self.extra]
         self.problem = cp.Problem(cp.Minimize(self.theta * a + self.one_minus_theta * b), self.constraints)
+        from .scalarised import gain_degree
+
+        self.degree = None if self.extra else gain_degree(self.F, model.n, model.eigenvalues)
+        self._jacobians: list[np.ndarray | None] | None = None
         self.solver_opts = {
             "solver": cp.CLARABEL,
             "tol_gap_abs": 1e-12,
@@ -600,15 +604,19 @@ class ScalarisedFamily:
         slack = 0.0
         gap = 0.0
         prim = 0.0
-        for con in self.constraints:
+        from .scalarised import constraint_jacobian
+
+        if self._jacobians is None:  # affine constraints: the Jacobian does not depend on ω
+            self._jacobians = [constraint_jacobian(con, self.omega) for con in self.constraints]
+        for con, J in zip(self.constraints, self._jacobians, strict=True):
             y = con.dual_value
             expr = con.expr
             val = np.atleast_1d(np.asarray(expr.value, dtype=np.float64)).ravel()
             if y is None:
                 return float("inf"), float("inf"), float("inf")
             y = np.atleast_1d(np.asarray(y, dtype=np.float64)).ravel()
-            J = expr.grad[self.omega]
-            J = J.toarray() if hasattr(J, "toarray") else np.asarray(J)
+            if J is None:
+                J = constraint_jacobian(con, self.omega, fixed=False)
             lag += (np.atleast_2d(J) @ y) if J.ndim == 2 and J.shape[1] == y.size else J.reshape(-1) * y
             inner = float(y @ val)
             gap += inner
@@ -676,24 +684,29 @@ def optimise_scalarised(
         sols = [run(float(expit(u))) for u in us]
         rs = np.array([risk_of(s) for s in sols])
         mins = []
-        for i in range(len(us)):
-            left = rs[i - 1] if i > 0 else np.inf
-            right = rs[i + 1] if i < len(us) - 1 else np.inf
-            if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
-                a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
-                cache: dict[float, ScalarisedSolution] = {}
+        from .scalarised import flat_grid
 
-                def obj(u: float) -> float:
-                    sol = run(float(expit(u)))
-                    cache[u] = sol  # noqa: B023 (used within this iteration only)
-                    return risk_of(sol)
+        if flat_grid(rs, getattr(family, "degree", None)):  # a constant gain: any grid point is optimal
+            mins = [sols[int(np.argmin(rs))]]
+        else:
+            for i in range(len(us)):
+                left = rs[i - 1] if i > 0 else np.inf
+                right = rs[i + 1] if i < len(us) - 1 else np.inf
+                if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
+                    a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
+                    cache: dict[float, ScalarisedSolution] = {}
 
-                out = optimize.minimize_scalar(
-                    obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
-                )
-                best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
-                cand = cache.get(best_u) or run(float(expit(out.x)))
-                mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
+                    def obj(u: float) -> float:
+                        sol = run(float(expit(u)))
+                        cache[u] = sol  # noqa: B023 (used within this iteration only)
+                        return risk_of(sol)
+
+                    out = optimize.minimize_scalar(
+                        obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
+                    )
+                    best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
+                    cand = cache.get(best_u) or run(float(expit(out.x)))
+                    mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
     ok = [s for s in mins if s.omega is not None]
     if not ok:
         return ScalarisedOptimum(None, float("nan"), float("nan"), float("nan"), None, solves, False, [])

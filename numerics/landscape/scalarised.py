@@ -28,6 +28,7 @@ from scipy import optimize
 from ..closed_forms import profile_risk
 from ..errors import InputError
 from ..model import DataModel
+from ..tolerances import FLAT_PROFILE_RTOL
 from .quotient import normalise, r_scale
 from .reduced import profile_gain, reduction
 
@@ -35,6 +36,38 @@ from .reduced import profile_gain, reduction
 OPTIMAL = "optimal"
 OPTIMAL_INACCURATE = "optimal_inaccurate"
 INFEASIBLE = "infeasible"
+
+
+def gain_degree(F: np.ndarray, size: int, sigma_eigenvalues: np.ndarray) -> int:
+    """A bound on the degree in γ of the scale-free gain along the family without extra constraints.
+
+    With ``m`` distinct eigenvalues of ``R = F Fᵀ`` (``size × size``) the minimiser is ``ω(γ) ∝ (R + γI)⁻¹ r =
+    p(γ)/q(γ)`` with ``deg p ≤ m − 1``; the gain ``(rᵀω)² Σ_k λ_k²/(a λ_k + b)`` is scale-free, so the ``q``
+    cancel and each of the ``p`` distinct ``λ_k`` of Σ adds a ratio of degree ``2(m − 1)``: the gain is a
+    rational function of degree at most ``2(m − 1)p``. Equal at more points than that, it is constant.
+    Eigenvalues are counted as distinct above 1e-12 of the largest (rounding splits equal ones: the bound only
+    grows, the safe direction)."""
+    F = np.asarray(F, dtype=np.float64)
+    ev = np.linalg.eigvalsh(F.T @ F) if F.size else np.zeros(0)
+    scale = max(float(np.max(np.abs(ev))) if ev.size else 0.0, 1.0)
+    nonzero = np.sort(ev[ev > 1e-12 * scale])
+    m = (1 + int(np.sum(np.diff(nonzero) > 1e-12 * scale))) if nonzero.size else 0
+    if nonzero.size < size:  # R has a null space (rank F < size): the eigenvalue 0
+        m += 1
+    lam = np.sort(np.asarray(sigma_eigenvalues, dtype=np.float64))
+    p = 1 + int(np.sum(np.diff(lam) > 1e-12 * max(float(np.max(np.abs(lam))), 1.0))) if lam.size else 0
+    return 2 * max(m - 1, 0) * p
+
+
+def flat_grid(values: np.ndarray, degree: int | None) -> bool:
+    """Whether the θ grid's values are one plateau: every value finite, their spread at most
+    ``FLAT_PROFILE_RTOL`` relative, and more grid points than ``degree`` (the gain's degree bound, ``None``
+    when there is none, e.g. with cone constraints): then the gain is constant and refining between grid
+    points would revisit the same value (docs/landscape.md, "the flat profile")."""
+    v = np.asarray(values, dtype=np.float64)
+    if degree is None or v.size <= degree or not np.all(np.isfinite(v)):
+        return False
+    return bool(np.max(v) - np.min(v) <= FLAT_PROFILE_RTOL * max(float(np.max(np.abs(v))), 1e-300))
 
 
 @dataclass(frozen=True)
@@ -130,6 +163,9 @@ class ScalarisedFamily:
         self.extra = list(extra_constraints(self.variable)) if extra_constraints else []
         self.constraints = [self.normalisation, *self.extra]
         self.problem = cp.Problem(cp.Minimize(self.theta * a + self.one_minus_theta * b), self.constraints)
+        #: degree bound of the gain in γ (:func:`gain_degree`); None with extra constraints (piecewise)
+        self.degree = None if self.extra else gain_degree(self.F, size, model.eigenvalues)
+        self._jacobians: list[np.ndarray | None] | None = None
         self.solver_opts = {
             "solver": cp.CLARABEL,
             "tol_gap_abs": 1e-12,
@@ -216,15 +252,17 @@ class ScalarisedFamily:
         slack = 0.0
         gap = 0.0
         prim = 0.0
-        for con in self.constraints:
+        if self._jacobians is None:  # the constraints are affine: their Jacobians do not depend on ω
+            self._jacobians = [constraint_jacobian(con, self.variable) for con in self.constraints]
+        for con, J in zip(self.constraints, self._jacobians, strict=True):
             y = con.dual_value
             expr = con.expr
             val = np.atleast_1d(np.asarray(expr.value, dtype=np.float64)).ravel()
             if y is None:
                 return float("inf"), float("inf"), float("inf")
             y = np.atleast_1d(np.asarray(y, dtype=np.float64)).ravel()
-            J = expr.grad[self.variable]
-            J = J.toarray() if hasattr(J, "toarray") else np.asarray(J)
+            if J is None:
+                J = constraint_jacobian(con, self.variable, fixed=False)
             lag += (np.atleast_2d(J) @ y) if J.ndim == 2 and J.shape[1] == y.size else J.reshape(-1) * y
             inner = float(y @ val)
             gap += inner
@@ -237,6 +275,16 @@ class ScalarisedFamily:
         kkt = max(float(np.max(np.abs(lag))) / scale, prim, slack / scale)
         obj = max(abs(float(self.problem.value)), 1e-300)
         return kkt, abs(gap) / obj, prim
+
+
+def constraint_jacobian(con: Any, variable: Any, fixed: bool = True) -> np.ndarray | None:
+    """The Jacobian of a cvxpy constraint's expression in ``variable`` (cvxpy's ``grad``, dense). With
+    ``fixed`` (once per family) only for an affine expression, whose Jacobian does not depend on the point
+    (cvxpy rebuilds it on every call); ``None`` otherwise, and the caller asks again at the point."""
+    if fixed and not con.expr.is_affine():
+        return None
+    J = con.expr.grad[variable]
+    return J.toarray() if hasattr(J, "toarray") else np.asarray(J)
 
 
 @dataclass(frozen=True)
@@ -253,6 +301,7 @@ class ScalarisedOptimum:
     all_optimal: bool
     local_minima: list[ScalarisedSolution] = field(default_factory=list)
     gain: float = float("nan")  # (s − L*)/ρ² at omega
+    plateau: bool = False  # the grid was flat (:func:`flat_grid`): no refinement was needed
 
     @property
     def certified(self) -> bool:
@@ -273,6 +322,7 @@ def optimise_scalarised(
     """
     lo, hi = bracket or family.theta_bracket()
     solves: list[ScalarisedSolution] = []
+    plateau = False
 
     def run(th: float) -> ScalarisedSolution:
         sol = family.solve(th)
@@ -292,24 +342,28 @@ def optimise_scalarised(
         sols = [run(float(expit(u))) for u in us]
         rs = np.array([risk_of(s) for s in sols])
         mins = []
-        for i in range(len(us)):
-            left = rs[i - 1] if i > 0 else np.inf
-            right = rs[i + 1] if i < len(us) - 1 else np.inf
-            if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
-                a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
-                cache: dict[float, ScalarisedSolution] = {}
+        plateau = flat_grid(rs, getattr(family, "degree", None))
+        if plateau:  # the gain is constant along the family: any grid point is the optimum
+            mins = [sols[int(np.argmin(rs))]]
+        else:
+            for i in range(len(us)):
+                left = rs[i - 1] if i > 0 else np.inf
+                right = rs[i + 1] if i < len(us) - 1 else np.inf
+                if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
+                    a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
+                    cache: dict[float, ScalarisedSolution] = {}
 
-                def obj(u: float) -> float:
-                    sol = run(float(expit(u)))
-                    cache[u] = sol  # noqa: B023 (used within this iteration only)
-                    return risk_of(sol)
+                    def obj(u: float) -> float:
+                        sol = run(float(expit(u)))
+                        cache[u] = sol  # noqa: B023 (used within this iteration only)
+                        return risk_of(sol)
 
-                out = optimize.minimize_scalar(
-                    obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
-                )
-                best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
-                cand = cache.get(best_u) or run(float(expit(out.x)))
-                mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
+                    out = optimize.minimize_scalar(
+                        obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
+                    )
+                    best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
+                    cand = cache.get(best_u) or run(float(expit(out.x)))
+                    mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
     ok = [s for s in mins if s.omega is not None]
     if not ok:
         return ScalarisedOptimum(None, float("nan"), float("nan"), float("nan"), None, solves, False, [])
@@ -325,4 +379,5 @@ def optimise_scalarised(
         all_optimal=all(s.status == OPTIMAL for s in solves),
         local_minima=ok,
         gain=profile_gain(family.model, w, family.r_unit),
+        plateau=plateau,
     )
