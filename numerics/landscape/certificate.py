@@ -370,6 +370,7 @@ def certify(
     hess_rtol: float = HESS_RTOL,
     extra_minima: Sequence[Minimum] = (),
     full_hessian_max: int = 200,
+    scalarised: object | None = None,
 ) -> LandscapeResult:
     """R6: the global minimum of the WPGD risk by the three routes and the uniqueness certificate.
 
@@ -377,7 +378,9 @@ def certify(
     ``extra_minima`` are added to the candidate set (tests plant a duplicated inequivalent minimum there).
     Every certificate quantity is about all n weights: the gradient of ``L(P, ω)`` on ``ℝ^{d×d} × ℝⁿ``
     and the structured spectrum of ``∇²L*`` on ``ω^⊥ ⊂ ℝⁿ``. When ``d² + n <= full_hessian_max`` the
-    dense full restricted Hessian of the reference (:mod:`.dense`) is also computed.
+    dense full restricted Hessian of the reference (:mod:`.dense`) is also computed. ``scalarised``: the
+    result of ``optimise_scalarised(ScalarisedFamily(model))`` when the caller has it already (the cvxpy
+    route depends on the model only, so the claims of one sweep cell share it); computed here otherwise.
     """
     rng = rng or np.random.default_rng(0)
     preconditioner = preconditioner or optimal_preconditioner
@@ -405,7 +408,7 @@ def certify(
     if use_cvxpy:
         from .scalarised import ScalarisedFamily, optimise_scalarised
 
-        scal = optimise_scalarised(ScalarisedFamily(model))
+        scal = scalarised if scalarised is not None else optimise_scalarised(ScalarisedFamily(model))
     ms = multistart_route(model, rng, starts=starts)
     rho, ru = r_scale(model)
 

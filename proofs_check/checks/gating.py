@@ -46,6 +46,7 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.once import once
 from glaverify.proofs_check.registry import check
+from glaverify.proofs_check.shared_routes import scalarised_route
 from glaverify.theory import gating_symbolic as S
 
 from . import risk_symbolic as RS
@@ -324,7 +325,9 @@ def class_summary(
 
 def _wpgd_for(ctx: CheckContext) -> G.WPGDOptimum:
     """The WPGD optimum of the check's model, seeded from the run (one entry point: landscape.certify)."""
-    return G.wpgd_optimum(ctx.model, ctx.rng("wpgd-optimum"), starts=3 if ctx.quick else 6)
+    model = ctx.model
+    return G.wpgd_optimum(model, ctx.rng("wpgd-optimum"), starts=3 if ctx.quick else 6,
+                          scalarised=scalarised_route(ctx.model_config, model))
 
 
 def _certificate_controls(ctx: CheckContext, claim: str) -> tuple[dict, Evidence | None]:

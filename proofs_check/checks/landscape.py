@@ -42,6 +42,7 @@ from glaverify.proofs_check.context import CheckContext
 from glaverify.proofs_check.evidence import Evidence, Verdict, tool_error_record
 from glaverify.proofs_check.once import once
 from glaverify.proofs_check.registry import check
+from glaverify.proofs_check.shared_routes import scalarised_route
 
 
 def _dims(model: DataModel) -> dict:
@@ -49,11 +50,12 @@ def _dims(model: DataModel) -> dict:
 
 
 def _global_bc(
-    model: DataModel, rng: np.random.Generator, starts: int
+    model: DataModel, rng: np.random.Generator, starts: int, scal: ls.ScalarisedOptimum | None = None
 ) -> tuple[float, np.ndarray, dict, float]:
     """Global minimum by the two routes that do not use the curve (cvxpy family, multi-start): risk, ω,
-    info, and the scale-free gain ``(s − L*)/ρ²`` (compared without cancellation against s)."""
-    scal = ls.optimise_scalarised(ls.ScalarisedFamily(model))
+    info, and the scale-free gain ``(s − L*)/ρ²`` (compared without cancellation against s). ``scal``: the
+    cvxpy route when the caller has it (:func:`~glaverify.proofs_check.shared_routes.scalarised_route`)."""
+    scal = scal if scal is not None else ls.optimise_scalarised(ls.ScalarisedFamily(model))
     ms = ls.multistart_route(model, rng, starts=starts)
     cands = [(ms.risk, ms.omega, "multistart", ms.gain)]
     if scal.omega is not None:
@@ -123,7 +125,8 @@ def r4_numeric(ctx: CheckContext) -> Evidence:
             "r = 0: the curve is ω = 0 and R4 is vacuous",
             dims=_dims(model),
         )
-    g_risk, g_omega, info, g_gain = _global_bc(model, ctx.rng("r4-multistart"), 4 if ctx.quick else 6)
+    g_risk, g_omega, info, g_gain = _global_bc(model, ctx.rng("r4-multistart"), 4 if ctx.quick else 6,
+                                               scalarised_route(ctx.model_config, model))
     lo, hi = ls.gamma_bracket(model)
     curve = ls.curve_route(model, gamma_map=gmap, bracket=(1.0, 1e3 * hi), grid_size=800)
     tight = [p.gamma for p in curve.stationary if np.isfinite(p.gamma)]
@@ -375,6 +378,7 @@ def r6_certificate_record(ctx: CheckContext, model: DataModel) -> Evidence:
         ctx.rng("r6-certificate"),
         starts=4 if ctx.quick else 6,
         extra_minima=ctx.options.get("r6_extra_minima", ()),
+        scalarised=scalarised_route(ctx.model_config, model),
     )
     tol = ls.RISK_RTOL
     fields = dict(

@@ -106,9 +106,12 @@ def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -
 def _wpgd_cached(model_json: str, seed: int, quick: bool) -> Any:
     from glaverify.numerics.gating import wpgd_optimum
 
-    model = DataModel.from_config(ModelConfig.model_validate_json(model_json))
+    from glaverify.proofs_check.shared_routes import scalarised_route
+
+    cfg = ModelConfig.model_validate_json(model_json)
+    model = DataModel.from_config(cfg)
     rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(b"tables/landscape")]))
-    return wpgd_optimum(model, rng, starts=3 if quick else 6)
+    return wpgd_optimum(model, rng, starts=3 if quick else 6, scalarised=scalarised_route(cfg, model))
 
 
 def _as_dict(res: Any) -> dict:
