@@ -525,6 +525,33 @@ class GLA(nn.Module):
     def predict(self, z: torch.Tensor, form: Form = "recurrent", chunk_size: int = 64) -> torch.Tensor:
         return -self.forward(z, form, chunk_size)[..., -1, self.label_index]
 
+    def predict_last(self, z: torch.Tensor, form: Form = "recurrent", chunk_size: int = 64) -> torch.Tensor:
+        """:meth:`predict` with the last layer evaluated at the query position only (scalar gates).
+
+        The earlier layers run in full (``form``); the last one needs only ``o_T = Σ_{j≤T} D_{Tj} (q_T·k_j)
+        v_j`` in the label coordinate, with ``D_{Tj} = ∏_{j<i≤T} g_i`` (zero gates exact, as in
+        :func:`gla_chunked`): the last row of the chunked form, equal to :meth:`predict` up to rounding. The
+        training loop uses it (a sixth of the work of a step's forward and backward at the appendix's
+        sizes) after checking it against :meth:`predict` on its first batch. Other gate shapes fall back to
+        :meth:`predict`."""
+        last = self.layers[-1]
+        if last.shape != "scalar":
+            return self.predict(z, form, chunk_size)
+        for lyr in self.layers[:-1]:
+            z = z + lyr(z, form, chunk_size)
+        dt, li = z.dtype, self.label_index
+        g = last.gate(z).to(dt)
+        if bool(((g < 0) | (g > 1) | torch.isnan(g)).any()):
+            raise InputError("gates", "values in [0, 1]", float(g.detach().min()) if g.numel() else None)
+        q = z[..., -1, :] @ last.W_q.to(dt).T
+        k = z @ last.W_k.to(dt).T
+        v = z @ last.W_v[li].to(dt)
+        logg, zero = _segment_logs(g)
+        c, nz = torch.cumsum(logg, dim=-1), torch.cumsum(zero, dim=-1)
+        D = _decay(c[..., -1:] - c, nz[..., -1:] == nz)
+        o = torch.einsum("...j,...j->...", torch.einsum("...k,...jk->...j", q, k) * D, v)
+        return -(z[..., -1, li] + o)
+
 
 # ------------------------------------------------------------------------------------------ tokens
 def make_tokens(X, y, x_query, extra=None, dtype=torch.float64) -> torch.Tensor:

@@ -260,9 +260,10 @@ def linear_readout(predictor: Callable[[Prompts], np.ndarray], prompts: Prompts)
 
 
 def conditional_risk(model: DataModel, predictor: Callable[[Prompts], np.ndarray],
-                     prompts: Prompts) -> np.ndarray:
-    """Per prompt ``E[(y − ŷ)² | context, tasks] = (β − v)ᵀ Σ (β − v) + σ²`` (``conditional`` estimator)."""
-    v = linear_readout(predictor, prompts)
+                     prompts: Prompts, readout: np.ndarray | None = None) -> np.ndarray:
+    """Per prompt ``E[(y − ŷ)² | context, tasks] = (β − v)ᵀ Σ (β − v) + σ²`` (``conditional`` estimator).
+    ``readout``: ``linear_readout(predictor, prompts)`` when the caller has computed it already."""
+    v = linear_readout(predictor, prompts) if readout is None else readout
     e = prompts.tasks[:, -1, :] - v
     return np.einsum("bd,bd->b", e @ model.sigma, e) + model.noise_var
 

@@ -31,11 +31,13 @@ import numpy as np
 import torch
 from scipy import stats
 
+from .consistency import ToolError
 from .errors import InputError
 from .gla import GLA, DelimiterGate, FixedGate, GateFunction, wpgd_to_gla
 from .model import DataModel
 from .montecarlo import estimate_from_sums, two_sided_z
 from .sampler import sample_prompts_torch
+from .tolerances import TORCH_REL_TOL
 
 Arch = Literal["gla-delimiter", "gla-vector", "linatt"]
 ARCHS: tuple[str, ...] = ("gla-delimiter", "gla-vector", "linatt")
@@ -484,9 +486,12 @@ def _fit(net: GLA, arch: str, model: DataModel, steps: int, lr: float, batch: in
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[int(steps * f) for f in (0.5, 0.75, 0.9)],
                                                  gamma=0.5)
     losses: list[float] = []
-    for _ in range(steps):
+    for step in range(steps):
         pr = sample_prompts_torch(model, batch, gen)
-        pred = net.predict(tokens_for(arch, model, pr), form=forward_form(arch), chunk_size=128)
+        z = tokens_for(arch, model, pr)
+        if step == 0:
+            check_predict_last(net, z, forward_form(arch))
+        pred = net.predict_last(z, form=forward_form(arch), chunk_size=128)
         loss = torch.mean((pr["y_query"] - pred) ** 2)
         opt.zero_grad()
         loss.backward()
@@ -496,6 +501,21 @@ def _fit(net: GLA, arch: str, model: DataModel, steps: int, lr: float, batch: in
         if progress is not None:
             progress(1, float(np.mean(losses[-50:])))
     return losses
+
+
+def check_predict_last(net: GLA, z: torch.Tensor, form: str) -> float:
+    """The training loop's fast prediction (:meth:`GLA.predict_last`, the last layer at the query only)
+    against the full forward (:meth:`GLA.predict`) on the same tokens; a relative difference above
+    ``TORCH_REL_TOL`` (round-off is ~1e-16) is an error of our code, raised before any step is taken."""
+    with torch.no_grad():
+        full = net.predict(z, form=form, chunk_size=128)
+        fast = net.predict_last(z, form=form, chunk_size=128)
+    scale = max(float(full.abs().max()), 1e-300)
+    rel = float((full - fast).abs().max()) / scale
+    if not rel <= TORCH_REL_TOL:
+        raise ToolError(f"the training loop's last-token prediction differs from the full GLA forward by "
+                        f"{rel:.3g} relative (> {TORCH_REL_TOL:g}): an implementation error")
+    return rel
 
 
 def extend_with_zero_layer(net: GLA, spec: TrainSpec, model: DataModel) -> GLA:

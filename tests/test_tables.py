@@ -8,6 +8,7 @@ pipeline is shown to fail on a planted error, and serial, process-pool and Dask 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -876,3 +877,96 @@ def test_a_planted_error_is_seen_after_a_memoised_sweep(monkeypatch):
         bad = [r for r in _records("R1", model_cfg, cfg.run) if r["method"] == "symbolic-all-dims"][0]
     O.clear()
     assert bad["verdict"] != "proved"
+
+
+# ============================================================== session 5: once shared between pool workers
+def _counted_square(path: str, x: int) -> int:
+    """A cell-independent 'proof' that leaves a line in ``path`` each time it is computed."""
+    import time as _t
+
+    with open(path, "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    _t.sleep(0.3)  # long enough that the second worker asks while the first computes
+    return x * x
+
+
+def _worker_once(shared: str, counter: str, out: str, fn_name: str) -> None:
+    from glaverify.proofs_check import once as O
+
+    O.clear()
+    O.share_between_processes(shared)
+    fn = _counted_square if fn_name == "module" else (lambda p, x: _counted_square(p, x))  # noqa: E731
+    with O.sweep_scope():
+        val = O.once(fn, counter, 7)
+    with open(out, "a") as fh:
+        fh.write(f"{val}\n")
+
+
+@pytest.mark.parametrize(("fn_name", "computations"), [("module", 1), ("lambda", 2)])
+def test_once_is_shared_between_worker_processes(tmp_path, fn_name, computations):
+    """Two workers of one run ask for the same cell-independent result at once: it is computed once (the
+    other waits for it and loads it), both get the same value; a lambda's key is not stable across
+    processes, so each worker computes its own."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    counter, out = tmp_path / "computed", tmp_path / "values"
+    shared = tmp_path / "run"
+    shared.mkdir()
+    procs = [ctx.Process(target=_worker_once, args=(str(shared), str(counter), str(out), fn_name))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert out.read_text().split() == ["49", "49"]
+    assert len(counter.read_text().split()) == computations
+    assert not list(shared.glob("*.lock"))  # no lock is left behind
+
+
+def test_once_shared_store_survives_a_dead_holder_an_error_and_an_unpicklable_result(tmp_path):
+    """A lock left by a worker that died is taken over; an exception releases the lock (the next caller
+    computes); a result that does not pickle is returned but not shared; a vanished run directory means
+    'compute here'."""
+    import multiprocessing as mp
+
+    from glaverify.proofs_check import once as O
+
+    shared = tmp_path / "run"
+    shared.mkdir()
+    counter = tmp_path / "computed"
+    O.share_between_processes(shared)
+    try:
+        path = O._shared_path(_counted_square, None, (str(counter), 3), {})
+        dead = mp.get_context("fork").Process(target=os._exit, args=(0,))
+        dead.start()
+        dead.join()
+        path.with_suffix(".lock").write_text(str(dead.pid))  # the holder died
+        with O.sweep_scope():
+            assert O.once(_counted_square, str(counter), 3) == 9
+        assert path.exists() and not path.with_suffix(".lock").exists()
+        assert O.shared_writes == [path.name]
+
+        with O.sweep_scope(), pytest.raises(ValueError, match="planted"):
+            O.once(_raises, 1)
+        assert not list(shared.glob("*.lock"))
+        O.clear()
+        with O.sweep_scope():
+            gen = O.once(_unpicklable, 2)
+        assert next(gen) == 2 and len(O.shared_writes) == 0 and not list(shared.glob("*.tmp"))
+        O.clear()
+        O.share_between_processes(tmp_path / "gone")
+        with O.sweep_scope():
+            assert O.once(_counted_square, str(counter), 4) == 16
+    finally:
+        O.share_between_processes(None)
+        O.clear()
+
+
+def _raises(x):
+    raise ValueError("planted")
+
+
+def _unpicklable(x):
+    yield x

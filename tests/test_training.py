@@ -90,3 +90,102 @@ def test_depth_lowers_trained_risk_on_star_example():
     # report-style assertion: L=2 is not worse than L=1 beyond the CIs
     assert res[1].ci[0] <= res[0].ci[1]
     assert np.isfinite(risks).all()
+
+
+# ----------------------------------------------------- session 5: the training loop's last-token prediction
+def _net_and_tokens(small, arch="gla-delimiter", layers=1, zero_gate=False, seed=0):
+    import torch
+    from glaverify.numerics.sampler import sample_prompts_torch
+    from glaverify.numerics.training import build_model, tokens_for
+
+    net = build_model(TrainSpec(arch=arch, layers=layers), small)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for lyr in net.layers:  # move away from the construction: random Q, random gates
+            lyr.W_q.add_(0.3 * torch.randn(lyr.W_q.shape, generator=g, dtype=lyr.W_q.dtype))
+            for p in lyr.gate.parameters():
+                p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    if zero_gate:  # an exact zero gate at the first delimiter of the last layer (a zero of the gate product)
+        gate = net.layers[-1].gate
+        real = gate.forward
+
+        def forward(z, real=real):
+            out = real(z).clone()
+            out[..., 2] = 0.0
+            return out
+
+        gate.forward = forward
+    pr = sample_prompts_torch(small, 64, g)
+    return net, tokens_for(arch, small, pr)
+
+
+@pytest.mark.parametrize(("layers", "zero_gate", "form", "chunk"), [
+    (1, False, "chunked", 128), (2, False, "chunked", 128), (1, True, "chunked", 128), (3, False, "recurrent", 64),
+    (2, True, "chunked", 3),  # several chunks in the earlier layers
+])
+def test_predict_last_is_the_full_forward_at_the_query(small, layers, zero_gate, form, chunk):
+    """GLA.predict_last (the last layer at the query only) against GLA.predict (every position, every
+    coordinate): equal to rounding, with random weights, exact zero gates, several layers and chunks."""
+    net, z = _net_and_tokens(small, layers=layers, zero_gate=zero_gate)
+    a = net.predict(z, form=form, chunk_size=chunk).detach()
+    b = net.predict_last(z, form=form, chunk_size=chunk).detach()
+    assert float((a - b).abs().max()) <= 1e-13 * float(a.abs().max())
+
+
+def test_predict_last_falls_back_for_vector_gates(small):
+    net, z = _net_and_tokens(small, arch="gla-vector")
+    a = net.predict(z, form="recurrent").detach()
+    assert bool((net.predict_last(z, form="recurrent").detach() == a).all())
+
+
+@pytest.mark.parametrize(("factor", "caught"), [(0.5, False), (2.0, True)])
+def test_training_refuses_a_wrong_last_token_prediction(small, monkeypatch, factor, caught):
+    """Planted: the fast prediction off by factor·TORCH_REL_TOL (relative). Above the tolerance the training
+    loop stops with a tool error before its first step; below it trains."""
+    from glaverify.numerics import gla
+    from glaverify.numerics.consistency import ToolError
+    from glaverify.numerics.tolerances import TORCH_REL_TOL
+
+    real = gla.GLA.predict_last
+
+    def off(self, z, form="recurrent", chunk_size=64):
+        out = real(self, z, form, chunk_size)
+        return out + factor * TORCH_REL_TOL * float(out.detach().abs().max())
+
+    monkeypatch.setattr(gla.GLA, "predict_last", off)
+    spec = TrainSpec(steps=3, batch=32, eval_prompts=200)
+    if caught:
+        with pytest.raises(ToolError, match="last-token prediction"):
+            train(spec, small, with_theory=False)
+    else:
+        assert np.isfinite(train(spec, small, with_theory=False).risk_mc)
+
+
+def test_training_catches_a_planted_off_by_one_gate_product(small, monkeypatch):
+    """Planted: the last-token decay starts one position late (D_Tj = ∏_{j≤i≤T} g_i: the key's own gate
+    included). The check against the full forward must refuse it."""
+    import torch
+    from glaverify.numerics import gla
+    from glaverify.numerics.consistency import ToolError
+
+    real = gla._segment_logs
+
+    def shifted(gates):
+        logg, zero = real(gates)
+        return torch.cat([logg[..., 1:], torch.zeros_like(logg[..., :1])], dim=-1), zero
+
+    net, z = _net_and_tokens(small)
+
+    def wrong(self, z, form="recurrent", chunk_size=64):
+        monkeypatch.setattr(gla, "_segment_logs", shifted)
+        try:
+            return real_last(self, z, form, chunk_size)
+        finally:
+            monkeypatch.setattr(gla, "_segment_logs", real)
+
+    real_last = gla.GLA.predict_last
+    monkeypatch.setattr(gla.GLA, "predict_last", wrong)
+    from glaverify.numerics.training import check_predict_last
+
+    with pytest.raises(ToolError):
+        check_predict_last(net, z, "chunked")

@@ -170,24 +170,39 @@ def _monotone_rows(m: int) -> np.ndarray:
     return a
 
 
-def qp_hint(prob: ConeProblem, theta: fmpq, sigma: int) -> np.ndarray | None:
-    """Float solution of ``min uᵀ(θQ_a + (1−θ)Q_b)u  s.t.  rᵀu = σ, Au ≥ 0`` (a hint; cvxpy + Clarabel)."""
-    import cvxpy as cp
+class QPHints:
+    """Float solutions of ``min uᵀ(θQ_a + (1−θ)Q_b)u  s.t.  rᵀu = σ, Au ≥ 0`` for one cone problem and sign
+    and many θ (hints for the exact KKT system; cvxpy + Clarabel). The problem is built once with the
+    Cholesky factor of ``θQ_a + (1−θ)Q_b`` as a cvxpy Parameter (DPP), so a new θ re-solves without
+    recompiling; an enclosure asks for about twenty θ."""
 
-    Q = np.array((prob.Qa * theta + prob.Qb * (1 - theta)).tolist(), dtype=float)
-    Q = 0.5 * (Q + Q.T)
-    L = np.linalg.cholesky(Q)
-    u = cp.Variable(prob.dim)
-    r = np.array([E.qfloat(x) for x in prob.r])
-    cons = [r @ u == sigma, _monotone_rows(prob.dim) @ u >= 0]
-    pb = cp.Problem(cp.Minimize(cp.sum_squares(L.T @ u)), cons)
-    try:
-        pb.solve(solver=cp.CLARABEL)
-    except cp.SolverError:
-        return None
-    if pb.status != cp.OPTIMAL or u.value is None:
-        return None
-    return np.asarray(u.value)
+    def __init__(self, prob: ConeProblem, sigma: int):
+        import cvxpy as cp
+
+        self.prob = prob
+        self.u = cp.Variable(prob.dim)
+        self.factor = cp.Parameter((prob.dim, prob.dim))
+        r = np.array([E.qfloat(x) for x in prob.r])
+        cons = [r @ self.u == sigma, _monotone_rows(prob.dim) @ self.u >= 0]
+        self.problem = cp.Problem(cp.Minimize(cp.sum_squares(self.factor.T @ self.u)), cons)
+
+    def __call__(self, theta: fmpq) -> np.ndarray | None:
+        import cvxpy as cp
+
+        Q = np.array((self.prob.Qa * theta + self.prob.Qb * (1 - theta)).tolist(), dtype=float)
+        self.factor.value = np.linalg.cholesky(0.5 * (Q + Q.T))
+        try:
+            self.problem.solve(solver=cp.CLARABEL)
+        except cp.SolverError:
+            return None
+        if self.problem.status != cp.OPTIMAL or self.u.value is None:
+            return None
+        return np.asarray(self.u.value)
+
+
+def qp_hint(prob: ConeProblem, theta: fmpq, sigma: int) -> np.ndarray | None:
+    """One :class:`QPHints` solve (a single θ)."""
+    return QPHints(prob, sigma)(theta)
 
 
 def _a_row(m: int, i: int) -> list[fmpq]:
@@ -423,8 +438,9 @@ def enclose_class(
     ghi: fmpq | None = None
     for sigma in feas:
         lines = []
+        hints = QPHints(prob, sigma)
         for th in sorted(grid):
-            hint = qp_hint(prob, th, sigma)
+            hint = hints(th)
             if hint is None:
                 continue
             bound, u_exact = dual_bound(prob, th, sigma, hint, round_to=round_multipliers)

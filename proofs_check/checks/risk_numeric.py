@@ -174,7 +174,7 @@ def check_r1_monte_carlo(ctx: CheckContext, closed_form: RiskFn | None = None,
         # one value per prompt (review 10: the examples of a prompt share its tasks, so they are correlated)
         signal_sq.add((signal**2 - signal_var).mean(axis=1))
         noise_sq.add(((pr.y - signal) ** 2 - model.noise_var).mean(axis=1))
-        cond = conditional_risk(model, predictor, pr)
+        cond = conditional_risk(model, predictor, pr, readout=v_pred)  # the readout checked above
         plain_gap.add((pr.y_query - np.asarray(predictor(pr), dtype=np.float64).reshape(-1)) ** 2 - cond)
         if estimator == "features":
             return features_risk(terms, pr.X), cond  # paired: the conditional route on the same prompts

@@ -21,6 +21,16 @@ def single_threaded() -> None:
         os.environ.setdefault(var, "1")
 
 
+def init_worker(once_dir: str | None = None) -> None:
+    """The pool's initialiser: :func:`single_threaded`, then share the cell-independent results of
+    :func:`~glaverify.proofs_check.once.once` with the other workers through ``once_dir`` (the run's
+    temporary directory; docs/performance/tables.md)."""
+    single_threaded()
+    from glaverify.proofs_check import once
+
+    once.share_between_processes(once_dir)
+
+
 def _openblas_handles() -> list[tuple[object, object]]:
     """(get, set) pairs of every OpenBLAS loaded in this process (numpy's and scipy's bundled copies)."""
     import ctypes

@@ -11,13 +11,14 @@ import contextlib
 import importlib.util
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from glaverify.numerics.errors import InputError
 
-from ._worker import THREAD_VARS, blas_threads, single_threaded
+from ._worker import THREAD_VARS, blas_threads, init_worker, single_threaded
 from .producers import run_producer
 
 Task = tuple[str, dict, dict, bool]
@@ -60,16 +61,19 @@ def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[s
     # the server preloads the heavy modules once and starts single-threaded (one BLAS thread per worker)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None])
-    with _child_env({v: "1" for v in THREAD_VARS}):
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=single_threaded)
-        futures = {pool.submit(run_producer, *t): i for i, t in enumerate(tasks)}
-    try:
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-    except BaseException:  # Ctrl-C or a failed task: drop the queued tasks and stop the running ones
-        stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
+    # the workers share their cell-independent results (once.py) through a directory that lives for this run
+    with tempfile.TemporaryDirectory(prefix="glaverify-once-") as once_dir:
+        with _child_env({v: "1" for v in THREAD_VARS}):
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
+                                       initargs=(once_dir,))
+            futures = {pool.submit(run_producer, *t): i for i, t in enumerate(tasks)}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        except BaseException:  # Ctrl-C or a failed task: drop the queued tasks and stop the running ones
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def map_in_pool(fn: Callable[..., Any], args: list[tuple], jobs: int) -> list[Any]:
