@@ -30,9 +30,15 @@ def _na_text(result: SweepResult, cells: list[int], qs: list[str]) -> list[str]:
     return notes
 
 
+#: the formats every figure is written in
+FORMATS = ("pdf", "png")
+#: the formats the current :func:`render_figure` call writes (a pool renders a figure's formats side by side)
+_formats: tuple[str, ...] = FORMATS
+
+
 def _save(fig, out: Path, name: str) -> list[Path]:
     paths = []
-    for ext in ("pdf", "png"):
+    for ext in _formats:
         p = out / f"{name}.{ext}"
         fig.savefig(
             p, dpi=130, bbox_inches="tight", metadata={"CreationDate": None} if ext == "pdf" else None
@@ -325,5 +331,15 @@ def figure_r6(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Pa
 RENDERERS = {"omega": figure_omega, "line": figure_line, "scatter": figure_scatter, "r6": figure_r6}
 
 
-def render_figure(result: SweepResult, spec: FigureSpec, out: Path) -> tuple[list[Path], list[str]]:
-    return RENDERERS[spec.kind](result, spec, out)
+def render_figure(result: SweepResult, spec: FigureSpec, out: Path,
+                  formats: tuple[str, ...] = FORMATS) -> tuple[list[Path], list[str]]:
+    """Draw ``spec`` and write it in ``formats`` (default: PDF and PNG); the paths written and the notes."""
+    global _formats
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown figure format(s) {unknown}; known: {FORMATS}")
+    before, _formats = _formats, tuple(formats)
+    try:
+        return RENDERERS[spec.kind](result, spec, out)
+    finally:
+        _formats = before

@@ -100,8 +100,14 @@ def write_outputs(
     if jobs > 1 and scheduler is None and result.computed:
         # the sweep's process pool left its fork server running: render the figures side by side there
         from .executor import map_in_pool
+        from .figures import FORMATS
 
-        rendered = map_in_pool(render_figure, [(result, spec, out) for spec in specs], jobs)
+        # one task per figure and format: the slow figures' PDF and PNG are drawn side by side
+        parts = map_in_pool(render_figure, [(result, spec, out, (ext,)) for spec in specs for ext in FORMATS],
+                            jobs)
+        k = len(FORMATS)
+        rendered = [([p for paths, _ in parts[i * k:(i + 1) * k] for p in paths], parts[i * k][1])
+                    for i in range(len(specs))]
     else:  # one process, a Dask cluster, or nothing computed (no fork server to reuse: not worth starting)
         rendered = [render_figure(result, spec, out) for spec in specs]
     for spec, (paths, notes) in zip(specs, rendered, strict=True):
