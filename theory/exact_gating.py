@@ -492,6 +492,8 @@ def vector_gating_exact(em: E.ExactModel, kind: str) -> VectorGating:
         raise ValueError("A6 exact needs a diagonal Sigma")
     K, N, s = em.K, em.block_sizes, em.s
     gammas, qs, notes = [], [], []
+    prob = None if kind == "unconstrained" else cone_problem(em, kind)  # the same cone for every coordinate
+    hints: dict[int, QPHints] = {}  # one compiled hint problem per sign, re-solved at each coordinate's θ
     for m in range(em.d):
         lam = em.sigma[m, m]
         g = 1 + s / lam
@@ -503,13 +505,14 @@ def vector_gating_exact(em: E.ExactModel, kind: str) -> VectorGating:
             val = sum((em.query_corr[i] * N[i] * u[i, 0] for i in range(K)), fmpq(0))
             qs.append(1 / val if val != 0 else None)
             continue
-        prob = cone_problem(em, kind)
         theta = s / (g - 1 + s)
         best = None
         for sigma in (1, -1):
             if not sign_feasible(prob, sigma):
                 continue
-            hint = qp_hint(prob, theta, sigma)
+            if sigma not in hints:
+                hints[sigma] = QPHints(prob, sigma)
+            hint = hints[sigma](theta)
             if hint is None:
                 continue
             bound, u = dual_bound(prob, theta, sigma, hint)

@@ -116,10 +116,10 @@ def vector_construction_risk(em: Any) -> fmpq:
 
 def rational_root_in(poly: Any, box: Any, max_bits: int = 4096) -> fmpq | None:
     """The root of ``poly`` isolated in ``box`` as an exact rational, or ``None`` if it is irrational
-    (finding 8). A rational root ``p/q`` in lowest terms of the squarefree part ``sq`` has ``q`` dividing the
-    leading coefficient ``lc`` of ``sq``'s integer numerator, so it is one of the ``k/lc`` in the box: bisect
-    (exact signs) until at most a few such candidates remain, then test each exactly. Skipped (``None``) when
-    ``lc`` has more than ``max_bits`` bits."""
+    (finding 8). The rational roots of ``poly`` are the roots of the linear factors of its exact factorisation
+    over ℚ (FLINT's ``fmpq_poly.factor``); the one in ``box``, if any, is returned. Skipped (``None``) when
+    the leading coefficient of the squarefree part's integer numerator has more than ``max_bits`` bits, and
+    when ``box`` is not a sign-change box of that squarefree part (no guessing)."""
     if box.lo == box.hi:
         return box.lo
     sq = poly / poly.gcd(poly.derivative()) if poly.degree() > 0 else poly
@@ -130,19 +130,9 @@ def rational_root_in(poly: Any, box: Any, max_bits: int = 4096) -> fmpq | None:
     fa, fb = sq(a), sq(b)
     if fa == 0 or fb == 0 or (fa > 0) == (fb > 0):
         return None  # not a sign-change box of a single root: do not guess
-    for _ in range(max_bits + 64):
-        if int((b * lc).floor()) - int((a * lc).ceil()) < 4:
-            break
-        m = (a + b) / 2
-        fm = sq(m)
-        if fm == 0:
-            return m
-        if (fm > 0) == (fa > 0):
-            a, fa = m, fm
-        else:
-            b = m
-    for k in range(int((a * lc).ceil()), int((b * lc).floor()) + 1):
-        x = fmpq(k, lc)
-        if a <= x <= b and sq(x) == 0:
-            return x
+    for factor, _ in sq.factor()[1]:
+        if factor.degree() == 1:
+            x = -factor[0] / factor[1]
+            if a <= x <= b and sq(x) == 0:
+                return x
     return None
