@@ -12,6 +12,7 @@ A check returns one :class:`Evidence` record. Its verdict is never stronger than
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata as md
 import platform
 from dataclasses import asdict, dataclass, field
@@ -226,6 +227,14 @@ _PACKAGES = ("glaverify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch
 
 
 def package_versions() -> dict[str, str]:
+    """The Python and package versions every record carries (a fresh dict: callers may change it)."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str]:
+    # read once per process: importlib.metadata scans the installed distributions on every call (about
+    # 10 ms for the nine packages), and every record of every check asks
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
