@@ -61,6 +61,10 @@ def register(app: typer.Typer) -> None:
                 raise InputError("--jobs", "must be >= 1", jobs)
             if seed is not None and seed < 0:
                 raise InputError("--seed", "must be >= 0", seed)
+            if jobs > 1 and scheduler is None:  # its imports overlap the rest of the start-up
+                from glaverify.proofs_check.tables.executor import start_fork_server
+
+                start_fork_server()
             check_out_dir(out_dir, "--out")
             cfg = load_sweep_config(config)
             if seed is not None:

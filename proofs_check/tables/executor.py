@@ -43,6 +43,21 @@ PRELOAD = (
 )
 
 
+def _preload_modules() -> list[str]:
+    return [m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None]
+
+
+def start_fork_server() -> None:
+    """Start the process pool's fork server now. Its preload (the heavy imports, about 3 s on one core) then
+    runs while the parent is still validating the config and hashing the sources, instead of after; the
+    sweep's pool and the figures' pool fork from it later. Idempotent."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_preload_modules())
+    with _child_env({v: "1" for v in THREAD_VARS}):
+        forkserver.ensure_running()
+
+
 @contextlib.contextmanager
 def _child_env(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for child processes started inside the block (restored afterwards)."""
@@ -60,7 +75,7 @@ def run_process_pool(tasks: list[Task], jobs: int) -> Iterator[tuple[int, dict[s
     # forkserver: workers do not inherit the parent's threads (rich progress, Dask), which fork would copy;
     # the server preloads the heavy modules once and starts single-threaded (one BLAS thread per worker)
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None])
+    ctx.set_forkserver_preload(_preload_modules())
     # the workers share their cell-independent results (once.py) through a directory that lives for this run
     with tempfile.TemporaryDirectory(prefix="glaverify-once-") as once_dir:
         with _child_env({v: "1" for v in THREAD_VARS}):
@@ -83,7 +98,7 @@ def map_in_pool(fn: Callable[..., Any], args: list[tuple], jobs: int) -> list[An
     if jobs <= 1 or len(args) <= 1:
         return [fn(*a) for a in args]
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([m for m in PRELOAD if importlib.util.find_spec(m.split(".")[0]) is not None])
+    ctx.set_forkserver_preload(_preload_modules())
     with _child_env({v: "1" for v in THREAD_VARS}):
         pool = ProcessPoolExecutor(
             max_workers=min(jobs, len(args)), mp_context=ctx, initializer=single_threaded

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .quantities import OMEGA_DEFAULT, QUANTITIES  # noqa: E402
-from .spec import FigureSpec  # noqa: E402
+from .spec import FIGURE_FORMATS, FigureSpec  # noqa: E402
 from .sweep import SweepResult  # noqa: E402
 
 CERTIFIED = ("proved", "certified")
@@ -31,7 +31,7 @@ def _na_text(result: SweepResult, cells: list[int], qs: list[str]) -> list[str]:
 
 
 #: the formats every figure is written in
-FORMATS = ("pdf", "png")
+FORMATS = FIGURE_FORMATS
 #: the formats the current :func:`render_figure` call writes (a pool renders a figure's formats side by side)
 _formats: tuple[str, ...] = FORMATS
 

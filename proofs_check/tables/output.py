@@ -12,8 +12,8 @@ from glaverify.proofs_check.evidence import jsonable, package_versions
 from glaverify.proofs_check.paths import atomic_write_text
 
 from .cache import source_root
-from .figures import render_figure
 from .render import render_csv, render_latex, render_markdown
+from .spec import FIGURE_FORMATS
 from .sweep import SweepResult
 
 
@@ -80,6 +80,15 @@ def provenance(result: SweepResult, outputs: dict[str, Any], jobs: int, schedule
     )
 
 
+def render_figure_task(result: SweepResult, spec: Any, out: Path,
+                       formats: tuple[str, ...]) -> tuple[list[Path], list[str]]:
+    """:func:`~.figures.render_figure`, importing matplotlib only where a figure is drawn (a pool worker),
+    not in the parent, which only collects the paths."""
+    from .figures import render_figure
+
+    return render_figure(result, spec, out, formats)
+
+
 def write_outputs(
     result: SweepResult, out: Path, jobs: int = 1, scheduler: str | None = None
 ) -> dict[str, Any]:
@@ -98,18 +107,17 @@ def write_outputs(
         index += [(out / f"{spec.name}.md").read_text(), ""]
     specs = list(result.config.figure)
     if jobs > 1 and scheduler is None and result.computed:
-        # the sweep's process pool left its fork server running: render the figures side by side there
+        # the sweep's process pool left its fork server running: render the figures side by side there,
+        # one task per figure and format (the slow figures' PDF and PNG are drawn side by side)
         from .executor import map_in_pool
-        from .figures import FORMATS
 
-        # one task per figure and format: the slow figures' PDF and PNG are drawn side by side
-        parts = map_in_pool(render_figure, [(result, spec, out, (ext,)) for spec in specs for ext in FORMATS],
-                            jobs)
-        k = len(FORMATS)
+        parts = map_in_pool(render_figure_task,
+                            [(result, spec, out, (ext,)) for spec in specs for ext in FIGURE_FORMATS], jobs)
+        k = len(FIGURE_FORMATS)
         rendered = [([p for paths, _ in parts[i * k:(i + 1) * k] for p in paths], parts[i * k][1])
                     for i in range(len(specs))]
     else:  # one process, a Dask cluster, or nothing computed (no fork server to reuse: not worth starting)
-        rendered = [render_figure(result, spec, out) for spec in specs]
+        rendered = [render_figure_task(result, spec, out, FIGURE_FORMATS) for spec in specs]
     for spec, (paths, notes) in zip(specs, rendered, strict=True):
         outputs["figures"][spec.name] = {"files": [p.name for p in paths], "not_available": notes}
         index += [f"![{spec.name}]({spec.name}.png)", ""] + [f"- {n}" for n in notes] + [""]

@@ -73,6 +73,9 @@ def _flatten_axes(obj: dict[str, Any], prefix: str = "") -> dict[str, list[Any]]
     return out
 
 
+#: the formats every figure is written in (figures.py draws them; output.py collects the paths)
+FIGURE_FORMATS: tuple[str, ...] = ("pdf", "png")
+
 class ZipGroup(BaseModel):
     """Fields varied together (one product axis). ``name`` labels the axis in tables."""
 
