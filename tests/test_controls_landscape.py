@@ -376,8 +376,8 @@ def test_r4_refutation_needs_the_closed_form_to_confirm_the_values(monkeypatch):
     test planted to say "off the curve": the closed-form L* shows no excess, so it is a tool error."""
     orig = checks._global_bc
 
-    def inflated(model, rng, starts):
-        risk, omega, info, gain = orig(model, rng, starts)
+    def inflated(model, rng, starts, scal=None):
+        risk, omega, info, gain = orig(model, rng, starts, scal)
         return risk, omega, info, gain * (1 + 1e-6)
 
     monkeypatch.setattr(checks, "_global_bc", inflated)

@@ -189,3 +189,20 @@ def test_training_catches_a_planted_off_by_one_gate_product(small, monkeypatch):
 
     with pytest.raises(ToolError):
         check_predict_last(net, z, "chunked")
+
+
+def test_deterministic_torch_sets_and_restores_the_global_flag():
+    """The training's determinism block turns torch's deterministic-algorithms flag on (one thread) and
+    restores the caller's settings afterwards, also after an error inside the block."""
+    import torch
+    from glaverify.numerics.training import deterministic_torch
+
+    before = (torch.are_deterministic_algorithms_enabled(), torch.get_deterministic_debug_mode(),
+              torch.get_num_threads())
+    with deterministic_torch():
+        assert torch.are_deterministic_algorithms_enabled() and torch.get_num_threads() == 1
+        assert torch.get_deterministic_debug_mode() == 2  # "error": a nondeterministic op raises
+    with pytest.raises(RuntimeError, match="inside"), deterministic_torch():
+        raise RuntimeError("inside")
+    assert (torch.are_deterministic_algorithms_enabled(), torch.get_deterministic_debug_mode(),
+            torch.get_num_threads()) == before
