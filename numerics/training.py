@@ -16,8 +16,7 @@ predictor (G1/G2), so its risk is also evaluated exactly by the closed form (R1 
 :func:`glaverify.numerics.gating.vector_gate_risk`), beside a Monte Carlo estimate with a CI.
 
 Determinism: parameters start at fixed values, prompts come from an explicit ``torch.Generator`` seeded from
-``seed``, one thread and deterministic algorithms (``torch.set_deterministic_debug_mode("error")``) during
-training (restored after).
+``seed``, one thread and ``torch.use_deterministic_algorithms(True)`` during training (restored after).
 """
 
 from __future__ import annotations
@@ -181,20 +180,16 @@ def build_model(spec: TrainSpec, model: DataModel) -> GLA:
 
 @contextlib.contextmanager
 def deterministic_torch() -> Iterator[None]:
-    """One thread and deterministic algorithms for the block; previous settings restored.
-
-    ``torch.set_deterministic_debug_mode("error")`` sets the same global flag as
-    ``torch.use_deterministic_algorithms(True)`` (a nondeterministic op raises), without also importing
-    ``torch._inductor`` to set the compiler's copy of the flag (about 0.6 s; nothing here is compiled)."""
+    """One thread and deterministic algorithms for the block; previous settings restored."""
     threads = torch.get_num_threads()
-    mode = torch.get_deterministic_debug_mode()
+    det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
-    torch.set_deterministic_debug_mode("error")
+    torch.use_deterministic_algorithms(True)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
-        torch.set_deterministic_debug_mode(mode)
+        torch.use_deterministic_algorithms(det)
 
 
 # ------------------------------------------------------------------------------------------------ result
