@@ -55,7 +55,8 @@ def differences(a: object, b: object, rtol: float, path: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{path}: lengths {len(a)} and {len(b)}"]
-        return [d for i, (u, v) in enumerate(zip(a, b, strict=True)) for d in differences(u, v, rtol, f"{path}[{i}]")]
+        return [d for i, (u, v) in enumerate(zip(a, b, strict=True))
+                for d in differences(u, v, rtol, f"{path}[{i}]")]
     if isinstance(a, float) and isinstance(b, float):
         if a == b or (math.isnan(a) and math.isnan(b)):
             return []

@@ -26,8 +26,9 @@ HESS_RTOL = 1e-9
 R_ZERO_TOL = 1e-12
 #: the scalarised family's θ grid counts as flat (one plateau, no Brent refinement) when its gains differ
 #: by at most this, relative: rounding gives ~1e-15 (measured ≤ 5e-15 on the shipped single-task models),
-#: and flatness at more grid points than the gain's degree in γ means the gain is constant (docs/landscape.md),
-#: so refining would only revisit the same value; a profile that varies by more than 1e-12 is refined.
+#: and flatness at more grid points than the gain's degree in γ means the gain is constant
+#: (docs/landscape.md), so refining would only revisit the same value; a profile that varies by more than
+#: 1e-12 is refined.
 FLAT_PROFILE_RTOL = 1e-12
 
 # ---------------------------------------------------------------- landscape core self-checks (issue 10, h10b)

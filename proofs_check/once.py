@@ -30,6 +30,7 @@ import hashlib
 import os
 import pickle
 import time
+import types
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -120,6 +121,9 @@ def _stable(x: Any) -> Any:
     name = getattr(x, "__qualname__", None)
     if callable(x) and isinstance(name, str) and hasattr(x, "__module__"):
         if "<" in name:  # <lambda>, <locals>: two different functions can share the name
+            raise _Unstable(name)
+        owner = getattr(x, "__self__", None)
+        if owner is not None and not isinstance(owner, types.ModuleType):  # a bound method: its object counts
             raise _Unstable(name)
         return f"{x.__module__}.{name}"
     text = repr(x)

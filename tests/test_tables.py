@@ -968,5 +968,34 @@ def _raises(x):
     raise ValueError("planted")
 
 
+class _Box:
+    def __init__(self, v):
+        self.v = v
+
+    def value(self):
+        return self.v
+
+
+def test_once_shares_only_keys_that_mean_the_same_in_every_process(tmp_path):
+    """Module functions, arrays and plain values make a shared key; lambdas, closures, bound methods (two
+    objects of one class share the method's name) and reprs with a memory address never do."""
+    import functools
+
+    from glaverify.proofs_check import once as O
+
+    O.share_between_processes(tmp_path)
+    try:
+        key = O._shared_path(_counted_square, None, ("p", np.arange(3.0)), {"seed": 1})
+        assert key is not None
+        assert key == O._shared_path(_counted_square, None, ("p", np.arange(3.0)), {"seed": 1})
+        assert key != O._shared_path(_counted_square, None, ("p", np.arange(3.0)), {"seed": 2})
+        for fn in (lambda: 1, _Box(1).value, functools.partial(_counted_square, "p")):
+            assert O._shared_path(fn, None, (), {}) is None
+        assert O._shared_path(_counted_square, None, (object(),), {}) is None
+        assert O._shared_path(np.sum, None, (), {}) is not None  # a function of a module
+    finally:
+        O.share_between_processes(None)
+
+
 def _unpicklable(x):
     yield x

@@ -120,7 +120,8 @@ def _net_and_tokens(small, arch="gla-delimiter", layers=1, zero_gate=False, seed
 
 
 @pytest.mark.parametrize(("layers", "zero_gate", "form", "chunk"), [
-    (1, False, "chunked", 128), (2, False, "chunked", 128), (1, True, "chunked", 128), (3, False, "recurrent", 64),
+    (1, False, "chunked", 128), (2, False, "chunked", 128), (1, True, "chunked", 128),
+    (3, False, "recurrent", 64),
     (2, True, "chunked", 3),  # several chunks in the earlier layers
 ])
 def test_predict_last_is_the_full_forward_at_the_query(small, layers, zero_gate, form, chunk):

@@ -58,8 +58,9 @@ class WPGDOptimum:
 
 def wpgd_optimum(model: DataModel, rng: np.random.Generator | None = None, starts: int = 6,
                  scalarised: object | None = None) -> WPGDOptimum:
-    """R4/R6: the WPGD global minimum, from the one entry point ``numerics.landscape.certify`` (``scalarised``:
-    its cvxpy route when the caller has it already, see :func:`~glaverify.numerics.landscape.certify`)."""
+    """R4/R6: the WPGD global minimum, from the one entry point ``numerics.landscape.certify``
+    (``scalarised``: its cvxpy route when the caller has it already, see
+    :func:`~glaverify.numerics.landscape.certify`)."""
     from .. import landscape
 
     res = landscape.certify(model, rng=rng if rng is not None else np.random.default_rng(0), starts=starts,

@@ -105,7 +105,6 @@ def _wpgd_optimum(model_cfg: ModelConfig, run: RunConfig, quick: bool = False) -
 @functools.lru_cache(maxsize=16)
 def _wpgd_cached(model_json: str, seed: int, quick: bool) -> Any:
     from glaverify.numerics.gating import wpgd_optimum
-
     from glaverify.proofs_check.shared_routes import scalarised_route
 
     cfg = ModelConfig.model_validate_json(model_json)
