@@ -19,8 +19,8 @@ temporary directory the parent deletes at the end; not the results cache, so ``-
 touch it). The first worker to need a result computes it under a lock file; another worker that needs it
 meanwhile waits for it instead of computing it a second time, and later ones load it. Only keys that
 mean the same in every process are shared (functions by module and qualified name, arrays by their
-bytes; anything whose text holds a memory address, lambdas and closures are kept per process), and a
-result that does not pickle is simply not shared.
+bytes; anything whose text holds a memory address, lambdas, closures and bound methods are kept per
+process), and a result that does not pickle is simply not shared.
 """
 
 from __future__ import annotations
