@@ -663,54 +663,13 @@ def optimise_scalarised(
 
     Any solve with status other than ``"optimal"`` is kept in ``solves`` and makes ``all_optimal`` false.
     """
-    lo, hi = bracket or family.theta_bracket()
-    solves: list[ScalarisedSolution] = []
+    from .scalarised import neg_gain, theta_search  # the outer θ search (the solves here are unreduced)
 
-    def run(th: float) -> ScalarisedSolution:
-        sol = family.solve(th)
-        solves.append(sol)
-        return sol
-
-    def risk_of(sol: ScalarisedSolution) -> float:  # −(s − L*)/ρ²: scale-free, no cancellation against s
-        return -sol.gain if sol.omega is not None and np.isfinite(sol.gain) else float("inf")
-
-    if hi - lo <= 1e-14:
-        sols = [run(lo)]
-        mins = sols
-    else:
-        logit = lambda t: np.log(t / (1 - t)) if t < 1 else 40.0  # noqa: E731
-        expit = lambda u: 1.0 / (1.0 + np.exp(-u))  # noqa: E731
-        us = np.linspace(logit(lo), logit(hi), grid_size)
-        sols = [run(float(expit(u))) for u in us]
-        rs = np.array([risk_of(s) for s in sols])
-        mins = []
-        from .scalarised import flat_grid
-
-        if flat_grid(rs, getattr(family, "degree", None)):  # a constant gain: any grid point is optimal
-            mins = [sols[int(np.argmin(rs))]]
-        else:
-            for i in range(len(us)):
-                left = rs[i - 1] if i > 0 else np.inf
-                right = rs[i + 1] if i < len(us) - 1 else np.inf
-                if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
-                    a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
-                    cache: dict[float, ScalarisedSolution] = {}
-
-                    def obj(u: float) -> float:
-                        sol = run(float(expit(u)))
-                        cache[u] = sol  # noqa: B023 (used within this iteration only)
-                        return risk_of(sol)
-
-                    out = optimize.minimize_scalar(
-                        obj, bounds=(a_, b_), method="bounded", options={"xatol": xatol}
-                    )
-                    best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
-                    cand = cache.get(best_u) or run(float(expit(out.x)))
-                    mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
+    solves, mins, _ = theta_search(family, grid_size, xatol, bracket)
     ok = [s for s in mins if s.omega is not None]
     if not ok:
         return ScalarisedOptimum(None, float("nan"), float("nan"), float("nan"), None, solves, False, [])
-    best = min(ok, key=risk_of)
+    best = min(ok, key=neg_gain)
     w = normalise(best.omega, family.model.r)
     return ScalarisedOptimum(
         omega=w,

@@ -308,30 +308,28 @@ class ScalarisedOptimum:
         return self.solution is not None and self.solution.certified and self.all_optimal
 
 
-def optimise_scalarised(
-    family: ScalarisedFamily,
-    grid_size: int = 24,
-    xatol: float = 1e-11,
-    bracket: tuple[float, float] | None = None,
-) -> ScalarisedOptimum:
-    """Outer search over θ: a grid on ``bracket`` (default :meth:`ScalarisedFamily.theta_bracket`, in logit
-    scale) and a bounded Brent refinement around every grid local minimum of the profile risk of the
-    solution. Returns the best one. For isotropic Σ the bracket is one point: a single solve.
+def neg_gain(sol: Any) -> float:
+    """``−(s − L*)/ρ²`` of a solution (scale-free: no cancellation against s); ``inf`` without a solution."""
+    return -sol.gain if sol.omega is not None and np.isfinite(sol.gain) else float("inf")
 
-    Any solve with status other than ``"optimal"`` is kept in ``solves`` and makes ``all_optimal`` false.
-    """
+
+def theta_search(family: Any, grid_size: int = 24, xatol: float = 1e-11,
+                 bracket: tuple[float, float] | None = None) -> tuple[list, list, bool]:
+    """The outer search over θ shared by this family and the dense reference's (``family.solve(θ)`` returns a
+    solution with ``omega`` and ``gain``): a ``grid_size``-point grid on ``bracket`` in logit scale and a
+    bounded Brent refinement around every grid local minimum of ``−gain``, unless the grid is one plateau
+    (:func:`flat_grid` with ``family.degree``). Returns every solve, the candidate minima, and the plateau
+    flag."""
     lo, hi = bracket or family.theta_bracket()
-    solves: list[ScalarisedSolution] = []
+    solves: list = []
     plateau = False
 
-    def run(th: float) -> ScalarisedSolution:
+    def run(th: float) -> Any:
         sol = family.solve(th)
         solves.append(sol)
         return sol
 
-    def risk_of(sol: ScalarisedSolution) -> float:  # −(s − L*)/ρ²: scale-free, no cancellation against s
-        return -sol.gain if sol.omega is not None and np.isfinite(sol.gain) else float("inf")
-
+    risk_of = neg_gain
     if hi - lo <= 1e-14:
         sols = [run(lo)]
         mins = sols
@@ -351,7 +349,7 @@ def optimise_scalarised(
                 right = rs[i + 1] if i < len(us) - 1 else np.inf
                 if np.isfinite(rs[i]) and rs[i] <= left and rs[i] <= right:
                     a_, b_ = us[max(i - 1, 0)], us[min(i + 1, len(us) - 1)]
-                    cache: dict[float, ScalarisedSolution] = {}
+                    cache: dict[float, Any] = {}
 
                     def obj(u: float) -> float:
                         sol = run(float(expit(u)))
@@ -364,10 +362,26 @@ def optimise_scalarised(
                     best_u = min(cache, key=lambda k: risk_of(cache[k])) if cache else out.x
                     cand = cache.get(best_u) or run(float(expit(out.x)))
                     mins.append(cand if risk_of(cand) <= rs[i] else sols[i])
+    return solves, mins, plateau
+
+
+def optimise_scalarised(
+    family: ScalarisedFamily,
+    grid_size: int = 24,
+    xatol: float = 1e-11,
+    bracket: tuple[float, float] | None = None,
+) -> ScalarisedOptimum:
+    """Outer search over θ: a grid on ``bracket`` (default :meth:`ScalarisedFamily.theta_bracket`, in logit
+    scale) and a bounded Brent refinement around every grid local minimum of the profile risk of the
+    solution. Returns the best one. For isotropic Σ the bracket is one point: a single solve.
+
+    Any solve with status other than ``"optimal"`` is kept in ``solves`` and makes ``all_optimal`` false.
+    """
+    solves, mins, plateau = theta_search(family, grid_size, xatol, bracket)
     ok = [s for s in mins if s.omega is not None]
     if not ok:
         return ScalarisedOptimum(None, float("nan"), float("nan"), float("nan"), None, solves, False, [])
-    best = min(ok, key=risk_of)
+    best = min(ok, key=neg_gain)
     w = normalise(best.omega, family.model.r)
     return ScalarisedOptimum(
         omega=w,

@@ -399,6 +399,17 @@ def a7_construction_error(ctx: CheckContext, w: ED.DepthWitness, prompts: int = 
     return float(np.max(np.abs(yhat - direct)) / max(1e-300, float(np.max(np.abs(direct)))))
 
 
+def _a7_one_step_optimum(ctx: CheckContext, method: str, dims: dict) -> tuple[Any, Evidence | None]:
+    """The proved one-step (R6 exact) optimum both exact A7 routes compare depth with, and ``None``; or the
+    inconclusive record to return when R6's exact proof did not close (a tool error if that is our fault)."""
+    pr, _ = r6_exact_proof(ctx)
+    if pr.status == "proved":
+        return pr, None
+    return pr, ctx.record("A7", method, Verdict.INCONCLUSIVE,
+                          f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
+                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
+
+
 @check("A7", "exact", default=True)
 def a7_exact(ctx: CheckContext) -> Evidence:
     """A two-step causal WPGD with exact risk strictly below the proved one-step optimum (depth helps)."""
@@ -407,11 +418,9 @@ def a7_exact(ctx: CheckContext) -> Evidence:
         return big
     dims = {"d": ctx.model_config.d, "n": ctx.model_config.n}
     em = E.exact_model(ctx.model_config)
-    pr, _ = r6_exact_proof(ctx)
-    if pr.status != "proved":
-        return ctx.record("A7", "exact", Verdict.INCONCLUSIVE,
-                          f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
-                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
+    pr, unproved = _a7_one_step_optimum(ctx, "exact", dims)
+    if unproved is not None:
+        return unproved
     default_fn = ED.depth_witness if em.is_diagonal() else ED.depth_witness_general
     witness = ctx.options.get("a7_witness_fn", default_fn)(em, pr)
     err = a7_construction_error(ctx, witness)
@@ -524,11 +533,9 @@ def a7_exact_gla(ctx: CheckContext) -> Evidence:
                           " up to 4 examples)", details={"route": ROUTE, "limits": {"n": max_n}}, dims=dims,
                           abstained=True)
     em = E.exact_model(ctx.model_config)
-    pr, _ = r6_exact_proof(ctx)
-    if pr.status != "proved":
-        return ctx.record("A7", "exact-gla", Verdict.INCONCLUSIVE,
-                          f"needs the proved one-step optimum (R6 exact: {pr.status}: {pr.reason})",
-                          details={"route": ROUTE}, dims=dims, tool_error=_own_fault(pr))
+    pr, unproved = _a7_one_step_optimum(ctx, "exact-gla", dims)
+    if unproved is not None:
+        return unproved
     if pr.min_risk is None:  # r = 0: no context helps, the one-step optimum is tr Σ + σ² at P = 0
         return ctx.record("A7", "exact-gla", Verdict.INCONCLUSIVE,
                           "r = 0 (no example task is correlated with the query's): no witness is sought",
